@@ -1,0 +1,96 @@
+// The model contract and the history types of the checker.
+//
+// A model is a record of pure functions, as in Porcupine: the search calls `step` with the
+// state before an operation and gets back whether the operation's output is legal in that
+// state, and the state after it. Nothing here may keep state between calls.
+
+/** The output of an operation whose result is not known (`info`, a timeout, no return at all). */
+export const UNKNOWN: unique symbol = Symbol("unknown");
+export type Unknown = typeof UNKNOWN;
+
+/** One completed (or never completed) operation of a history. Times are any monotonic unit. */
+export interface Operation<I, O> {
+  /** The process (client) that ran it; used to draw the visualization's rows. */
+  clientId: number;
+  input: I;
+  /** When the call was made. */
+  call: number;
+  /**
+   * What it returned. UNKNOWN for an indeterminate operation: the model must accept UNKNOWN in
+   * every state (the operation may have taken effect or not; linearizing it last is "not yet").
+   */
+  output: O | Unknown;
+  /** When it returned; Infinity for an operation that never returned (`info`). */
+  return: number;
+}
+
+export interface StepResult<S> {
+  ok: boolean;
+  state: S;
+}
+
+export interface Model<S, I, O> {
+  /** A short name, used in reports (`cas-register`, `kv`, `set`). */
+  name: string;
+  init(): S;
+  /**
+   * Whether `output` is a legal result of `input` in `state`, and the state after it.
+   * With output UNKNOWN it must answer ok and the state as if the operation took effect.
+   */
+  step(state: S, input: I, output: O | Unknown): StepResult<S>;
+  /** Exact equality of states; the search compares cached states with it after a hash match. */
+  equal(a: S, b: S): boolean;
+  /** A 32-bit integer hash of a state, consistent with `equal`. */
+  hash(state: S): number;
+  /**
+   * P-compositionality: split a history into independent sub-histories (per key, say) that are
+   * linearizable each on its own iff the whole is. Returned operations may be projections
+   * (new inputs and outputs) of the originals; `origin` maps each back to its index in the input.
+   */
+  partition?(history: readonly Operation<I, O>[]): Partition<I, O>[];
+  describeOperation(input: I, output: O | Unknown): string;
+  describeState(state: S): string;
+}
+
+export interface Partition<I, O> {
+  /** A name for reports, e.g. the key (`k7`) or the element of a set. */
+  label: string;
+  ops: Operation<I, O>[];
+  /** For each op of this partition, the index of the operation of the whole history it came from. */
+  origin: number[];
+}
+
+export type CheckResult = "ok" | "illegal" | "unknown";
+
+/** What the search found in one partition; the visualization draws it. */
+export interface PartitionInfo {
+  label: string;
+  result: CheckResult;
+  /** Indices (into the history given to `check`) of this partition's operations. */
+  origin: number[];
+  /**
+   * Verbose mode only: linearizations found, each a sequence of indices into this partition's
+   * ops, longest first. For a legal partition, one complete linearization.
+   */
+  linearizations: number[][];
+  /**
+   * Verbose mode only, for an illegal partition: after the longest partial linearization,
+   * the operations (partition indices) that were candidates to come next but could not.
+   */
+  stuck: number[];
+}
+
+export interface CheckOptions {
+  /** Seconds; after this the verdict is `unknown`. 0 or absent: no limit. */
+  timeout?: number;
+  /** Check every partition even after one is illegal, and keep partial linearizations. */
+  verbose?: boolean;
+}
+
+export interface CheckOutcome {
+  result: CheckResult;
+  partitions: PartitionInfo[];
+  /** Number of operations checked. */
+  ops: number;
+  durationMs: number;
+}
