@@ -48,6 +48,11 @@ export interface Model<S, I, O> {
    * (new inputs and outputs) of the originals; `origin` maps each back to its index in the input.
    */
   partition?(history: readonly Operation<I, O>[]): Partition<I, O>[];
+  /**
+   * Optional: whether an operation never changes the state (a read). An indeterminate read
+   * constrains nothing, so the search leaves it out; a big win on histories full of timeouts.
+   */
+  readOnly?(input: I): boolean;
   describeOperation(input: I, output: O | Unknown): string;
   describeState(state: S): string;
 }
@@ -63,10 +68,12 @@ export interface Partition<I, O> {
 export type CheckResult = "ok" | "illegal" | "unknown";
 
 /** What the search found in one partition; the visualization draws it. */
-export interface PartitionInfo {
+export interface PartitionInfo<I, O> {
   label: string;
   result: CheckResult;
-  /** Indices (into the history given to `check`) of this partition's operations. */
+  /** This partition's operations (projections, for a model whose partitions project). */
+  ops: Operation<I, O>[];
+  /** For each of `ops`, its index in the history given to the checker. */
   origin: number[];
   /**
    * Verbose mode only: linearizations found, each a sequence of indices into this partition's
@@ -87,9 +94,10 @@ export interface CheckOptions {
   verbose?: boolean;
 }
 
-export interface CheckOutcome {
+export interface CheckOutcome<I, O> {
   result: CheckResult;
-  partitions: PartitionInfo[];
+  /** Every partition checked (all of them in verbose mode; else up to the first illegal one). */
+  partitions: PartitionInfo<I, O>[];
   /** Number of operations checked. */
   ops: number;
   durationMs: number;
