@@ -47,7 +47,9 @@ export function historyArbitrary(kind: Kind): fc.Arbitrary<HistoryOp[]> {
     jitter: fc.integer({ min: 0, max: 9 }),
   });
   // No bias: fast-check's leaning to small numbers would make most ops indeterminate.
-  return fc.array(fc.noBias(draft), { minLength: 0, maxLength: 8, size: "max" }).map((drafts) => build(drafts, kind));
+  return fc
+    .array(fc.noBias(draft), { minLength: 0, maxLength: 8, size: "max" })
+    .map((drafts) => build(drafts, kind));
 }
 
 /** Lays each client's ops end to end, then computes outputs from a random legal order. */
