@@ -1,0 +1,219 @@
+import { spawn } from "node:child_process";
+import { mkdtemp, readdir, readFile, rm, stat, truncate, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { crc32, crc32Table } from "../../io/crc32.js";
+import { DurableLog, encodeRecord } from "../../io/durable-log.js";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = resolve(here, "../../..");
+
+let dir: string;
+const opened: DurableLog[] = [];
+
+async function openLog(d = dir) {
+  const result = await DurableLog.open(d);
+  opened.push(result.log);
+  return result;
+}
+
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), "durable-log-"));
+});
+
+afterEach(async () => {
+  await Promise.all(opened.splice(0).map((log) => log.close()));
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe("crc32", () => {
+  it("matches the standard check value and the table fallback", () => {
+    const data = Buffer.from("123456789");
+    expect(crc32(data)).toBe(0xcbf43926);
+    expect(crc32Table(data)).toBe(0xcbf43926);
+    const random = Buffer.from(Array.from({ length: 1000 }, (_, i) => (i * 7919) & 0xff));
+    expect(crc32Table(random)).toBe(crc32(random));
+  });
+});
+
+describe("DurableLog", () => {
+  it("replays appended records in order after reopening", async () => {
+    const { log, records } = await openLog();
+    expect(records).toEqual([]);
+    await log.append([{ a: 1 }, "two"]);
+    await log.append([[3], null, { nested: { deep: true } }]);
+    await log.close();
+    const again = await openLog();
+    expect(again.records).toEqual([{ a: 1 }, "two", [3], null, { nested: { deep: true } }]);
+    expect(again.truncatedBytes).toBe(0);
+    await again.log.append([6]);
+    await again.log.close();
+    expect((await openLog()).records).toHaveLength(6);
+  });
+
+  it("groups concurrent appends into few fsyncs", async () => {
+    const { log } = await openLog();
+    const before = log.stats().fsyncs;
+    let resolved = 0;
+    await Promise.all(
+      Array.from({ length: 1000 }, (_, i) => log.append([{ i }]).then(() => resolved++)),
+    );
+    const s = log.stats();
+    expect(resolved).toBe(1000);
+    expect(s.appends).toBe(1000);
+    expect(s.records).toBe(1000);
+    expect(s.fsyncs - before).toBeLessThanOrEqual(100);
+    await log.close();
+    const { records } = await openLog();
+    expect(records).toEqual(Array.from({ length: 1000 }, (_, i) => ({ i })));
+  });
+
+  it("groups appends issued while a sync is in flight", async () => {
+    const { log } = await openLog();
+    const first = log.append([0]);
+    // Let the first batch reach its fsync, then pile up more behind it.
+    await new Promise((r) => setImmediate(r));
+    const rest = Array.from({ length: 200 }, (_, i) => log.append([i + 1]));
+    await Promise.all([first, ...rest]);
+    expect(log.stats().fsyncs).toBeLessThanOrEqual(20);
+  });
+
+  it("rejects a record that is not JSON-serializable without harming the log", async () => {
+    const { log } = await openLog();
+    await expect(log.append([undefined])).rejects.toThrow(/JSON/);
+    await expect(log.append([{ n: 1n }])).rejects.toThrow();
+    await log.append(["fine"]);
+    await log.close();
+    expect((await openLog()).records).toEqual(["fine"]);
+  });
+
+  it("drops a torn tail (file cut mid-frame) and keeps what came before", async () => {
+    const { log } = await openLog();
+    await log.append(["a", "b", { c: 3 }]);
+    await log.close();
+    const path = join(dir, "log");
+    const size = (await stat(path)).size;
+    await truncate(path, size - 3);
+    const reopened = await openLog();
+    expect(reopened.records).toEqual(["a", "b"]);
+    expect(reopened.truncatedBytes).toBe(encodeRecord({ c: 3 }).length - 3);
+    await reopened.log.append(["d"]);
+    await reopened.log.close();
+    expect((await openLog()).records).toEqual(["a", "b", "d"]);
+  });
+
+  it("drops a cut inside a frame header", async () => {
+    const { log } = await openLog();
+    await log.append(["a", "b"]);
+    await log.close();
+    await truncate(join(dir, "log"), encodeRecord("a").length + 5);
+    expect((await openLog()).records).toEqual(["a"]);
+  });
+
+  it("drops a last frame whose bytes were flipped (bad CRC)", async () => {
+    const { log } = await openLog();
+    await log.append(["a", "b", "last record"]);
+    await log.close();
+    const path = join(dir, "log");
+    const data = await readFile(path);
+    const at = data.length - 2;
+    data.writeUInt8(data.readUInt8(at) ^ 0x01, at);
+    await writeFile(path, data);
+    const reopened = await openLog();
+    expect(reopened.records).toEqual(["a", "b"]);
+    expect(reopened.truncatedBytes).toBe(encodeRecord("last record").length);
+    expect((await stat(path)).size).toBe(data.length - reopened.truncatedBytes);
+  });
+
+  it("drops a zero-filled tail (file extended without its data)", async () => {
+    const { log } = await openLog();
+    await log.append(["a"]);
+    await log.close();
+    const path = join(dir, "log");
+    await writeFile(path, Buffer.concat([await readFile(path), Buffer.alloc(4096)]));
+    expect((await openLog()).records).toEqual(["a"]);
+  });
+
+  it("rewrite replaces the contents atomically; later appends land in the new file", async () => {
+    const { log } = await openLog();
+    await log.append(["old1", "old2", "old3"]);
+    const before = log.append(["old4"]);
+    const rewritten = log.rewrite([{ snapshot: 4 }]);
+    const after = log.append(["new1"]);
+    await Promise.all([before, rewritten, after]);
+    await log.append(["new2"]);
+    expect(log.stats().rewrites).toBe(1);
+    await log.close();
+    expect((await openLog()).records).toEqual([{ snapshot: 4 }, "new1", "new2"]);
+    expect((await readdir(dir)).sort()).toEqual(["log"]);
+  });
+
+  it("ignores a leftover temp file from a rewrite that crashed before its rename", async () => {
+    const { log } = await openLog();
+    await log.append(["kept"]);
+    await log.close();
+    await writeFile(join(dir, "log.rewrite"), encodeRecord("half-done"));
+    expect((await openLog()).records).toEqual(["kept"]);
+    expect(await readdir(dir)).toEqual(["log"]);
+  });
+
+  it("refuses appends after close", async () => {
+    const { log } = await openLog();
+    await log.close();
+    await expect(log.append(["x"])).rejects.toThrow(/closed/);
+  });
+
+  it("keeps every record reported synced when the process is SIGKILLed", async () => {
+    const script = join(dir, "child.mjs");
+    const data = join(dir, "data");
+    const module = pathToFileURL(join(root, "node/io/durable-log.ts")).href;
+    await writeFile(
+      script,
+      `import { DurableLog } from ${JSON.stringify(module)};
+const { log } = await DurableLog.open(${JSON.stringify(data)});
+let next = 0;
+// Eight appends in flight at all times, so batches are being written when the kill lands.
+const one = async () => {
+  for (;;) {
+    const i = next++;
+    await log.append([{ i, pad: "x".repeat(i % 300) }]);
+    process.stdout.write("synced " + i + "\\n");
+  }
+};
+for (let k = 0; k < 8; k++) void one();
+`,
+    );
+    const child = spawn(process.execPath, ["--import", "tsx", script], {
+      cwd: root,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    const synced = new Set<number>();
+    let stderr = "";
+    child.stderr.on("data", (d: Buffer) => {
+      stderr += d.toString();
+    });
+    const exited = new Promise((r) => child.on("exit", r));
+    await new Promise<void>((done, fail) => {
+      let buffered = "";
+      child.stdout.on("data", (d: Buffer) => {
+        buffered += d.toString();
+        const lines = buffered.split("\n");
+        buffered = lines.pop()!;
+        for (const line of lines) synced.add(Number(line.split(" ")[1]));
+        if (synced.size >= 300) {
+          child.kill("SIGKILL");
+          done();
+        }
+      });
+      child.on("exit", () => fail(new Error(`child exited early: ${stderr}`)));
+    });
+    await exited;
+    const { records } = await openLog(data);
+    const seen = new Set(records.map((r) => (r as { i: number }).i));
+    for (const i of synced) expect(seen.has(i), `record ${i} was reported synced`).toBe(true);
+    // Appends land in call order, so what survives is a gap-free prefix.
+    expect([...seen]).toEqual(records.map((_, k) => k));
+  });
+});
