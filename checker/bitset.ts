@@ -27,24 +27,6 @@ export class Bitset {
   hashWithToggled(i: number): number {
     return this.hash ^ (this.keys[i] as number);
   }
-
-  /** Whether `words` equals this set with bit i flipped. */
-  equalsWithToggled(words: Uint32Array, i: number): boolean {
-    const w = i >>> 5;
-    const own = this.words;
-    for (let k = 0; k < own.length; k++) {
-      const mine = k === w ? (own[k] as number) ^ (1 << (i & 31)) : (own[k] as number);
-      if (mine >>> 0 !== (words[k] as number) >>> 0) return false;
-    }
-    return true;
-  }
-
-  /** A copy of the words with bit i flipped: what the cache stores. */
-  copyWithToggled(i: number): Uint32Array {
-    const copy = this.words.slice();
-    copy[i >>> 5] = (copy[i >>> 5] as number) ^ (1 << (i & 31));
-    return copy;
-  }
 }
 
 /** Random words from a fixed seed (mulberry32), so runs are repeatable. */

@@ -1,13 +1,28 @@
-// The checker's entry point: split a history into partitions, search each, gather a verdict.
+// The checker's entry point: split a history into partitions, search them, gather a verdict.
+//
+// Partitions are searched in round-robin slices rather than one after the other, as
+// Porcupine's goroutines run side by side: an illegal partition that is quick to refute is
+// found even when another partition would take the search a very long time.
 
-import type { CheckOptions, CheckOutcome, Model, Operation, PartitionInfo } from "./model.js";
+import type {
+  CheckOptions,
+  CheckOutcome,
+  CheckResult,
+  Model,
+  Operation,
+  Partition,
+  PartitionInfo,
+} from "./model.js";
 import { UNKNOWN } from "./model.js";
-import { searchPartition } from "./search.js";
+import { PartitionSearch } from "./search.js";
+
+/** Steps a partition searches before the next one gets its turn. */
+const SLICE = 20_000;
 
 /**
- * Checks a history for linearizability against a model. Partitions are checked one after the
- * other; the first illegal one ends the check unless `verbose` asks for a full report. A
- * timeout makes the verdict `unknown` (unless a partition was already found illegal).
+ * Checks a history for linearizability against a model. The first illegal partition ends the
+ * check unless `verbose` asks for a full report. A timeout makes the verdict `unknown` (unless
+ * a partition was already found illegal).
  */
 export function checkOperations<S, I, O>(
   model: Model<S, I, O>,
@@ -19,44 +34,74 @@ export function checkOperations<S, I, O>(
   const verbose = options.verbose ?? false;
   ops.forEach(validate);
 
-  const partitions = model.partition
+  const partitions: Partition<I, O>[] = model.partition
     ? model.partition(ops)
     : [{ label: "", ops: [...ops], origin: ops.map((_, i) => i) }];
   const readOnly = model.readOnly?.bind(model);
+  const infos: PartitionInfo<I, O>[] = partitions.map((p) => ({
+    label: p.label,
+    result: "unknown",
+    ops: p.ops,
+    origin: p.origin,
+    linearizations: [],
+    stuck: [],
+  }));
 
-  const infos: PartitionInfo<I, O>[] = [];
-  let result: CheckOutcome<I, O>["result"] = "ok";
-  for (const p of partitions) {
-    const found = searchPartition(model, p.ops, {
-      deadline,
-      verbose,
-      skip: readOnly
-        ? (i) => {
-            const op = p.ops[i] as Operation<I, O>;
-            return op.output === UNKNOWN && readOnly(op.input);
-          }
-        : undefined,
-    });
-    infos.push({
-      label: p.label,
-      result: found.result,
-      ops: p.ops,
-      origin: p.origin,
-      linearizations: found.linearizations,
-      stuck: found.stuck,
-    });
-    if (found.result === "illegal") {
-      result = "illegal";
-      if (!verbose) break;
-    } else if (found.result === "unknown" && result === "ok") {
-      result = "unknown";
-      if (!verbose) break; // out of time: the remaining partitions cannot be checked either
+  // Searches are created when first run, so that easy partitions finish (and free their
+  // memory) before the next one starts.
+  const searches = new Map<number, PartitionSearch<S, I, O>>();
+  let queue = partitions.map((_, i) => i);
+  let result: CheckResult = "ok";
+  while (queue.length > 0 && !(result === "illegal" && !verbose)) {
+    const waiting: number[] = [];
+    for (const i of queue) {
+      if (performance.now() > deadline) {
+        waiting.push(i);
+        continue;
+      }
+      const p = partitions[i] as Partition<I, O>;
+      let search = searches.get(i);
+      if (!search) {
+        search = new PartitionSearch(model, p.ops, {
+          verbose,
+          skip: readOnly
+            ? (k) => {
+                const op = p.ops[k] as Operation<I, O>;
+                return op.output === UNKNOWN && readOnly(op.input);
+              }
+            : undefined,
+        });
+        searches.set(i, search);
+      }
+      const found = search.run(SLICE);
+      if (!found) {
+        waiting.push(i);
+        continue;
+      }
+      searches.delete(i);
+      Object.assign(infos[i] as PartitionInfo<I, O>, found);
+      if (found.result === "illegal") {
+        result = "illegal";
+        if (!verbose) break;
+      }
     }
+    queue = waiting;
+    if (queue.length > 0 && performance.now() > deadline) break;
   }
-  // Illegal partitions first, so reports lead with what failed.
+  if (result === "ok" && queue.length > 0) result = "unknown";
+
+  // Illegal partitions first, so reports lead with what failed; unfinished ones are unknown.
   const rank = { illegal: 0, unknown: 1, ok: 2 } as const;
-  infos.sort((a, b) => rank[a.result] - rank[b.result]);
-  return { result, partitions: infos, ops: ops.length, durationMs: performance.now() - started };
+  const checked =
+    verbose || result !== "illegal" ? infos : infos.filter((p) => p.result === "illegal");
+  checked.sort((a, b) => rank[a.result] - rank[b.result]);
+  return {
+    result,
+    partitions: checked,
+    partitionCount: partitions.length,
+    ops: ops.length,
+    durationMs: performance.now() - started,
+  };
 }
 
 function validate<I, O>(op: Operation<I, O>, index: number): void {

@@ -89,9 +89,21 @@ export function valueHash(v: Value): number {
   }
 }
 
+/**
+ * FNV-1a over a string. Long strings (the states of append-heavy histories) are hashed on their
+ * length and ends only: still consistent with equality, and states that differ usually differ
+ * at the end, while hashing them whole on every search step would dominate the search.
+ */
 export function stringHash(s: string): number {
   let h = 0x811c9dc5;
-  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
+  const n = s.length;
+  if (n <= 64) {
+    for (let i = 0; i < n; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
+    return h | 0;
+  }
+  h = Math.imul(h ^ n, 0x01000193);
+  for (let i = 0; i < 16; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
+  for (let i = n - 48; i < n; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
   return h | 0;
 }
 

@@ -96,8 +96,13 @@ export interface CheckOptions {
 
 export interface CheckOutcome<I, O> {
   result: CheckResult;
-  /** Every partition checked (all of them in verbose mode; else up to the first illegal one). */
+  /**
+   * The partitions, illegal first. In verbose mode all of them; otherwise, for an illegal
+   * history, only the illegal ones found (the search stops at the first).
+   */
   partitions: PartitionInfo<I, O>[];
+  /** How many partitions the history has. */
+  partitionCount: number;
   /** Number of operations checked. */
   ops: number;
   durationMs: number;

@@ -7,177 +7,201 @@
 // its return, so it undoes the most recent choice and tries the next candidate. Linearizing an
 // operation lifts its two entries out of the list (dancing links), so the head is always the
 // earliest pending event.
+//
+// The search runs in slices (`run(budget)`), so that the caller can interleave partitions as
+// Porcupine's goroutines do: an easy illegal partition is then found before a hard one ends.
 
 import { Bitset } from "./bitset.js";
+import { LinearizationCache } from "./cache.js";
 import type { CheckResult, Model, Operation } from "./model.js";
 import { UNKNOWN } from "./model.js";
 
-export interface SearchOptions {
-  /** performance.now() value after which the search gives up with `unknown`. */
-  deadline: number;
-  /** Keep partial linearizations and the stuck operations, for the visualization. */
-  verbose: boolean;
-  /** Operations left out of the search (indeterminate reads: they constrain nothing). */
-  skip?: (index: number) => boolean;
-}
-
 export interface SearchResult {
-  result: CheckResult;
+  result: "ok" | "illegal";
   /** Indices into the partition's ops; longest first (verbose, or one complete one when ok). */
   linearizations: number[][];
   /** Illegal, verbose: the candidates that could not come next after the longest prefix. */
   stuck: number[];
 }
 
+export interface SearchOptions {
+  /** Keep partial linearizations and the stuck operations, for the visualization. */
+  verbose: boolean;
+  /** Operations left out of the search (indeterminate reads: they constrain nothing). */
+  skip?: (index: number) => boolean;
+}
+
 const NIL = -1;
 
-export function searchPartition<S, I, O>(
-  model: Model<S, I, O>,
-  ops: readonly Operation<I, O>[],
-  options: SearchOptions,
-): SearchResult {
-  const included: number[] = [];
-  for (let i = 0; i < ops.length; i++) if (!options.skip?.(i)) included.push(i);
-  const n = included.length;
-  if (n === 0) return { result: "ok", linearizations: [[]], stuck: [] };
+export class PartitionSearch<S, I, O> {
+  private readonly included: number[] = [];
+  private readonly next: Int32Array;
+  private readonly prev: Int32Array;
+  private readonly opOf: Int32Array; // entry -> local op index
+  private readonly isCall: Uint8Array;
+  private readonly match: Int32Array; // call entry -> its return entry
+  private readonly head: number;
+  private readonly inputs: I[];
+  private readonly outputs: (O | typeof UNKNOWN)[];
+  private readonly bits: Bitset;
+  private readonly cache: LinearizationCache<S>;
+  private readonly stackEntry: number[] = [];
+  private readonly stackState: S[] = [];
+  private readonly partial: PartialTracker | undefined;
+  private state: S;
+  private entry: number;
+  /**
+   * Once every operation with a known output is linearized, the rest (all indeterminate) can
+   * follow in call order: the model accepts them in any state, and call order respects time.
+   */
+  private definiteLeft = 0;
 
-  // Entries in time order; at equal times calls come first, so operations whose intervals
-  // touch are concurrent (either may be linearized first).
-  const order = new Int32Array(2 * n);
-  for (let k = 0; k < 2 * n; k++) order[k] = k;
-  const time = (e: number) => {
-    const op = ops[included[e >> 1] as number] as Operation<I, O>;
-    return e & 1 ? op.return : op.call;
-  };
-  order.sort((a, b) => time(a) - time(b) || (a & 1) - (b & 1) || a - b);
+  constructor(
+    private readonly model: Model<S, I, O>,
+    ops: readonly Operation<I, O>[],
+    options: SearchOptions,
+  ) {
+    for (let i = 0; i < ops.length; i++) if (!options.skip?.(i)) this.included.push(i);
+    const n = this.included.length;
+    const size = 2 * n;
+    // Entries in time order; at equal times calls come first, so operations whose intervals
+    // touch are concurrent (either may be linearized first).
+    const order = new Int32Array(size);
+    for (let k = 0; k < size; k++) order[k] = k;
+    const time = (e: number) => {
+      const op = ops[this.included[e >> 1] as number] as Operation<I, O>;
+      return e & 1 ? op.return : op.call;
+    };
+    order.sort((a, b) => time(a) - time(b) || (a & 1) - (b & 1) || a - b);
 
-  const size = 2 * n;
-  const head = size;
-  const next = new Int32Array(size + 1);
-  const prev = new Int32Array(size + 1);
-  const opOf = new Int32Array(size); // entry -> local op index (0..n-1)
-  const isCall = new Uint8Array(size);
-  const match = new Int32Array(size); // call entry -> its return entry
-  const callEntry = new Int32Array(n);
-  for (let pos = 0; pos < size; pos++) {
-    const e = order[pos] as number;
-    opOf[pos] = e >> 1;
-    if ((e & 1) === 0) {
-      isCall[pos] = 1;
-      callEntry[e >> 1] = pos;
-    } else {
-      match[callEntry[e >> 1] as number] = pos;
+    this.head = size;
+    this.next = new Int32Array(size + 1);
+    this.prev = new Int32Array(size + 1);
+    this.opOf = new Int32Array(size);
+    this.isCall = new Uint8Array(size);
+    this.match = new Int32Array(size);
+    const callEntry = new Int32Array(n);
+    for (let pos = 0; pos < size; pos++) {
+      const e = order[pos] as number;
+      this.opOf[pos] = e >> 1;
+      if ((e & 1) === 0) {
+        this.isCall[pos] = 1;
+        callEntry[e >> 1] = pos;
+      } else {
+        this.match[callEntry[e >> 1] as number] = pos;
+      }
+      this.next[pos] = pos + 1 < size ? pos + 1 : NIL;
+      this.prev[pos] = pos === 0 ? this.head : pos - 1;
     }
-    next[pos] = pos + 1 < size ? pos + 1 : NIL;
-    prev[pos] = pos === 0 ? head : pos - 1;
-  }
-  next[head] = 0;
-  prev[head] = NIL;
+    this.next[this.head] = size > 0 ? 0 : NIL;
+    this.prev[this.head] = NIL;
 
-  const lift = (e: number) => {
+    this.inputs = this.included.map((i) => (ops[i] as Operation<I, O>).input);
+    this.outputs = this.included.map((i) => (ops[i] as Operation<I, O>).output);
+    for (const out of this.outputs) if (out !== UNKNOWN) this.definiteLeft++;
+    this.bits = new Bitset(n);
+    this.cache = new LinearizationCache<S>(n, (a, b) => model.equal(a, b));
+    this.partial = options.verbose ? new PartialTracker(n) : undefined;
+    this.state = model.init();
+    this.entry = this.next[this.head] as number;
+  }
+
+  /** Searches for at most `budget` steps; the verdict, or undefined when not done yet. */
+  run(budget: number): SearchResult | undefined {
+    const { model, next, head, isCall, opOf, inputs, outputs, bits, cache } = this;
+    let { state, entry } = this;
+    for (let steps = 0; next[head] !== NIL && this.definiteLeft > 0; steps++) {
+      if (steps === budget) {
+        this.state = state;
+        this.entry = entry;
+        return undefined;
+      }
+      if (isCall[entry]) {
+        const op = opOf[entry] as number;
+        const stepped = model.step(state, inputs[op] as I, outputs[op] as O | typeof UNKNOWN);
+        if (stepped.ok) {
+          const hash =
+            (bits.hashWithToggled(op) ^ Math.imul(model.hash(stepped.state), 0x9e3779b1)) | 0;
+          if (cache.addIfAbsent(hash, bits, op, stepped.state)) {
+            this.stackEntry.push(entry);
+            this.stackState.push(state);
+            state = stepped.state;
+            bits.toggle(op);
+            this.lift(entry);
+            if (outputs[op] !== UNKNOWN) this.definiteLeft--;
+            entry = next[head] as number;
+            continue;
+          }
+        }
+        entry = next[entry] as number;
+      } else {
+        this.partial?.record(this.stackEntry, opOf, () => this.stuckAt(entry));
+        if (this.stackEntry.length === 0) return this.illegal();
+        const top = this.stackEntry.pop() as number;
+        state = this.stackState.pop() as S;
+        const op = opOf[top] as number;
+        bits.toggle(op);
+        this.unlift(top);
+        if (outputs[op] !== UNKNOWN) this.definiteLeft++;
+        entry = next[top] as number;
+      }
+    }
+    return this.legal();
+  }
+
+  private legal(): SearchResult {
+    const complete = this.stackEntry.map((e) => this.opOf[e] as number);
+    for (let e = this.next[this.head] as number; e !== NIL; e = this.next[e] as number) {
+      if (this.isCall[e]) complete.push(this.opOf[e] as number);
+    }
+    return { result: "ok", linearizations: [this.toOps(complete)], stuck: [] };
+  }
+
+  private illegal(): SearchResult {
+    const p = this.partial;
+    return {
+      result: "illegal",
+      linearizations: p ? p.linearizations().map((l) => this.toOps(l)) : [],
+      stuck: p ? this.toOps(p.stuck) : [],
+    };
+  }
+
+  private toOps(local: number[]): number[] {
+    return local.map((l) => this.included[l] as number);
+  }
+
+  private lift(e: number): void {
+    const { next, prev } = this;
     next[prev[e] as number] = next[e] as number;
     prev[next[e] as number] = prev[e] as number;
-    const m = match[e] as number;
+    const m = this.match[e] as number;
     next[prev[m] as number] = next[m] as number;
     if (next[m] !== NIL) prev[next[m] as number] = prev[m] as number;
-  };
-  const unlift = (e: number) => {
-    const m = match[e] as number;
+  }
+
+  private unlift(e: number): void {
+    const { next, prev } = this;
+    const m = this.match[e] as number;
     next[prev[m] as number] = m;
     if (next[m] !== NIL) prev[next[m] as number] = m;
     next[prev[e] as number] = e;
     prev[next[e] as number] = e;
-  };
+  }
 
-  const inputs: I[] = included.map((i) => (ops[i] as Operation<I, O>).input);
-  const outputs: (O | typeof UNKNOWN)[] = included.map((i) => (ops[i] as Operation<I, O>).output);
-  // Once every operation with a known output is linearized, the rest (all indeterminate) can
-  // follow in call order: the model accepts them in any state, and call order respects time.
-  let definiteLeft = 0;
-  for (const out of outputs) if (out !== UNKNOWN) definiteLeft++;
-
-  const bits = new Bitset(n);
-  const cache = new Map<number, { words: Uint32Array; state: S }[]>();
-  const stackEntry: number[] = [];
-  const stackState: S[] = [];
-  let state = model.init();
-  let entry = next[head] as number;
-  let iterations = 0;
-
-  const partial = options.verbose ? new PartialTracker(n) : undefined;
-  const toGlobal = (local: number[]) => local.map((l) => included[l] as number);
-
-  while (next[head] !== NIL && definiteLeft > 0) {
-    if ((++iterations & 1023) === 0 && performance.now() > options.deadline) {
-      return { result: "unknown", linearizations: [], stuck: [] };
+  /** The calls pending before the return entry `blocked`, and the op of that return. */
+  private stuckAt(blocked: number): number[] {
+    const stuck: number[] = [];
+    for (
+      let e = this.next[this.head] as number;
+      e !== blocked && e !== NIL;
+      e = this.next[e] as number
+    ) {
+      stuck.push(this.opOf[e] as number);
     }
-    if (isCall[entry]) {
-      const op = opOf[entry] as number;
-      const stepped = model.step(state, inputs[op] as I, outputs[op] as O | typeof UNKNOWN);
-      if (stepped.ok) {
-        const hash =
-          (bits.hashWithToggled(op) ^ Math.imul(model.hash(stepped.state), 0x9e3779b1)) | 0;
-        let bucket = cache.get(hash);
-        let seen = false;
-        if (bucket) {
-          for (const c of bucket) {
-            if (bits.equalsWithToggled(c.words, op) && model.equal(c.state, stepped.state)) {
-              seen = true;
-              break;
-            }
-          }
-        } else {
-          bucket = [];
-          cache.set(hash, bucket);
-        }
-        if (!seen) {
-          bucket.push({ words: bits.copyWithToggled(op), state: stepped.state });
-          stackEntry.push(entry);
-          stackState.push(state);
-          state = stepped.state;
-          bits.toggle(op);
-          lift(entry);
-          if (outputs[op] !== UNKNOWN) definiteLeft--;
-          entry = next[head] as number;
-          continue;
-        }
-      }
-      entry = next[entry] as number;
-    } else {
-      partial?.record(stackEntry, opOf, () => stuckAt(entry, next, head, opOf));
-      if (stackEntry.length === 0) {
-        return {
-          result: "illegal",
-          linearizations: partial ? partial.linearizations().map(toGlobal) : [],
-          stuck: partial ? toGlobal(partial.stuck) : [],
-        };
-      }
-      const top = stackEntry.pop() as number;
-      state = stackState.pop() as S;
-      const op = opOf[top] as number;
-      bits.toggle(op);
-      unlift(top);
-      if (outputs[op] !== UNKNOWN) definiteLeft++;
-      entry = next[top] as number;
-    }
+    const blockedOp = this.opOf[blocked] as number;
+    if (!stuck.includes(blockedOp)) stuck.push(blockedOp);
+    return stuck;
   }
-
-  const complete = stackEntry.map((e) => opOf[e] as number);
-  for (let e = next[head] as number; e !== NIL; e = next[e] as number) {
-    if (isCall[e]) complete.push(opOf[e] as number);
-  }
-  return { result: "ok", linearizations: [toGlobal(complete)], stuck: [] };
-}
-
-/** The calls pending before the return entry `blocked`, and the op of that return. */
-function stuckAt(blocked: number, next: Int32Array, head: number, opOf: Int32Array): number[] {
-  const stuck: number[] = [];
-  for (let e = next[head] as number; e !== blocked && e !== NIL; e = next[e] as number) {
-    stuck.push(opOf[e] as number);
-  }
-  const blockedOp = opOf[blocked] as number;
-  if (!stuck.includes(blockedOp)) stuck.push(blockedOp);
-  return stuck;
 }
 
 /**
@@ -216,3 +240,5 @@ class PartialTracker {
     return distinct.slice(0, 32);
   }
 }
+
+export type { CheckResult };

@@ -1,0 +1,98 @@
+// Lowe's cache: the (set of linearized operations, state) pairs already explored.
+//
+// Kept flat for speed: every stored bitset lives in one growing Uint32Array, and an
+// open-addressing table maps the combined hash to entries. A hash match is confirmed by
+// comparing the bitset word by word and the state with the model's `equal`, so a collision can
+// cost time but never a wrong verdict.
+
+import type { Bitset } from "./bitset.js";
+
+export class LinearizationCache<S> {
+  private readonly width: number;
+  private arena: Uint32Array;
+  private hashes: Int32Array;
+  private states: S[] = [];
+  private table: Int32Array;
+  private count = 0;
+
+  constructor(
+    bitsetSize: number,
+    private readonly equal: (a: S, b: S) => boolean,
+  ) {
+    this.width = Math.max(1, (bitsetSize + 31) >>> 5);
+    this.arena = new Uint32Array(this.width * 256);
+    this.hashes = new Int32Array(256);
+    this.table = new Int32Array(1024);
+  }
+
+  /**
+   * Adds (bits with bit `flip` toggled, state) under `hash` unless it is there already.
+   * Returns false when it was there: that branch of the search was explored before.
+   */
+  addIfAbsent(hash: number, bits: Bitset, flip: number, state: S): boolean {
+    const mask = this.table.length - 1;
+    let slot = hash & mask;
+    for (let e = this.table[slot] as number; e !== 0; e = this.table[slot] as number) {
+      const entry = e - 1;
+      if (
+        this.hashes[entry] === hash &&
+        this.sameBits(entry, bits, flip) &&
+        this.equal(this.states[entry] as S, state)
+      ) {
+        return false;
+      }
+      slot = (slot + 1) & mask;
+    }
+    this.store(slot, hash, bits, flip, state);
+    return true;
+  }
+
+  get size(): number {
+    return this.count;
+  }
+
+  private sameBits(entry: number, bits: Bitset, flip: number): boolean {
+    const base = entry * this.width;
+    const words = bits.words;
+    const flipWord = flip >>> 5;
+    for (let k = 0; k < this.width; k++) {
+      let w = words[k] as number;
+      if (k === flipWord) w ^= 1 << (flip & 31);
+      if (this.arena[base + k] !== w >>> 0) return false;
+    }
+    return true;
+  }
+
+  private store(slot: number, hash: number, bits: Bitset, flip: number, state: S): void {
+    const entry = this.count++;
+    if (entry === this.hashes.length) this.growEntries();
+    const base = entry * this.width;
+    this.arena.set(bits.words, base);
+    this.arena[base + (flip >>> 5)] =
+      (this.arena[base + (flip >>> 5)] as number) ^ (1 << (flip & 31));
+    this.hashes[entry] = hash;
+    this.states[entry] = state;
+    this.table[slot] = entry + 1;
+    if (this.count * 2 > this.table.length) this.rehash();
+  }
+
+  private growEntries(): void {
+    const arena = new Uint32Array(this.arena.length * 2);
+    arena.set(this.arena);
+    this.arena = arena;
+    const hashes = new Int32Array(this.hashes.length * 2);
+    hashes.set(this.hashes);
+    this.hashes = hashes;
+  }
+
+  private rehash(): void {
+    const table = new Int32Array(this.table.length * 2);
+    const mask = table.length - 1;
+    for (let entry = 0; entry < this.count; entry++) {
+      let slot = (this.hashes[entry] as number) & mask;
+      while (table[slot] !== 0) slot = (slot + 1) & mask;
+      table[slot] = entry + 1;
+    }
+    this.table = table;
+  }
+}
