@@ -1,5 +1,3 @@
 #!/usr/bin/env node
-// The CLI is compiled to dist/ by `npm run build` (run by `npm ci` through `prepare`).
-import { main } from "../dist/harness/cli.js";
-
-process.exitCode = await main(process.argv.slice(2));
+// The CLI is compiled to dist/ by `npm run build` (which `npm ci` runs through `prepare`).
+import "../dist/harness/main.js";

@@ -1,0 +1,75 @@
+// npm run bench:checker: the Porcupine corpus file by file, then one generated history of
+// 1,000,000 operations (1,000 keys, 20 clients, 1% info), checked in a child process so that
+// its peak memory is its own. Prints figures; asserts nothing (targets are in the README).
+
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { checkOperations } from "../check.js";
+import { parseHistory } from "../formats/index.js";
+import type { FormatName, ModelName } from "../history.js";
+import { modelFor } from "../models/index.js";
+import { writeHistory } from "./generate.js";
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const vectors =
+  process.env.PAXOS_VECTORS ?? path.resolve(here, "../../../shared/vectors/porcupine");
+const args = process.argv.slice(2);
+const bigOps = Number(args[args.indexOf("--ops") + 1] || 1_000_000);
+
+function corpus(): void {
+  const rows = readFileSync(path.join(vectors, "expected.tsv"), "utf8").trim().split("\n").slice(1);
+  let etcd = 0;
+  let all = 0;
+  let wrong = 0;
+  const lines: string[] = [];
+  for (const row of rows) {
+    const [file, format, model, expected] = row.split("\t") as [
+      string,
+      FormatName,
+      ModelName,
+      string,
+    ];
+    const text = readFileSync(path.join(vectors, file), "utf8");
+    const t0 = performance.now();
+    const parsed = parseHistory(text, file, format);
+    const outcome = checkOperations(modelFor(model), parsed.ops);
+    const ms = performance.now() - t0;
+    all += ms;
+    if (format === "porcupine-etcd") etcd += ms;
+    if (outcome.result !== expected) wrong++;
+    lines.push(
+      `${file.padEnd(22)} ${String(parsed.ops.length).padStart(6)} ops  ${outcome.result.padEnd(7)} ${ms.toFixed(1).padStart(8)} ms`,
+    );
+  }
+  console.log(lines.join("\n"));
+  console.log(
+    `porcupine corpus: ${rows.length} files, ${all.toFixed(0)} ms in all (etcd logs ${etcd.toFixed(0)} ms; Go Porcupine v1.3.0 here: ~420 ms), ${wrong} wrong verdicts`,
+  );
+}
+
+async function big(): Promise<void> {
+  const dir = mkdtempSync(path.join(tmpdir(), "paxos-bench-"));
+  try {
+    const file = path.join(dir, "history.jsonl");
+    const t0 = performance.now();
+    await writeHistory(file, { ops: bigOps, keys: 1000, clients: 20, info: 0.01, seed: 42 });
+    console.log(`generated ${bigOps} ops in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+    const out = execFileSync(
+      process.execPath,
+      [...process.execArgv, path.join(here, "check-one.ts"), file],
+      {
+        encoding: "utf8",
+        stdio: ["ignore", "pipe", "inherit"],
+      },
+    );
+    process.stdout.write(out);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+if (!args.includes("--big-only")) corpus();
+if (!args.includes("--corpus-only")) await big();

@@ -1,0 +1,122 @@
+// A large, linearizable kv history in our jsonl format, for the checker's benchmark: clients
+// call operations on random keys; each takes effect at a random instant inside its interval,
+// against one true store, so the history is legal by construction. A share of operations is
+// indeterminate (`info`), after which the client goes on as a new process, as in Jepsen.
+
+import { once } from "node:events";
+import { createWriteStream } from "node:fs";
+
+export interface GenerateOptions {
+  ops: number;
+  keys: number;
+  clients: number;
+  /** Share of operations that end `info`, 0..1. */
+  info: number;
+  seed: number;
+}
+
+export async function writeHistory(file: string, o: GenerateOptions): Promise<void> {
+  const out = createWriteStream(file);
+  let buffer = "";
+  const emit = async (line: string) => {
+    buffer += `${line}\n`;
+    if (buffer.length > 1 << 16) {
+      if (!out.write(buffer)) await once(out, "drain");
+      buffer = "";
+    }
+  };
+  const rand = mulberry32(o.seed);
+  const store = new Map<string, number>();
+  type Pending = {
+    process: number;
+    f: string;
+    key: string;
+    value: unknown;
+    applyAt: number;
+    returnAt: number;
+    result?: unknown;
+    type?: string;
+  };
+  const clients: { process: number; next: number; op?: Pending }[] = [];
+  for (let c = 0; c < o.clients; c++) clients.push({ process: c, next: rand() * 10 });
+  let index = 0;
+  let started = 0;
+  let done = 0;
+  while (done < o.ops) {
+    // The client whose next event comes first (20 clients: a scan beats a heap).
+    let c = clients[0] as (typeof clients)[number];
+    for (const x of clients) if (eventTime(x) < eventTime(c)) c = x;
+    const t = eventTime(c);
+    const time = Math.round(t * 1000);
+    if (!c.op) {
+      if (started >= o.ops) {
+        c.next = Number.POSITIVE_INFINITY;
+        continue;
+      }
+      started++;
+      const key = `k${Math.floor(rand() * o.keys)}`;
+      const r = rand();
+      const f = r < 0.5 ? "read" : r < 0.8 ? "write" : "cas";
+      const value =
+        f === "write"
+          ? Math.floor(rand() * 5)
+          : f === "cas"
+            ? [Math.floor(rand() * 5), Math.floor(rand() * 5)]
+            : null;
+      const applyAt = t + rand() * 20;
+      c.op = { process: c.process, f, key, value, applyAt, returnAt: applyAt + rand() * 20 };
+      await emit(
+        JSON.stringify({ index: index++, time, process: c.process, type: "invoke", f, key, value }),
+      );
+    } else if (c.op.type === undefined) {
+      const op = c.op;
+      const cur = store.get(op.key) ?? null;
+      if (op.f === "read") op.result = cur;
+      else if (op.f === "write") store.set(op.key, op.value as number);
+      else {
+        const [from, to] = op.value as [number, number];
+        if (cur === from) store.set(op.key, to);
+        op.result = cur === from;
+      }
+      op.type = rand() < o.info ? "info" : op.f === "cas" && op.result === false ? "fail" : "ok";
+    } else {
+      const op = c.op;
+      const value = op.f === "read" ? (op.type === "ok" ? op.result : null) : op.value;
+      await emit(
+        JSON.stringify({
+          index: index++,
+          time,
+          process: op.process,
+          type: op.type,
+          f: op.f,
+          key: op.key,
+          value,
+        }),
+      );
+      if (op.type === "info") c.process += o.clients;
+      c.op = undefined;
+      c.next = t + rand() * 5;
+      done++;
+    }
+  }
+  out.end(buffer);
+  await once(out, "finish");
+}
+
+function eventTime(c: {
+  next: number;
+  op?: { applyAt: number; returnAt: number; type?: string };
+}): number {
+  if (!c.op) return c.next;
+  return c.op.type === undefined ? c.op.applyAt : c.op.returnAt;
+}
+
+export function mulberry32(seed: number): () => number {
+  let s = seed | 0;
+  return () => {
+    s = (s + 0x6d2b79f5) | 0;
+    let t = Math.imul(s ^ (s >>> 15), 1 | s);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}

@@ -1,0 +1,62 @@
+// The command line: `paxos-harness <command>`. Every command resolves to an exit code:
+// 0 valid, 1 invalid, 2 unknown, 3 error (bad input, set-up failure); see design.md.
+
+import { Command, CommanderError, Option } from "commander";
+import { runCheck } from "./check-command.js";
+import { EXIT, UsageError } from "./exit.js";
+
+export async function main(argv: readonly string[]): Promise<number> {
+  let code: number = EXIT.ok;
+  const program = new Command("paxos-harness")
+    .description("A Jepsen-style fault-injection harness with a built-in Multi-Paxos backend")
+    .exitOverride()
+    .showHelpAfterError("(run with --help for usage)")
+    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+
+  program
+    .command("check")
+    .description("check history files for linearizability (a TypeScript port of Porcupine)")
+    .argument("<file...>", "history files")
+    .addOption(
+      new Option("--model <model>", "the model (default: from the history's content)").choices([
+        "register",
+        "cas-register",
+        "kv",
+        "set",
+      ]),
+    )
+    .addOption(
+      new Option("--format <format>", "the history format")
+        .choices(["auto", "jsonl", "jepsen-edn", "porcupine-etcd", "porcupine-kv"])
+        .default("auto"),
+    )
+    .option("--initial <value>", "the register's initial value (JSON, else a string)")
+    .option("--timeout <seconds>", "give up with 'unknown' after this long (per file)", seconds)
+    .option("--json", "print one JSON line per file")
+    .option("--visualize <out.html>", "write an HTML visualization of the history")
+    .action(async (files: string[], opts) => {
+      code = await runCheck(files, opts);
+    });
+
+  try {
+    await program.parseAsync([...argv], { from: "user" });
+    return code;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // --help and --version end through here with exit code 0; usage errors are bad input.
+      return err.exitCode === 0 ? EXIT.ok : EXIT.error;
+    }
+    if (err instanceof UsageError) {
+      process.stderr.write(`paxos-harness: ${err.message}\n`);
+      return EXIT.error;
+    }
+    throw err;
+  }
+}
+
+function seconds(text: string): number {
+  const n = Number(text);
+  if (!Number.isFinite(n) || n < 0)
+    throw new UsageError(`--timeout: '${text}' is not a number of seconds`);
+  return n;
+}
