@@ -4,6 +4,7 @@
 // Porcupine's goroutines run side by side: an illegal partition that is quick to refute is
 // found even when another partition would take the search a very long time.
 
+import { getHeapStatistics } from "node:v8";
 import type {
   CheckOptions,
   CheckOutcome,
@@ -18,6 +19,15 @@ import { PartitionSearch } from "./search.js";
 
 /** Steps a partition searches before the next one gets its turn. */
 const SLICE = 20_000;
+/** In a full report, how long the other partitions may run once one is found illegal. */
+const FULL_REPORT_GRACE_MS = 3_000;
+/** Share of the heap limit past which the search stops with `unknown` instead of crashing. */
+const HEAP_LIMIT_SHARE = 0.85;
+
+function heapNearlyFull(): boolean {
+  const heap = getHeapStatistics();
+  return heap.used_heap_size > heap.heap_size_limit * HEAP_LIMIT_SHARE;
+}
 
 /**
  * Checks a history for linearizability against a model. The first illegal partition ends the
@@ -52,10 +62,12 @@ export function checkOperations<S, I, O>(
   const searches = new Map<number, PartitionSearch<S, I, O>>();
   let queue = partitions.map((_, i) => i);
   let result: CheckResult = "ok";
-  while (queue.length > 0 && !(result === "illegal" && !verbose)) {
+  let stopAt = deadline;
+  let gaveUp: CheckOutcome<I, O>["gaveUp"];
+  while (queue.length > 0 && gaveUp === undefined) {
     const waiting: number[] = [];
     for (const i of queue) {
-      if (performance.now() > deadline) {
+      if (gaveUp !== undefined || (result === "illegal" && !verbose)) {
         waiting.push(i);
         continue;
       }
@@ -74,19 +86,22 @@ export function checkOperations<S, I, O>(
         searches.set(i, search);
       }
       const found = search.run(SLICE);
-      if (!found) {
+      if (found) {
+        searches.delete(i);
+        Object.assign(infos[i] as PartitionInfo<I, O>, found);
+        if (found.result === "illegal" && result !== "illegal") {
+          result = "illegal";
+          // A full report goes on with the other partitions, but only for a while: the
+          // verdict is known, and a hard partition could otherwise run for ever.
+          stopAt = Math.min(stopAt, performance.now() + FULL_REPORT_GRACE_MS);
+        }
+      } else {
         waiting.push(i);
-        continue;
       }
-      searches.delete(i);
-      Object.assign(infos[i] as PartitionInfo<I, O>, found);
-      if (found.result === "illegal") {
-        result = "illegal";
-        if (!verbose) break;
-      }
+      if (performance.now() > stopAt) gaveUp = result === "illegal" ? "grace" : "timeout";
+      else if (heapNearlyFull()) gaveUp = "memory";
     }
-    queue = waiting;
-    if (queue.length > 0 && performance.now() > deadline) break;
+    queue = result === "illegal" && !verbose ? [] : waiting;
   }
   if (result === "ok" && queue.length > 0) result = "unknown";
 
@@ -99,6 +114,7 @@ export function checkOperations<S, I, O>(
     result,
     partitions: checked,
     partitionCount: partitions.length,
+    ...(queue.length > 0 && gaveUp !== undefined ? { gaveUp } : {}),
     ops: ops.length,
     durationMs: performance.now() - started,
   };

@@ -103,6 +103,12 @@ export interface CheckOutcome<I, O> {
   partitions: PartitionInfo<I, O>[];
   /** How many partitions the history has. */
   partitionCount: number;
+  /**
+   * Set when some partitions were left unfinished: the timeout passed, memory ran short, or
+   * (full report of an illegal history) the grace time after the first illegal one ran out.
+   * Those partitions are reported `unknown`.
+   */
+  gaveUp?: "timeout" | "memory" | "grace";
   /** Number of operations checked. */
   ops: number;
   durationMs: number;

@@ -159,3 +159,27 @@ describe("edge cases", () => {
     ]);
   });
 });
+
+describe("limits of a full report", () => {
+  it("stops the other partitions a grace time after the first illegal one, as unknown", () => {
+    const kv = kvModel();
+    const h: HistoryOp[] = [
+      op(0, { f: "write", key: "easy", value: 1 }, 0, 1),
+      op(0, { f: "read", key: "easy" }, 2, 3, read(2)),
+    ];
+    // An exponential search: concurrent writes and reads of values nobody wrote.
+    for (let i = 0; i < 40; i++) h.push(op(10 + i, { f: "write", key: "hard", value: i }, 0, 100));
+    for (let i = 0; i < 40; i++) {
+      h.push(op(100 + i, { f: "read", key: "hard" }, 1, 100, read(1000 + i)));
+    }
+    const started = performance.now();
+    const outcome = checkOperations(kv, h, { verbose: true });
+    expect(performance.now() - started).toBeLessThan(15_000);
+    expect(outcome.result).toBe("illegal");
+    expect(outcome.gaveUp).toBe("grace");
+    expect(outcome.partitions.map((p) => [p.label, p.result])).toEqual([
+      ["easy", "illegal"],
+      ["hard", "unknown"],
+    ]);
+  });
+});
