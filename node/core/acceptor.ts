@@ -1,0 +1,58 @@
+// The acceptor: the durable half of Paxos. Its two rules:
+//   prepare(b): if b >= promised, promise b (write it) and report the accepted values; else refuse
+//               with the highest promise.
+//   accept(b, slot, v): if b >= promised, accept (write it; b becomes the promise); else refuse.
+// Every change comes back as a StorageWrite; the node releases the answer only after the write is
+// durable (see outbox.ts). Entries at or below the snapshot's index are dropped (compact).
+
+import { compareBallots, ZERO_BALLOT } from "./ballot.js";
+import type { AcceptedEntry, Ballot, DurableState, SlotValue, StorageWrite } from "./types.js";
+
+export type AcceptorAnswer = { ok: true; write?: StorageWrite } | { ok: false; promised: Ballot };
+
+export class Acceptor {
+  promised: Ballot;
+  private readonly accepted = new Map<number, AcceptedEntry>();
+  /** Slots at or below this are compacted (covered by a snapshot). */
+  compactedTo: number;
+
+  constructor(durable: DurableState) {
+    this.promised = durable.promised ?? ZERO_BALLOT;
+    this.compactedTo = durable.snapshot?.index ?? 0;
+    for (const e of durable.accepted) if (e.slot > this.compactedTo) this.accepted.set(e.slot, e);
+  }
+
+  prepare(ballot: Ballot): AcceptorAnswer {
+    const c = compareBallots(ballot, this.promised);
+    if (c < 0) return { ok: false, promised: this.promised };
+    if (c === 0) return { ok: true };
+    this.promised = ballot;
+    return { ok: true, write: { type: "promise", ballot } };
+  }
+
+  accept(ballot: Ballot, slot: number, value: SlotValue): AcceptorAnswer {
+    if (compareBallots(ballot, this.promised) < 0) return { ok: false, promised: this.promised };
+    this.promised = ballot;
+    const prev = this.accepted.get(slot);
+    if (prev && compareBallots(prev.ballot, ballot) === 0) return { ok: true }; // a duplicate
+    this.accepted.set(slot, { slot, ballot, value });
+    return { ok: true, write: { type: "accept", slot, ballot, value } };
+  }
+
+  /** The accepted entries at slots >= from, in slot order. */
+  acceptedFrom(from: number): AcceptedEntry[] {
+    const out: AcceptedEntry[] = [];
+    for (const e of this.accepted.values()) if (e.slot >= from) out.push(e);
+    return out.sort((a, b) => a.slot - b.slot);
+  }
+
+  get(slot: number): AcceptedEntry | undefined {
+    return this.accepted.get(slot);
+  }
+
+  compact(index: number): void {
+    if (index <= this.compactedTo) return;
+    this.compactedTo = index;
+    for (const slot of [...this.accepted.keys()]) if (slot <= index) this.accepted.delete(slot);
+  }
+}

@@ -1,0 +1,9 @@
+// The consensus core's public surface: what the shell (node/io, node/main.ts) needs.
+
+export { compareBallots, ZERO_BALLOT } from "./ballot.js";
+export { type NodeOptions, PaxosNode } from "./node.js";
+export { dependsOnWrites } from "./outbox.js";
+export { compactWrites, emptyDurableState, recoverDurableState } from "./storage.js";
+export type * from "./types.js";
+export { defaultTiming } from "./types.js";
+export { isPeerMessage } from "./validate.js";

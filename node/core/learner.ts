@@ -1,0 +1,94 @@
+// The learner: the chosen log above the last snapshot and the state machine it feeds. Chosen
+// values are facts, so they may come from anywhere (our own quorum, a promise, another node's
+// catch-up). Slots are applied strictly in order, so commit index == applied index here.
+
+import type { ClientRequest, CommandResult } from "../command.js";
+import { KvStateMachine } from "./statemachine.js";
+import type { ChosenEntry, SlotValue, Snapshot } from "./types.js";
+
+export class Learner {
+  sm: KvStateMachine;
+  applied: number;
+  snapshot: Snapshot | null;
+  /** Chosen values of slots above the snapshot (applied ones kept for catch-up until the next snapshot). */
+  private readonly chosen = new Map<number, SlotValue>();
+
+  constructor(snapshot: Snapshot | null) {
+    this.snapshot = snapshot;
+    this.sm = new KvStateMachine(snapshot);
+    this.applied = snapshot?.index ?? 0;
+  }
+
+  get snapshotIndex(): number {
+    return this.snapshot?.index ?? 0;
+  }
+
+  isChosen(slot: number): boolean {
+    return slot <= this.applied || this.chosen.has(slot);
+  }
+
+  /** The highest slot known chosen (maybe above a gap). */
+  maxChosen(): number {
+    let m = this.applied;
+    for (const s of this.chosen.keys()) if (s > m) m = s;
+    return m;
+  }
+
+  /** Records a chosen value; false if already known. */
+  learn(slot: number, value: SlotValue): boolean {
+    if (this.isChosen(slot)) return false;
+    this.chosen.set(slot, value);
+    return true;
+  }
+
+  /**
+   * Applies every contiguous chosen slot; `onResult` gets each request's result (not for stale
+   * ones). Returns the applied entries.
+   */
+  applyReady(onResult: (req: ClientRequest, result: CommandResult) => void): ChosenEntry[] {
+    const out: ChosenEntry[] = [];
+    for (;;) {
+      const value = this.chosen.get(this.applied + 1);
+      if (!value) return out;
+      this.applied++;
+      for (const req of value.requests) {
+        const result = this.sm.apply(req);
+        if (result !== "stale") onResult(req, result);
+      }
+      out.push({ slot: this.applied, value });
+    }
+  }
+
+  /** Chosen entries from `from` on (at most `max`), or null if `from` is compacted away. */
+  entriesFrom(from: number, max: number): ChosenEntry[] | null {
+    if (from <= this.snapshotIndex) return null;
+    const out: ChosenEntry[] = [];
+    for (let s = from; out.length < max; s++) {
+      const value = this.chosen.get(s);
+      if (!value) break;
+      out.push({ slot: s, value });
+    }
+    return out;
+  }
+
+  /** Takes a snapshot at the applied index and drops the log up to it. */
+  takeSnapshot(): Snapshot {
+    const snap = this.sm.snapshot(this.applied);
+    this.setSnapshot(snap);
+    return snap;
+  }
+
+  /** Installs a snapshot from another node; false if it is not ahead of what we applied. */
+  install(snap: Snapshot): boolean {
+    if (snap.index <= this.applied) return false;
+    this.sm = new KvStateMachine(snap);
+    this.applied = snap.index;
+    this.setSnapshot(snap);
+    return true;
+  }
+
+  private setSnapshot(snap: Snapshot): void {
+    this.snapshot = snap;
+    for (const s of [...this.chosen.keys()]) if (s <= snap.index) this.chosen.delete(s);
+  }
+}

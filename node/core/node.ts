@@ -1,0 +1,587 @@
+// PaxosNode: the consensus core, composing acceptor, proposer, learner, election and outbox.
+// A pure deterministic state machine: the shell feeds it ticks, peer messages, client requests
+// and storage completions, and drains ready(). No I/O, no timers, no clocks, no Math.random:
+// randomness comes from the injected `random` function (seed it for reproducible runs).
+
+import type { ClientRequest, CommandResult } from "../command.js";
+import { Acceptor } from "./acceptor.js";
+import { ballotEqual, compareBallots, nextBallot } from "./ballot.js";
+import { ElectionTimer } from "./election.js";
+import { Learner } from "./learner.js";
+import { Outbox } from "./outbox.js";
+import { Leadership, NOOP, Phase1 } from "./proposer.js";
+import { type PendingRequest, PendingRequests, requestKey } from "./requests.js";
+import { emptyDurableState } from "./storage.js";
+import type {
+  Ballot,
+  ChosenEntry,
+  DurableState,
+  NodeConfig,
+  NodeId,
+  NodeStatus,
+  Outbound,
+  PeerMessage,
+  Ready,
+  Reply,
+  ReqId,
+  Role,
+  SlotValue,
+  Snapshot,
+} from "./types.js";
+
+export interface NodeOptions {
+  config: NodeConfig;
+  /** The recovered durable state (recoverDurableState of every durable write); none = fresh. */
+  durable?: DurableState;
+  /** A uniform random number in [0, 1); used only for election timeouts. */
+  random: () => number;
+}
+
+export class PaxosNode {
+  readonly id: NodeId;
+  private readonly cfg: NodeConfig;
+  private readonly members: NodeId[];
+  private readonly quorum: number;
+  private readonly acceptor: Acceptor;
+  private readonly learner: Learner;
+  private readonly outbox = new Outbox();
+  private readonly timer: ElectionTimer;
+  private readonly pending = new PendingRequests();
+
+  private role: Role = "follower";
+  private leaderId: NodeId | null = null;
+  private leaderBallot: Ballot | null = null;
+  private myBallot: Ballot | null = null;
+  private phase1: Phase1 | null = null;
+  private leadership: Leadership | null = null;
+  private maxRound: number;
+  private now = 0;
+
+  private outMessages: Outbound[] = [];
+  private outReplies: Reply[] = [];
+  private appliedOut: ChosenEntry[] = [];
+  private newlyChosen: ChosenEntry[] = [];
+  private toForward: ClientRequest[] = [];
+  private snapshotInstalled: number | undefined;
+
+  constructor(opts: NodeOptions) {
+    this.cfg = opts.config;
+    this.id = opts.config.id;
+    this.members = [this.id, ...opts.config.peers.filter((p) => p !== this.id)];
+    this.quorum = Math.floor(this.members.length / 2) + 1;
+    const durable = opts.durable ?? emptyDurableState();
+    this.acceptor = new Acceptor(durable);
+    this.learner = new Learner(durable.snapshot);
+    this.maxRound = this.acceptor.promised.round;
+    this.timer = new ElectionTimer(this.cfg.electionTicks, opts.random);
+  }
+
+  // ---- The API the shell calls ------------------------------------------------------------
+
+  /** One unit of logical time. */
+  tick(): void {
+    this.now++;
+    this.onTick();
+    this.settle();
+  }
+
+  /** A message from peer `from`. Messages may be lost, duplicated and reordered. */
+  receive(from: NodeId, msg: PeerMessage): void {
+    if (from === this.id || !this.members.includes(from)) return;
+    this.handle(from, msg);
+    this.settle();
+  }
+
+  /**
+   * A client request. Its answer comes back as a Reply with this reqId: the command's result,
+   * or `unavailable` (definitely not applied). A request that was already handed to consensus
+   * and then lost gets no answer: the shell's timeout makes it indeterminate.
+   */
+  clientRequest(reqId: ReqId, request: ClientRequest): void {
+    this.onClientRequest(reqId, request);
+    this.settle();
+  }
+
+  /** Every write of the ready() batch `token` (and of all earlier batches) is durable. */
+  persisted(token: number): void {
+    this.outbox.persisted(token);
+    this.settle();
+  }
+
+  /** Whether ready() has anything. */
+  hasReady(): boolean {
+    return (
+      this.outbox.hasWork() ||
+      this.outMessages.length > 0 ||
+      this.outReplies.length > 0 ||
+      this.appliedOut.length > 0
+    );
+  }
+
+  /** What to persist, send and answer now (see Ready for the ordering rule). */
+  ready(): Ready {
+    this.settle();
+    const { writes, token } = this.outbox.takeWrites();
+    const rd: Ready = {
+      persist: writes,
+      messages: this.outMessages,
+      replies: this.outReplies,
+      applied: this.appliedOut,
+    };
+    if (token !== undefined) rd.token = token;
+    if (this.snapshotInstalled !== undefined) rd.snapshotInstalled = this.snapshotInstalled;
+    this.outMessages = [];
+    this.outReplies = [];
+    this.appliedOut = [];
+    this.snapshotInstalled = undefined;
+    return rd;
+  }
+
+  status(): NodeStatus {
+    return {
+      id: this.id,
+      role: this.role,
+      leader: this.leaderId,
+      ballot: this.myBallot ?? this.leaderBallot,
+      promised: this.acceptor.promised.round === 0 ? null : this.acceptor.promised,
+      commitIndex: this.learner.applied,
+      appliedIndex: this.learner.applied,
+      snapshotIndex: this.learner.snapshotIndex,
+      pendingRequests: this.pending.size,
+    };
+  }
+
+  /** The key-value contents, canonically (for checks that replicas agree). */
+  stateDigest(): string {
+    return this.learner.sm.digest();
+  }
+
+  // ---- Settling: proposals, chosen broadcasts, messages to ourselves ----------------------
+
+  private settle(): void {
+    for (;;) {
+      this.fillSlots();
+      if (this.newlyChosen.length > 0) {
+        const entries = this.newlyChosen;
+        this.newlyChosen = [];
+        for (const p of this.peers()) this.send(p, { type: "chosen", entries });
+      }
+      if (this.toForward.length > 0) {
+        const requests = this.toForward;
+        this.toForward = [];
+        if (this.leaderId !== null && this.leaderId !== this.id) {
+          this.send(this.leaderId, { type: "forward", requests });
+        }
+      }
+      let progressed = false;
+      for (const h of this.outbox.release()) {
+        if (h.kind === "reply") this.outReplies.push({ reqId: h.reqId, result: h.result });
+        else if (h.to !== this.id) this.outMessages.push({ to: h.to, msg: h.msg });
+        else {
+          this.handle(this.id, h.msg);
+          progressed = true;
+        }
+      }
+      if (!progressed) return;
+    }
+  }
+
+  private peers(): NodeId[] {
+    return this.members.slice(1);
+  }
+
+  private send(to: NodeId, msg: PeerMessage): void {
+    this.outbox.send(to, msg);
+  }
+
+  private broadcast(msg: PeerMessage): void {
+    for (const n of this.members) this.send(n, msg);
+  }
+
+  private reply(p: PendingRequest, result: CommandResult): void {
+    for (const reqId of p.reqIds) this.outbox.reply(reqId, result);
+  }
+
+  // ---- Ticks: elections, heartbeats, retries ---------------------------------------------
+
+  private onTick(): void {
+    const t = this.timer;
+    if (this.role === "leader" && this.leadership) {
+      const L = this.leadership;
+      if (++t.heartbeatElapsed >= this.cfg.heartbeatTicks) {
+        t.heartbeatElapsed = 0;
+        const hb: PeerMessage = {
+          type: "heartbeat",
+          ballot: L.ballot,
+          commit: this.learner.applied,
+        };
+        for (const p of this.peers()) this.send(p, hb);
+      }
+      if (++t.windowElapsed >= this.cfg.electionTicks) {
+        if (t.heard.size + 1 < this.quorum) {
+          this.stepDown();
+        } else t.startWindow();
+      }
+      if (this.leadership) {
+        for (const [slot, inf] of L.inflight) {
+          if (this.now - inf.sentAt < this.cfg.retryTicks) continue;
+          inf.sentAt = this.now;
+          const msg: PeerMessage = { type: "accept", ballot: L.ballot, slot, value: inf.value };
+          for (const n of this.members) if (!inf.acks.has(n)) this.send(n, msg);
+        }
+      }
+    } else {
+      t.elapsed++;
+      if (t.expired()) this.campaign();
+      else if (this.phase1 && this.now - this.phase1.sentAt >= this.cfg.retryTicks) {
+        const p1 = this.phase1;
+        p1.sentAt = this.now;
+        for (const n of this.members) {
+          if (!p1.promises.has(n))
+            this.send(n, { type: "prepare", ballot: p1.ballot, from: p1.from });
+        }
+      }
+    }
+    this.pendingTick();
+  }
+
+  private campaign(): void {
+    const ballot = nextBallot(Math.max(this.maxRound, this.acceptor.promised.round), this.id);
+    this.maxRound = ballot.round;
+    this.role = "candidate";
+    this.leaderId = null;
+    this.leaderBallot = null;
+    this.leadership = null;
+    this.myBallot = ballot;
+    this.phase1 = new Phase1(ballot, this.learner.applied + 1, this.now);
+    this.timer.reset();
+    this.broadcast({ type: "prepare", ballot, from: this.phase1.from });
+  }
+
+  private stepDown(): void {
+    this.role = "follower";
+    this.phase1 = null;
+    this.leadership = null;
+    this.myBallot = null;
+    this.leaderId = null;
+    this.leaderBallot = null;
+    this.timer.reset();
+  }
+
+  /** A proposer whose ballot is below what our own acceptor promised has lost: step down. */
+  private stepDownIfOutranked(): void {
+    if (this.myBallot && compareBallots(this.acceptor.promised, this.myBallot) > 0) this.stepDown();
+  }
+
+  /** `from` acts as leader with `ballot` (not below our promise): follow it. */
+  private noteLeader(from: NodeId, ballot: Ballot): void {
+    if (from === this.id) return;
+    if (this.myBallot && compareBallots(ballot, this.myBallot) > 0) this.stepDown();
+    if (this.role !== "follower") return;
+    this.timer.reset();
+    if (this.leaderId !== from || !this.leaderBallot || !ballotEqual(this.leaderBallot, ballot)) {
+      this.leaderId = from;
+      this.leaderBallot = ballot;
+      for (const p of this.pending.byKey.values()) this.route(p);
+    }
+  }
+
+  // ---- Messages -----------------------------------------------------------------------------
+
+  private handle(from: NodeId, msg: PeerMessage): void {
+    if ("ballot" in msg) this.maxRound = Math.max(this.maxRound, msg.ballot.round);
+    switch (msg.type) {
+      case "prepare":
+        this.onPrepare(from, msg.ballot, msg.from);
+        return;
+      case "promise":
+        this.onPromise(from, msg);
+        return;
+      case "accept":
+        this.onAccept(from, msg.ballot, msg.slot, msg.value);
+        return;
+      case "accepted":
+        this.onAccepted(from, msg.ballot, msg.slot);
+        return;
+      case "reject":
+        this.maxRound = Math.max(this.maxRound, msg.promised.round);
+        if (this.myBallot && ballotEqual(msg.ballot, this.myBallot)) {
+          if (compareBallots(msg.promised, this.myBallot) > 0) this.stepDown();
+        }
+        return;
+      case "heartbeat":
+        if (compareBallots(msg.ballot, this.acceptor.promised) < 0) {
+          this.send(from, { type: "reject", ballot: msg.ballot, promised: this.acceptor.promised });
+          return;
+        }
+        this.noteLeader(from, msg.ballot);
+        this.send(from, { type: "heartbeatAck", ballot: msg.ballot, commit: this.learner.applied });
+        return;
+      case "heartbeatAck":
+        this.onHeartbeatAck(from, msg.ballot, msg.commit);
+        return;
+      case "chosen":
+        if (msg.snapshot) this.installSnapshot(msg.snapshot);
+        for (const e of msg.entries) this.learner.learn(e.slot, e.value);
+        this.apply();
+        return;
+      case "catchup":
+        if (msg.from <= this.learner.applied) this.send(from, this.catchupFor(msg.from));
+        return;
+      case "forward":
+        if (this.role === "leader") for (const r of msg.requests) this.enqueue(r);
+        return;
+    }
+  }
+
+  private onPrepare(from: NodeId, ballot: Ballot, fromSlot: number): void {
+    const refuse = () =>
+      this.send(from, { type: "reject", ballot, promised: this.acceptor.promised });
+    // Stickiness: while a leader is live, do not help anyone else unseat it. (Refusing to promise
+    // is always safe; it only delays elections until the leader goes quiet.)
+    if (from !== this.id) {
+      if (this.role === "leader") {
+        refuse();
+        return;
+      }
+      if (this.role === "follower" && this.leaderId !== null && this.leaderId !== from) {
+        if (this.timer.leaderFresh()) {
+          refuse();
+          return;
+        }
+      }
+    }
+    const ans = this.acceptor.prepare(ballot);
+    if (!ans.ok) {
+      refuse();
+      return;
+    }
+    if (ans.write) this.outbox.write(ans.write);
+    if (from !== this.id && this.leaderBallot && compareBallots(ballot, this.leaderBallot) > 0) {
+      this.leaderId = null;
+      this.leaderBallot = null;
+    }
+    this.stepDownIfOutranked();
+    const promise: PeerMessage = {
+      type: "promise",
+      ballot,
+      accepted: this.acceptor.acceptedFrom(fromSlot),
+      chosen: [],
+    };
+    if (fromSlot <= this.learner.applied) {
+      const c = this.catchupFor(fromSlot, Number.POSITIVE_INFINITY);
+      promise.chosen = c.entries;
+      if (c.snapshot) promise.snapshot = c.snapshot;
+    }
+    this.send(from, promise);
+  }
+
+  private onPromise(from: NodeId, msg: Extract<PeerMessage, { type: "promise" }>): void {
+    const p1 = this.phase1;
+    if (this.role !== "candidate" || !p1 || !ballotEqual(msg.ballot, p1.ballot)) return;
+    p1.promises.set(from, msg);
+    if (p1.promises.size >= this.quorum) this.becomeLeader(p1);
+  }
+
+  private becomeLeader(p1: Phase1): void {
+    this.phase1 = null;
+    for (const p of p1.promises.values()) if (p.snapshot) this.installSnapshot(p.snapshot);
+    for (const p of p1.promises.values()) {
+      for (const e of p.chosen) this.learner.learn(e.slot, e.value);
+    }
+    this.apply();
+    const best = p1.highestAccepted();
+    let maxSlot = Math.max(this.learner.maxChosen(), p1.from - 1);
+    for (const slot of best.keys()) maxSlot = Math.max(maxSlot, slot);
+    this.role = "leader";
+    this.leaderId = this.id;
+    this.leaderBallot = p1.ballot;
+    const L = new Leadership(p1.ballot, maxSlot + 1);
+    this.leadership = L;
+    for (let slot = this.learner.applied + 1; slot <= maxSlot; slot++) {
+      if (!this.learner.isChosen(slot)) this.propose(slot, best.get(slot)?.value ?? NOOP);
+    }
+    this.timer.startWindow();
+    this.timer.heartbeatElapsed = 0;
+    const hb: PeerMessage = { type: "heartbeat", ballot: L.ballot, commit: this.learner.applied };
+    for (const p of this.peers()) this.send(p, hb);
+    for (const p of this.pending.byKey.values()) {
+      this.enqueue(p.request);
+      p.sent = true;
+      p.lastSent = this.now;
+    }
+  }
+
+  private propose(slot: number, value: SlotValue): void {
+    const L = this.leadership;
+    if (!L) return;
+    L.inflight.set(slot, { value, acks: new Set(), sentAt: this.now });
+    for (const r of value.requests) {
+      const p = this.pending.byKey.get(requestKey(r));
+      if (p) {
+        p.sent = true;
+        p.lastSent = this.now;
+      }
+    }
+    this.broadcast({ type: "accept", ballot: L.ballot, slot, value });
+  }
+
+  /** Leader: put queued requests into new slots, up to maxInflight slots in flight. */
+  private fillSlots(): void {
+    const L = this.leadership;
+    if (this.role !== "leader" || !L) return;
+    while (L.queue.length > 0 && L.inflight.size < this.cfg.maxInflight) {
+      const batch = L.queue.splice(0, this.cfg.maxBatch);
+      for (const b of batch) L.queued.delete(b.key);
+      const requests = batch
+        .map((b) => b.request)
+        .filter((r) => this.learner.sm.lookup(r) === undefined);
+      if (requests.length > 0) this.propose(L.nextSlot++, { requests });
+    }
+  }
+
+  private enqueue(request: ClientRequest): void {
+    const L = this.leadership;
+    if (!L || this.learner.sm.lookup(request) !== undefined) return;
+    const key = requestKey(request);
+    if (L.queued.has(key)) return;
+    L.queued.add(key);
+    L.queue.push({ key, request });
+  }
+
+  private onAccept(from: NodeId, ballot: Ballot, slot: number, value: SlotValue): void {
+    if (slot <= this.acceptor.compactedTo) {
+      // Chosen long ago and compacted here: tell the proposer what was chosen instead.
+      this.send(from, this.catchupFor(slot));
+      return;
+    }
+    const ans = this.acceptor.accept(ballot, slot, value);
+    if (!ans.ok) {
+      this.send(from, { type: "reject", ballot, promised: ans.promised });
+      return;
+    }
+    if (ans.write) this.outbox.write(ans.write);
+    this.stepDownIfOutranked();
+    this.noteLeader(from, ballot);
+    this.send(from, { type: "accepted", ballot, slot });
+  }
+
+  private onAccepted(from: NodeId, ballot: Ballot, slot: number): void {
+    const L = this.leadership;
+    if (this.role !== "leader" || !L || !ballotEqual(ballot, L.ballot)) return;
+    this.timer.heard.add(from);
+    const inf = L.inflight.get(slot);
+    if (!inf) return;
+    inf.acks.add(from);
+    if (inf.acks.size < this.quorum) return;
+    L.inflight.delete(slot);
+    if (this.learner.learn(slot, inf.value)) this.newlyChosen.push({ slot, value: inf.value });
+    this.apply();
+  }
+
+  private onHeartbeatAck(from: NodeId, ballot: Ballot, commit: number): void {
+    const L = this.leadership;
+    if (this.role !== "leader" || !L || !ballotEqual(ballot, L.ballot)) return;
+    this.timer.heard.add(from);
+    L.peerCommit.set(from, commit);
+    if (commit < this.learner.applied) this.send(from, this.catchupFor(commit + 1));
+    else if (commit > this.learner.applied) {
+      this.send(from, { type: "catchup", from: this.learner.applied + 1 });
+    }
+  }
+
+  /** A `chosen` message with what we know from slot `from` on (a snapshot if compacted). */
+  private catchupFor(
+    from: number,
+    max = this.cfg.maxCatchup,
+  ): {
+    type: "chosen";
+    entries: ChosenEntry[];
+    snapshot?: Snapshot;
+  } {
+    const entries = this.learner.entriesFrom(from, max);
+    if (entries) return { type: "chosen", entries };
+    const snap = this.learner.snapshot as Snapshot;
+    return {
+      type: "chosen",
+      entries: this.learner.entriesFrom(snap.index + 1, max) ?? [],
+      snapshot: snap,
+    };
+  }
+
+  // ---- Applying, snapshots ----------------------------------------------------------------
+
+  private apply(): void {
+    const applied = this.learner.applyReady((req, result) => {
+      const p = this.pending.take(req);
+      if (p) this.reply(p, result);
+    });
+    if (applied.length === 0) return;
+    for (const e of applied) this.appliedOut.push(e);
+    if (this.learner.applied - this.learner.snapshotIndex >= this.cfg.snapshotEvery) {
+      const snap = this.learner.takeSnapshot();
+      this.outbox.write({ type: "snapshot", snapshot: snap });
+      this.acceptor.compact(snap.index);
+    }
+  }
+
+  private installSnapshot(snap: Snapshot): void {
+    if (!this.learner.install(snap)) return;
+    this.outbox.write({ type: "snapshot", snapshot: snap });
+    this.acceptor.compact(snap.index);
+    this.snapshotInstalled = snap.index;
+    if (this.leadership) {
+      for (const slot of [...this.leadership.inflight.keys()]) {
+        if (slot <= snap.index) this.leadership.inflight.delete(slot);
+      }
+      this.leadership.nextSlot = Math.max(this.leadership.nextSlot, snap.index + 1);
+    }
+    for (const p of [...this.pending.byKey.values()]) {
+      const known = this.learner.sm.lookup(p.request);
+      if (known === undefined) continue;
+      this.pending.take(p.request);
+      if (known !== "stale") this.reply(p, known);
+    }
+    this.apply();
+  }
+
+  // ---- Client requests ----------------------------------------------------------------------
+
+  private onClientRequest(reqId: ReqId, request: ClientRequest): void {
+    const known = this.learner.sm.lookup(request);
+    if (known === "stale") return; // superseded by a later request of the same client
+    if (known !== undefined) {
+      this.outbox.reply(reqId, known);
+      return;
+    }
+    const p = this.pending.add(reqId, request, this.now);
+    if (p.reqIds.length === 1) this.route(p);
+  }
+
+  /** Hands a pending request to consensus: propose it (leader) or forward it to the leader. */
+  private route(p: PendingRequest): void {
+    if (this.role === "leader") {
+      // Once queued it may be proposed: it can no longer be answered `unavailable`.
+      if (!p.sent) this.enqueue(p.request);
+      p.sent = true;
+    } else if (this.role === "follower" && this.leaderId !== null) {
+      this.toForward.push(p.request); // sent in one message per settle (see settle)
+      p.sent = true;
+      p.lastSent = this.now;
+    }
+  }
+
+  private pendingTick(): void {
+    for (const p of [...this.pending.byKey.values()]) {
+      if (this.now - p.since >= this.cfg.requestTimeoutTicks) {
+        this.pending.take(p.request);
+      } else if (!p.sent && this.now - p.since >= this.cfg.unavailableTicks) {
+        this.pending.take(p.request);
+        const result: CommandResult = { status: "unavailable", reason: "no leader" };
+        this.reply(p, result);
+      } else if (p.sent && this.now - p.lastSent >= this.cfg.retryTicks) {
+        this.route(p);
+      }
+    }
+  }
+}

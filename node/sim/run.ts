@@ -1,0 +1,142 @@
+// One seeded simulation run: a cluster of real cores, faults, clients; then the checks (the
+// linearizability checker on the history, plus the invariants the cluster watched).
+
+import { checkOperations } from "../../checker/check.js";
+import type { HistoryOp } from "../../checker/history.js";
+import type { CheckResult } from "../../checker/model.js";
+import { modelFor } from "../../checker/models/index.js";
+import type { NodeConfig } from "../core/types.js";
+import { type ClientStats, Clients } from "./clients.js";
+import { Cluster, type ClusterStats, type FaultConfig, TICK } from "./cluster.js";
+import { EventQueue } from "./events.js";
+import { Prng } from "./prng.js";
+
+export interface SimOptions {
+  seed: number;
+  nodes: 3 | 5;
+  /** Simulated time units (a node ticks every 10). */
+  steps: number;
+  /** Faults; by default drawn from the seed. */
+  faults?: Partial<FaultConfig>;
+  clients?: number;
+  keys?: number;
+  /** Check every frame with isPeerMessage (a violation if one fails). */
+  validateFrames?: boolean;
+  /** Checker timeout, seconds. */
+  checkTimeout?: number;
+}
+
+export interface SimStats extends ClusterStats, ClientStats {
+  /** Operations that completed ok after the faults ended (liveness once healed). */
+  okAfterFaults: number;
+  check: CheckResult;
+  checkMs: number;
+}
+
+export interface SimResult {
+  history: HistoryOp[];
+  violations: string[];
+  stats: SimStats;
+}
+
+export const SIM_TIMING: Omit<NodeConfig, "id" | "peers"> = {
+  electionTicks: 10,
+  heartbeatTicks: 2,
+  retryTicks: 4,
+  unavailableTicks: 8,
+  requestTimeoutTicks: 60,
+  snapshotEvery: 20,
+  maxBatch: 8,
+  maxInflight: 4,
+  maxCatchup: 32,
+};
+
+export function runSimulation(opts: SimOptions): SimResult {
+  const rng = new Prng(opts.seed);
+  const events = new EventQueue();
+  const faults: FaultConfig = {
+    loss: rng.pick([0, 0.01, 0.05, 0.1]),
+    duplicate: rng.pick([0, 0.02, 0.05]),
+    reorder: rng.pick([0.02, 0.1]),
+    partitions: rng.chance(0.7),
+    crashes: rng.chance(0.8),
+    syncDelay: rng.pick([4, 10, 40]),
+    ...opts.faults,
+  };
+  const ids = Array.from({ length: opts.nodes }, (_, i) => `n${i + 1}`);
+  const cluster = new Cluster(rng, events, ids, SIM_TIMING, faults);
+  cluster.validateFrames = opts.validateFrames ?? false;
+  const faultsUntil = Math.floor(opts.steps * 0.75);
+  const clients = new Clients(rng, events, cluster, {
+    clients: opts.clients ?? 5,
+    keys: opts.keys ?? 3,
+    timeout: 40 * TICK,
+    until: Math.floor(opts.steps * 0.85),
+  });
+
+  cluster.failedRequests = clients.failed;
+  scheduleNemesis(rng, events, cluster, faults, faultsUntil);
+  while (events.step(opts.steps)) {
+    // run
+  }
+
+  const outcome = checkOperations(modelFor("kv"), clients.history, {
+    timeout: opts.checkTimeout ?? 20,
+  });
+  const violations = [...cluster.violations];
+  if (outcome.result === "illegal") violations.push("history is not linearizable");
+  if (outcome.result === "unknown") violations.push("checker timed out");
+  return {
+    history: clients.history,
+    violations,
+    stats: {
+      ...cluster.stats,
+      ...clients.stats,
+      okAfterFaults: clients.history.filter((o) => o.call >= faultsUntil && o.return !== Infinity)
+        .length,
+      check: outcome.result,
+      checkMs: outcome.durationMs,
+    },
+  };
+}
+
+/** Partitions (healed later) and crash-restarts, at random times until `until`. */
+function scheduleNemesis(
+  rng: Prng,
+  events: EventQueue,
+  cluster: Cluster,
+  faults: FaultConfig,
+  until: number,
+): void {
+  const next = () => {
+    if (events.now >= until) {
+      cluster.heal();
+      for (const n of cluster.nodes) cluster.restart(n);
+      return;
+    }
+    const r = rng.next();
+    if (faults.partitions && r < 0.5) {
+      const ids = cluster.nodes.map((n) => n.id);
+      const shuffled = [...ids].sort(() => rng.next() - 0.5);
+      const cut = rng.int(1, ids.length - 1);
+      cluster.partition([shuffled.slice(0, cut), shuffled.slice(cut)]);
+      events.after(rng.int(10, 60) * TICK, () => cluster.heal());
+    } else if (faults.crashes) {
+      // Often the leader (its crash matters most), sometimes a quick bounce of several nodes.
+      // Or a power failure: every node at once, losing every unsynced write.
+      const r2 = rng.next();
+      const victims =
+        r2 < 0.4
+          ? [cluster.leader() ?? rng.pick(cluster.nodes)]
+          : r2 < 0.8
+            ? cluster.nodes.filter(() => rng.chance(0.4))
+            : cluster.nodes;
+      for (const v of victims) {
+        cluster.crash(v);
+        events.after(rng.int(1, 30) * TICK, () => cluster.restart(v));
+      }
+    }
+    events.after(rng.int(10, 60) * TICK, next);
+  };
+  events.after(rng.int(10, 50) * TICK, next);
+}
