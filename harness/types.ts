@@ -1,0 +1,169 @@
+// The roles of a test, one small interface each, as Jepsen's protocols: a Backend says how to
+// run a node, a Runtime runs nodes (local processes, Docker containers) and offers optional
+// fault capabilities, a Nemesis injects one kind of fault through those capabilities, a Client
+// talks to one node, a Workload says what clients do and which model checks it.
+// Operations are plain data, as in Jepsen.
+
+import type { ModelName, Value } from "../checker/history.js";
+
+export type NodeId = string; // "n1", "n2", ...
+
+/** Where one node of the cluster lives. */
+export interface NodeSpec {
+  id: NodeId;
+  /** Its own address: 127.0.x.y for local processes, the container's IP for Docker. */
+  host: string;
+  httpPort: number;
+  peerPort: number;
+  /** Its data directory, as the node sees it. */
+  dataDir: string;
+}
+
+/** A system under test: how to start one of its nodes. */
+export interface Backend {
+  name: string;
+  /** The client protocol it speaks; only design.md's http-kv for now. */
+  protocol: "http-kv";
+  /** The command line of one node as a local process. */
+  localCommand(node: NodeSpec, cluster: readonly NodeSpec[]): ProcessCommand;
+}
+
+export interface ProcessCommand {
+  command: string;
+  args: string[];
+  env?: Record<string, string>;
+}
+
+/** What the harness knows of a running node. */
+export interface NodeHandle {
+  spec: NodeSpec;
+  /** Base URL of its client API, e.g. http://127.0.0.11:8000 */
+  url: string;
+}
+
+/** What a runtime needs from the run: where to put things, and how to say what it does. */
+export interface RunContext {
+  /** The run's folder (store/<test>/<timestamp>/); node logs go to nodes/<id>.log in it. */
+  dir: string;
+  log(message: string, fields?: Record<string, unknown>): void;
+  /** Aborted on Ctrl-C: long waits should give up. */
+  signal: AbortSignal;
+}
+
+/** Runs a cluster. Optional fault capabilities are separate, so nemeses can ask for them. */
+export interface Runtime {
+  readonly name: "local" | "docker";
+  /** Starts every node and resolves once every node answers /status. */
+  start(nodes: readonly NodeSpec[], backend: Backend, run: RunContext): Promise<NodeHandle[]>;
+  /** Heals every fault, stops every node, collects logs, removes what it created. Idempotent. */
+  stop(): Promise<void>;
+  /** What this runtime can do on this machine, and why not where it cannot. */
+  capabilities(): Promise<Capabilities>;
+  readonly killer?: Killer;
+  readonly pauser?: Pauser;
+  readonly network?: NetworkFaults;
+  readonly clock?: ClockFaults;
+}
+
+export type NemesisKind = "partition" | "kill" | "pause" | "clock" | "loss" | "delay";
+export const NEMESIS_KINDS: readonly NemesisKind[] = [
+  "partition",
+  "kill",
+  "pause",
+  "clock",
+  "loss",
+  "delay",
+];
+
+export type Capabilities = Record<NemesisKind, { ok: true } | { ok: false; why: string }>;
+
+/** SIGKILL (or docker kill) a node, then start it again from its data. */
+export interface Killer {
+  kill(node: NodeId): Promise<void>;
+  restart(node: NodeId): Promise<void>;
+}
+
+/** Freeze a node (SIGSTOP, docker pause) and thaw it. */
+export interface Pauser {
+  pause(node: NodeId): Promise<void>;
+  resume(node: NodeId): Promise<void>;
+}
+
+/** Faults between nodes. Rules are the runtime's own (a chain of ours), removed by heal/stop. */
+export interface NetworkFaults {
+  /** Nodes in different groups cannot reach each other (both ways); replaces any partition. */
+  partition(groups: readonly (readonly NodeId[])[]): Promise<void>;
+  /** Drop this share (0..1) of the packets sent by these nodes to the other nodes. */
+  loss(nodes: readonly NodeId[], probability: number): Promise<void>;
+  /** Delay packets between nodes, where the machine can (netem); rejects saying why if not. */
+  delay(nodes: readonly NodeId[], ms: number): Promise<void>;
+  heal(): Promise<void>;
+}
+
+/** Shift a node's wall clock (libfaketime); monotonic clocks are left alone. */
+export interface ClockFaults {
+  skew(node: NodeId, offsetMs: number): Promise<void>;
+  reset(): Promise<void>;
+}
+
+/** A nemesis: one kind of fault, started and healed on a schedule by the runner. */
+export interface Nemesis {
+  readonly kind: NemesisKind;
+  /** Starts a fault; resolves to what the history records as its value. */
+  start(cluster: ClusterView): Promise<Value>;
+  /** Heals the fault it started. */
+  stop(cluster: ClusterView): Promise<Value>;
+}
+
+/** What nemeses see of the cluster: the nodes, who leads (from /status), and randomness. */
+export interface ClusterView {
+  nodes: readonly NodeHandle[];
+  runtime: Runtime;
+  /** The current leader's id, if any node reports one. */
+  leader(): Promise<NodeId | undefined>;
+  random(): number;
+}
+
+/** One operation a client is asked to do: plain data, as in the history. */
+export interface Invocation {
+  f: "read" | "write" | "cas" | "add" | "read-all";
+  key?: string;
+  value?: Value;
+}
+
+/** How it ended: ok (happened), fail (definitely not), info (maybe). */
+export interface Completion {
+  type: "ok" | "fail" | "info";
+  /** ok read: the value (null = absent); ok read-all: the elements. */
+  value?: Value;
+  /** fail or info: why, for the log. */
+  error?: string;
+}
+
+/** Talks to one node. Must not throw: every outcome is a Completion. */
+export interface Client {
+  invoke(op: Invocation, signal: AbortSignal): Promise<Completion>;
+  close(): Promise<void>;
+}
+
+export interface WorkloadOptions {
+  keys: number;
+  /** "uniform" or "zipfian" key choice (kv). */
+  distribution: "uniform" | "zipfian";
+  random: () => number;
+}
+
+/** What clients do, and how the history is checked. */
+export interface Workload {
+  readonly name: "register" | "kv" | "set";
+  readonly model: ModelName;
+  /** The next operation of a worker. */
+  next(worker: number): Invocation;
+  /** Operations of the final phase, run against every node after faults are healed. */
+  final(): Invocation[];
+  /**
+   * Optional: operations run once before the workers start, retried until ok and not recorded
+   * in the history (the set workload creates its key, holding an empty array).
+   */
+  setup?(): Invocation[];
+}
