@@ -26,6 +26,11 @@ export interface Backend {
   protocol: "http-kv";
   /** The command line of one node as a local process. */
   localCommand(node: NodeSpec, cluster: readonly NodeSpec[]): ProcessCommand;
+  /**
+   * The command line of one node in a container of the project's image (Node.js at its host
+   * path, the compiled project at /app/dist). Absent: the backend cannot run in Docker.
+   */
+  containerCommand?(node: NodeSpec, cluster: readonly NodeSpec[]): ProcessCommand;
 }
 
 export interface ProcessCommand {
@@ -93,6 +98,11 @@ export interface Pauser {
 export interface NetworkFaults {
   /** Nodes in different groups cannot reach each other (both ways); replaces any partition. */
   partition(groups: readonly (readonly NodeId[])[]): Promise<void>;
+  /**
+   * Exactly these links are cut (both ways); replaces any partition. For shapes groups cannot
+   * express (a bridge, a ring of majorities). Optional: without it those shapes are not offered.
+   */
+  cut?(links: readonly (readonly [NodeId, NodeId])[]): Promise<void>;
   /** Drop this share (0..1) of the packets sent by these nodes to the other nodes. */
   loss(nodes: readonly NodeId[], probability: number): Promise<void>;
   /** Delay packets between nodes, where the machine can (netem); rejects saying why if not. */

@@ -1,0 +1,226 @@
+// A client for design.md's http-kv protocol: one worker process talking to one node.
+//
+// Outcomes: 200 -> ok (a read: its value); 404 on a read -> ok, absent (null); 409 on a cas ->
+// fail; 503 with definite: true -> fail; any other 4xx -> fail (rejected, never applied); any
+// other 5xx, a dropped connection, a timeout (the signal) -> info.
+//
+// Every request carries x-client-id (one per worker process id) and x-seq (incremented per
+// request), so that a node can recognise a retry and not apply it twice.
+//
+// The set workload over a kv store: the set is one key holding an array. `add e` is a cas loop
+// (read, then cas [old, old + e]; on 409 again, from the current value the 409 names if it
+// does, else from a new read): ok once a cas succeeds, fail while every attempt definitely did
+// not apply, info as soon as one cas is indeterminate. `read-all` is a read of the key.
+
+import http from "node:http";
+import type { Value } from "../../checker/history.js";
+import type { Client, Completion, Invocation, NodeHandle } from "../types.js";
+
+/** How many cas attempts an add makes before giving up (fail) under contention. */
+export const ADD_ATTEMPTS = 10;
+
+interface Reply {
+  status: number;
+  body: { [field: string]: Value } | undefined;
+}
+
+type Outcome = { reply: Reply } | { error: string };
+
+/** Keep-alive agents, one per node, shared by every client of a run. */
+export class HttpKvPool {
+  private readonly agents = new Map<string, http.Agent>();
+
+  /** A client for one worker process on one node. */
+  client(node: NodeHandle, clientId: string): HttpKvClient {
+    let agent = this.agents.get(node.url);
+    if (!agent) {
+      agent = new http.Agent({ keepAlive: true, maxSockets: 64, keepAliveMsecs: 1000 });
+      this.agents.set(node.url, agent);
+    }
+    return new HttpKvClient(node.url, agent, clientId);
+  }
+
+  close(): void {
+    for (const agent of this.agents.values()) agent.destroy();
+    this.agents.clear();
+  }
+}
+
+export class HttpKvClient implements Client {
+  private seq = 0;
+
+  constructor(
+    private readonly url: string,
+    private readonly agent: http.Agent,
+    readonly clientId: string,
+  ) {}
+
+  /**
+   * Each call is a new request (x-seq + 1). A retry is a new client with the same id: its first
+   * request has the same x-seq (1), so the node applies it at most once.
+   */
+  async invoke(op: Invocation, signal: AbortSignal): Promise<Completion> {
+    this.seq++;
+    const key = op.key ?? "";
+    switch (op.f) {
+      case "read":
+        return readCompletion(await this.send("GET", key, undefined, signal));
+      case "write":
+        return writeCompletion(await this.send("PUT", key, { value: op.value ?? null }, signal));
+      case "cas": {
+        const [from, to] = Array.isArray(op.value) ? op.value : [null, null];
+        return casCompletion(
+          await this.send("POST", `${key}/cas`, { from: from ?? null, to: to ?? null }, signal),
+        );
+      }
+      case "read-all": {
+        const c = readCompletion(await this.send("GET", key, undefined, signal));
+        if (c.type !== "ok") return c;
+        if (c.value === null) return { type: "ok", value: [] };
+        if (!Array.isArray(c.value)) {
+          return { type: "fail", error: `the set key holds ${JSON.stringify(c.value)}` };
+        }
+        return c;
+      }
+      case "add":
+        return this.add(key, op.value ?? null, signal);
+    }
+  }
+
+  async close(): Promise<void> {
+    // The agent is the pool's; nothing of our own to release.
+  }
+
+  private async add(key: string, element: Value, signal: AbortSignal): Promise<Completion> {
+    let current: Value[] | undefined;
+    let lastError = "";
+    for (let attempt = 0; attempt < ADD_ATTEMPTS; attempt++) {
+      if (signal.aborted) break;
+      if (current === undefined) {
+        this.seq++;
+        const read = readCompletion(await this.send("GET", key, undefined, signal));
+        // A read applies nothing: whatever it says, no cas of ours may have applied yet.
+        if (read.type !== "ok") {
+          lastError = read.error ?? read.type;
+          continue;
+        }
+        if (!Array.isArray(read.value)) {
+          return { type: "fail", error: `the set key holds ${JSON.stringify(read.value)}` };
+        }
+        current = read.value;
+      }
+      this.seq++;
+      const outcome = await this.send(
+        "POST",
+        `${key}/cas`,
+        { from: current, to: [...current, element] },
+        signal,
+      );
+      const cas = casCompletion(outcome);
+      if (cas.type === "ok") return { type: "ok" };
+      if (cas.type === "info") return cas;
+      lastError = cas.error ?? "fail";
+      // A 409 from our node names the current value: the next cas can start from it.
+      const now =
+        "reply" in outcome && outcome.reply.status === 409 ? outcome.reply.body : undefined;
+      current = Array.isArray(now?.value) ? now.value : undefined;
+    }
+    return { type: "fail", error: `add not applied after ${ADD_ATTEMPTS} attempts: ${lastError}` };
+  }
+
+  private send(
+    method: string,
+    path: string,
+    body: { [field: string]: Value } | undefined,
+    signal: AbortSignal,
+  ): Promise<Outcome> {
+    if (signal.aborted) return Promise.resolve({ error: "timeout" });
+    const payload = body === undefined ? undefined : JSON.stringify(body);
+    const target = new URL(`/kv/${encodeKey(path)}`, this.url);
+    return new Promise<Outcome>((resolve) => {
+      let settled = false;
+      const done = (o: Outcome) => {
+        if (settled) return;
+        settled = true;
+        signal.removeEventListener("abort", onAbort);
+        resolve(o);
+      };
+      const headers: http.OutgoingHttpHeaders = {
+        "x-client-id": this.clientId,
+        "x-seq": String(this.seq),
+      };
+      if (payload !== undefined) {
+        headers["content-type"] = "application/json";
+        headers["content-length"] = Buffer.byteLength(payload);
+      }
+      const req = http.request(target, { method, agent: this.agent, headers }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on("data", (c: Buffer) => chunks.push(c));
+        res.on("error", () => done({ error: "connection dropped while reading the reply" }));
+        res.on("aborted", () => done({ error: "connection dropped while reading the reply" }));
+        res.on("end", () => {
+          const text = Buffer.concat(chunks).toString("utf8");
+          done({ reply: { status: res.statusCode ?? 0, body: parseBody(text) } });
+        });
+      });
+      const onAbort = () => {
+        done({ error: "timeout" });
+        req.destroy();
+      };
+      signal.addEventListener("abort", onAbort, { once: true });
+      req.on("error", (err: NodeJS.ErrnoException) => done({ error: err.code ?? err.message }));
+      req.end(payload);
+    });
+  }
+}
+
+/** Keys are percent-encoded; the `/cas` suffix is kept as a path segment. */
+function encodeKey(path: string): string {
+  const cas = path.endsWith("/cas");
+  const key = cas ? path.slice(0, -4) : path;
+  return `${encodeURIComponent(key)}${cas ? "/cas" : ""}`;
+}
+
+function parseBody(text: string): Reply["body"] {
+  if (text === "") return undefined;
+  try {
+    const v: unknown = JSON.parse(text);
+    return typeof v === "object" && v !== null && !Array.isArray(v)
+      ? (v as { [field: string]: Value })
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** What a reply other than the operation's own successes means. */
+function otherwise(outcome: Outcome): Completion {
+  if ("error" in outcome) return { type: "info", error: outcome.error };
+  const { status, body } = outcome.reply;
+  const why = typeof body?.error === "string" ? `${status} ${body.error}` : `HTTP ${status}`;
+  if (status === 503 && body?.definite === true) return { type: "fail", error: why };
+  if (status >= 400 && status < 500) return { type: "fail", error: why };
+  return { type: "info", error: why };
+}
+
+function readCompletion(outcome: Outcome): Completion {
+  if ("reply" in outcome) {
+    const { status, body } = outcome.reply;
+    if (status === 200) return { type: "ok", value: body?.value ?? null };
+    if (status === 404) return { type: "ok", value: null };
+  }
+  return otherwise(outcome);
+}
+
+function writeCompletion(outcome: Outcome): Completion {
+  if ("reply" in outcome && outcome.reply.status === 200) return { type: "ok" };
+  return otherwise(outcome);
+}
+
+function casCompletion(outcome: Outcome): Completion {
+  if ("reply" in outcome) {
+    if (outcome.reply.status === 200) return { type: "ok" };
+    if (outcome.reply.status === 409) return { type: "fail", error: "409 cas mismatch" };
+  }
+  return otherwise(outcome);
+}

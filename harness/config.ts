@@ -1,0 +1,244 @@
+// The test's configuration: design.md's `test` flags, from `--config FILE.yaml` (the same
+// field names, kebab-case) merged with the flags given (flags win). Every error names where
+// the bad value came from (the file or the flag), the field and the value; the CLI prints it
+// as one line and exits 3.
+
+import { readFileSync } from "node:fs";
+import { parseDocument, stringify } from "yaml";
+import { z } from "zod";
+import { UsageError } from "./exit.js";
+import { NEMESIS_KINDS, type NemesisKind } from "./types.js";
+
+export interface TestConfig {
+  name: string;
+  backend: string;
+  runtime: "auto" | "local" | "docker";
+  nodes: number;
+  workload: "register" | "kv" | "set";
+  nemesis: NemesisKind[];
+  /** Seconds between the starts of two faults. */
+  nemesisInterval: number;
+  /** Seconds of workload. */
+  timeLimit: number;
+  /** Operations per second, all workers together. */
+  rate: number;
+  concurrency: number;
+  keys: number;
+  distribution: "uniform" | "zipfian";
+  seed: number;
+  store: string;
+  /** Seconds an operation may take before it counts as indeterminate (info). */
+  opTimeout: number;
+  /** Seconds given to the cluster after the last heal, before the final phase. */
+  recovery: number;
+  /** Seconds the checker may take before the verdict is unknown. */
+  checkTimeout: number;
+}
+
+/** Field names as in the YAML file; flags are the same with `--`. */
+export const FIELDS = [
+  "name",
+  "backend",
+  "runtime",
+  "nodes",
+  "workload",
+  "nemesis",
+  "nemesis-interval",
+  "time-limit",
+  "rate",
+  "concurrency",
+  "keys",
+  "distribution",
+  "seed",
+  "store",
+  "op-timeout",
+  "recovery",
+  "check-timeout",
+] as const;
+export type Field = (typeof FIELDS)[number];
+
+/** Numbers may come as text (flags) or numbers (YAML). */
+const numeric = (inner: z.ZodNumber) =>
+  z.preprocess(
+    (v) => (typeof v === "string" && v.trim() !== "" && Number.isFinite(Number(v)) ? Number(v) : v),
+    inner,
+  );
+const positive = numeric(
+  z.number({ error: "must be a number" }).positive({ error: "must be > 0" }),
+);
+const count = (max: number) =>
+  numeric(
+    z
+      .number({ error: "must be a whole number" })
+      .int({ error: "must be a whole number" })
+      .min(1, { error: "must be at least 1" })
+      .max(max, { error: `must be at most ${max}` }),
+  );
+
+const nemesisList = z
+  .union([z.string(), z.array(z.string())], {
+    error: `must be none, all, or a list of ${NEMESIS_KINDS.join(", ")}`,
+  })
+  .transform((v, ctx): NemesisKind[] => {
+    const items = (Array.isArray(v) ? v : v.split(",")).map((s) => s.trim()).filter(Boolean);
+    if (items.length === 1 && items[0] === "none") return [];
+    if (items.length === 1 && items[0] === "all") return [...NEMESIS_KINDS];
+    const kinds: NemesisKind[] = [];
+    for (const item of items) {
+      if (!(NEMESIS_KINDS as readonly string[]).includes(item)) {
+        ctx.addIssue({
+          code: "custom",
+          message: `unknown nemesis "${item}" (none, all, or some of ${NEMESIS_KINDS.join(", ")})`,
+        });
+        return z.NEVER;
+      }
+      if (!kinds.includes(item as NemesisKind)) kinds.push(item as NemesisKind);
+    }
+    return kinds;
+  });
+
+const schema = z.strictObject({
+  name: z
+    .string({ error: "must be a name" })
+    .regex(/^[A-Za-z0-9._-]+$/, { error: "may hold only letters, digits, '.', '_' and '-'" })
+    .optional(),
+  backend: z.string({ error: "must be builtin, a name or a path" }).min(1).default("builtin"),
+  runtime: z
+    .enum(["auto", "local", "docker"], { error: "must be auto, local or docker" })
+    .default("auto"),
+  nodes: count(99).default(5),
+  workload: z
+    .enum(["register", "kv", "set"], { error: "must be register, kv or set" })
+    .default("kv"),
+  nemesis: nemesisList.default(["partition", "kill", "pause"]),
+  "nemesis-interval": positive.default(10),
+  "time-limit": positive.default(60),
+  rate: positive.default(200),
+  concurrency: count(10_000).default(10),
+  keys: count(1_000_000).optional(),
+  distribution: z
+    .enum(["uniform", "zipfian"], { error: "must be uniform or zipfian" })
+    .default("uniform"),
+  seed: numeric(
+    z
+      .number({ error: "must be a whole number" })
+      .int({ error: "must be a whole number" })
+      .min(0, { error: "must be >= 0" })
+      .max(2 ** 32 - 1, { error: "must be < 2^32" }),
+  ).optional(),
+  store: z.string({ error: "must be a directory" }).min(1).default("store"),
+  "op-timeout": positive.default(3),
+  recovery: numeric(
+    z.number({ error: "must be a number" }).min(0, { error: "must be >= 0" }),
+  ).default(5),
+  "check-timeout": positive.default(300),
+});
+
+export type RawConfig = Partial<Record<Field, unknown>>;
+
+/** Reads a YAML config file: a mapping of the fields above. Errors name the file (and line). */
+export function readConfigFile(file: string): RawConfig {
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (err) {
+    throw new UsageError(`${file}: cannot read (${(err as NodeJS.ErrnoException).code ?? err})`);
+  }
+  const doc = parseDocument(text, { prettyErrors: true });
+  const first = doc.errors[0];
+  if (first) {
+    const line = first.linePos?.[0]?.line;
+    const why = (first.message.split("\n")[0] ?? "").replace(/ at line \d+, column \d+:?$/, "");
+    throw new UsageError(`${file}${line === undefined ? "" : `:${line}`}: not valid YAML: ${why}`);
+  }
+  const value: unknown = doc.toJS();
+  if (value === null || value === undefined) return {};
+  if (typeof value !== "object" || Array.isArray(value)) {
+    throw new UsageError(`${file}: must be a mapping of test fields (nodes: 5, workload: kv, ...)`);
+  }
+  return value as RawConfig;
+}
+
+/**
+ * The test's configuration from the file's fields and the flags' (flags win). `seed` defaults
+ * to a random one, recorded in config.yaml so that a run can be repeated.
+ */
+export function resolveConfig(
+  flags: RawConfig,
+  file?: { path: string; fields: RawConfig },
+): TestConfig {
+  const given: RawConfig = {};
+  for (const [k, v] of Object.entries(flags)) if (v !== undefined) given[k as Field] = v;
+  const merged: Record<string, unknown> = { ...(file?.fields ?? {}), ...given };
+  const parsed = schema.safeParse(merged);
+  if (!parsed.success) {
+    const issues = [...parsed.error.issues].sort(
+      (a, b) => Number(b.code === "unrecognized_keys") - Number(a.code === "unrecognized_keys"),
+    );
+    const issue = issues[0]!;
+    if (issue.code === "unrecognized_keys") {
+      const key = issue.keys[0] ?? "";
+      throw new UsageError(
+        `${file?.path ?? "config"}: unknown field "${key}" (known: ${FIELDS.join(", ")})`,
+      );
+    }
+    const field = String(issue.path[0] ?? "");
+    const where = field in given || !file ? `--${field}` : `${file.path}: ${field}`;
+    throw new UsageError(`${where}: ${issue.message} (got ${show(merged[field])})`);
+  }
+  const c = parsed.data;
+  const workload = c.workload;
+  const backendName = c.backend.split(/[\\/]/).filter(Boolean).pop() ?? c.backend;
+  return {
+    name: c.name ?? `${backendName.replace(/[^A-Za-z0-9._-]/g, "_")}-${workload}`,
+    backend: c.backend,
+    runtime: c.runtime,
+    nodes: c.nodes,
+    workload,
+    nemesis: c.nemesis,
+    nemesisInterval: c["nemesis-interval"],
+    timeLimit: c["time-limit"],
+    rate: c.rate,
+    concurrency: c.concurrency,
+    keys: c.keys ?? (workload === "kv" ? 10 : 1),
+    distribution: c.distribution,
+    seed: c.seed ?? Math.floor(Math.random() * 2 ** 32),
+    store: c.store,
+    opTimeout: c["op-timeout"],
+    recovery: c.recovery,
+    checkTimeout: c["check-timeout"],
+  };
+}
+
+/** The configuration as recorded in the run's config.yaml (the file's own field names). */
+export function configYaml(config: TestConfig, extra: Record<string, unknown> = {}): string {
+  return stringify({
+    name: config.name,
+    backend: config.backend,
+    runtime: config.runtime,
+    nodes: config.nodes,
+    workload: config.workload,
+    nemesis: config.nemesis.length === 0 ? "none" : config.nemesis,
+    "nemesis-interval": config.nemesisInterval,
+    "time-limit": config.timeLimit,
+    rate: config.rate,
+    concurrency: config.concurrency,
+    keys: config.keys,
+    distribution: config.distribution,
+    seed: config.seed,
+    store: config.store,
+    "op-timeout": config.opTimeout,
+    recovery: config.recovery,
+    "check-timeout": config.checkTimeout,
+    ...extra,
+  });
+}
+
+function show(v: unknown): string {
+  if (v === undefined) return "nothing";
+  try {
+    return JSON.stringify(v);
+  } catch {
+    return String(v);
+  }
+}

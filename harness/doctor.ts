@@ -1,0 +1,52 @@
+// `paxos-harness doctor`: what this machine supports, one line per runtime and per nemesis
+// kind, and why not where it does not. Informational: exits 0.
+
+import { access } from "node:fs/promises";
+import http from "node:http";
+import { LocalRuntime } from "./runtime/local.js";
+import { NEMESIS_KINDS } from "./types.js";
+
+export async function runDoctor(
+  out: (line: string) => void = (l) => process.stdout.write(`${l}\n`),
+): Promise<number> {
+  out("runtime local: yes (nodes as processes on 127.0.x.y)");
+  const docker = await dockerEngine();
+  out(`runtime docker: ${docker === undefined ? "yes" : `no: ${docker}`}`);
+  const caps = await new LocalRuntime().capabilities();
+  for (const kind of NEMESIS_KINDS) {
+    const cap = caps[kind];
+    out(`nemesis ${kind} (local): ${cap.ok ? "yes" : `no: ${cap.why}`}`);
+  }
+  return 0;
+}
+
+/** Why no Docker engine answers, or undefined when one does. */
+export async function dockerEngine(): Promise<string | undefined> {
+  const host = process.env.DOCKER_HOST;
+  if (host !== undefined && host !== "" && !host.startsWith("unix://")) {
+    return `DOCKER_HOST=${host} is not a unix socket; only local engines are supported`;
+  }
+  const socketPath = host?.startsWith("unix://")
+    ? host.slice("unix://".length)
+    : "/var/run/docker.sock";
+  try {
+    await access(socketPath);
+  } catch {
+    return `no engine at ${socketPath}`;
+  }
+  const answer = await new Promise<string | undefined>((resolve) => {
+    const req = http.get({ socketPath, path: "/_ping", timeout: 3000 }, (res) => {
+      res.resume();
+      res.on("end", () =>
+        resolve(
+          res.statusCode === 200
+            ? undefined
+            : `the engine at ${socketPath} answered ${res.statusCode} to /_ping`,
+        ),
+      );
+    });
+    req.on("timeout", () => req.destroy(new Error("no answer in 3 s")));
+    req.on("error", (e) => resolve(`the engine at ${socketPath} does not answer: ${e.message}`));
+  });
+  return answer;
+}

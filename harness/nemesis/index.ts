@@ -1,0 +1,85 @@
+// Nemeses by kind, made for a runtime: each asks the runtime for the capability it needs, and
+// refuses up front, naming itself and the reason, where the runtime cannot.
+
+import { seededRandom } from "../../workloads/random.js";
+import type { Nemesis, NemesisKind, Runtime } from "../types.js";
+import { type ClockOptions, clockNemesis } from "./clock.js";
+import { type DelayOptions, delayNemesis } from "./delay.js";
+import { killNemesis } from "./kill.js";
+import { type LossOptions, lossNemesis } from "./loss.js";
+import type { TargetOptions } from "./node-fault.js";
+import { type PartitionOptions, partitionNemesis } from "./partition.js";
+import { pauseNemesis } from "./pause.js";
+
+export { PARTITION_SHAPES, type PartitionShape, partitionOf } from "./shapes.js";
+export { selectTargets, TARGETS, type Target } from "./targets.js";
+
+export interface NemesisOptions {
+  partition?: PartitionOptions;
+  kill?: TargetOptions;
+  pause?: TargetOptions;
+  clock?: ClockOptions;
+  loss?: LossOptions;
+  delay?: DelayOptions;
+}
+
+/** The nemeses of these kinds; throws "nemesis <kind>: <why>" if the runtime cannot do one. */
+export async function makeNemeses(
+  kinds: readonly NemesisKind[],
+  runtime: Runtime,
+  options: NemesisOptions = {},
+): Promise<Nemesis[]> {
+  const caps = await runtime.capabilities();
+  return kinds.map((kind) => {
+    const cap = caps[kind];
+    if (!cap.ok) throw new Error(`nemesis ${kind}: ${cap.why}`);
+    return make(kind, runtime, options);
+  });
+}
+
+function make(kind: NemesisKind, runtime: Runtime, options: NemesisOptions): Nemesis {
+  const { network, killer, pauser, clock } = runtime;
+  if (network && kind === "partition") return partitionNemesis(network, options.partition);
+  if (network && kind === "loss") return lossNemesis(network, options.loss);
+  if (network && kind === "delay") return delayNemesis(network, options.delay);
+  if (killer && kind === "kill") return killNemesis(killer, options.kill);
+  if (pauser && kind === "pause") return pauseNemesis(pauser, options.pause);
+  if (clock && kind === "clock") return clockNemesis(clock, options.clock);
+  throw new Error(`nemesis ${kind}: the ${runtime.name} runtime has no way to do it`);
+}
+
+export interface PlannedFault {
+  kind: NemesisKind;
+  /** When it starts and when it is healed, in ms after the workload starts. */
+  startMs: number;
+  stopMs: number;
+}
+
+export interface PlanOptions {
+  seed: number;
+  intervalMs: number;
+  timeLimitMs: number;
+  /** "rotate" (default): the kinds in turn from a seeded first one; "random": each from the seed. */
+  order?: "rotate" | "random";
+  /** How long a fault lasts. Default half the interval. */
+  faultMs?: number;
+}
+
+/**
+ * Which fault when, as pure data: every interval one fault starts, and it is healed faultMs
+ * later (before the next starts, and before the time limit). Same seed, same plan.
+ */
+export function planFaults(kinds: readonly NemesisKind[], options: PlanOptions): PlannedFault[] {
+  const { intervalMs, timeLimitMs } = options;
+  if (kinds.length === 0 || !(intervalMs > 0)) return [];
+  const faultMs = Math.min(options.faultMs ?? intervalMs / 2, intervalMs);
+  const random = seededRandom(options.seed);
+  const first = Math.floor(random() * kinds.length);
+  const plan: PlannedFault[] = [];
+  for (let i = 0, startMs = intervalMs; startMs < timeLimitMs; i++, startMs += intervalMs) {
+    const index = options.order === "random" ? Math.floor(random() * kinds.length) : first + i;
+    const kind = kinds[index % kinds.length] as NemesisKind;
+    plan.push({ kind, startMs, stopMs: Math.min(startMs + faultMs, timeLimitMs) });
+  }
+  return plan;
+}

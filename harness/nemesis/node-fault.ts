@@ -1,0 +1,48 @@
+// The shape shared by nemeses that hit a set of nodes (kill, pause, clock, loss, delay): pick
+// the targets at start, remember them, and heal exactly those at stop.
+
+import type { Value } from "../../checker/history.js";
+import type { ClusterView, Nemesis, NemesisKind, NodeId } from "../types.js";
+import { pickTargets, TARGETS, type Target, type TargetChoice } from "./targets.js";
+
+export interface TargetOptions {
+  /** Which nodes: a target, or "random" (default): one of `targets` per fault. */
+  target?: TargetChoice;
+  /** The targets "random" picks from. Default: all of them. */
+  targets?: readonly Target[];
+}
+
+type Description = { [key: string]: Value };
+
+export function nodeFaultNemesis(
+  kind: NemesisKind,
+  options: TargetOptions,
+  begin: (nodes: NodeId[], cluster: ClusterView) => Promise<Description>,
+  end: (nodes: NodeId[], cluster: ClusterView) => Promise<Description>,
+): Nemesis {
+  let active: NodeId[] | undefined;
+  const nemesis: Nemesis = {
+    kind,
+    async start(cluster) {
+      if (active !== undefined) await nemesis.stop(cluster);
+      const picked = await pickTargets(
+        options.target ?? "random",
+        cluster,
+        options.targets ?? TARGETS,
+      );
+      // Remembered before the fault begins: a fault that fails half-way is still healed.
+      active = picked.nodes;
+      const described: Description = { target: picked.target };
+      if (picked.leader !== undefined) described.leader = picked.leader;
+      return { ...described, ...(await begin(picked.nodes, cluster)) };
+    },
+    async stop(cluster) {
+      const nodes = active;
+      if (nodes === undefined) return { healed: [] };
+      const value = await end(nodes, cluster);
+      active = undefined;
+      return value;
+    },
+  };
+  return nemesis;
+}

@@ -1,0 +1,63 @@
+// partition: cut the network into a shape (shapes.ts); stop heals the partition it made (and
+// nothing else: a loss fault in force stays).
+
+import type { Nemesis, NetworkFaults, NodeId } from "../types.js";
+import { PARTITION_SHAPES, type PartitionShape, partitionOf } from "./shapes.js";
+
+export interface PartitionOptions {
+  /** A shape, or "random" (default): one of `shapes` per fault. */
+  shape?: PartitionShape | "random";
+  /** The shapes "random" picks from. Default: every shape the network can make. */
+  shapes?: readonly PartitionShape[];
+}
+
+/** Shapes that need exact links cut rather than groups. */
+const NEEDS_CUT: readonly PartitionShape[] = ["bridge", "majorities-ring"];
+
+export function partitionNemesis(network: NetworkFaults, options: PartitionOptions = {}): Nemesis {
+  const canCut = network.cut !== undefined;
+  const wanted =
+    options.shape === undefined || options.shape === "random" ? undefined : options.shape;
+  if (wanted && NEEDS_CUT.includes(wanted) && !canCut) {
+    throw new Error(`partition shape ${wanted} needs a network that cuts single links`);
+  }
+  const shapes = (options.shapes ?? PARTITION_SHAPES).filter(
+    (s) => canCut || !NEEDS_CUT.includes(s),
+  );
+  let active = false;
+
+  const heal = async (ids: NodeId[]) => {
+    if (network.cut) await network.cut([]);
+    else await network.partition([ids]);
+  };
+
+  return {
+    kind: "partition",
+    async start(cluster) {
+      const ids = cluster.nodes.map((n) => n.spec.id);
+      // A ring of 3 cuts nothing: not worth a turn.
+      const usable = shapes.filter((s) => s !== "majorities-ring" || ids.length >= 4);
+      const shape =
+        wanted ?? (usable[Math.floor(cluster.random() * usable.length)] as PartitionShape);
+      const leader = shape === "majority-minority" ? await cluster.leader() : undefined;
+      const p = partitionOf(shape, ids, cluster.random, leader);
+      active = true;
+      if (network.cut) await network.cut(p.links);
+      else await network.partition(p.groups ?? [ids]);
+      return {
+        shape,
+        ...(p.groups ? { groups: p.groups } : {}),
+        ...(p.bridge ? { bridge: p.bridge } : {}),
+        ...(p.ring ? { ring: p.ring } : {}),
+        ...(shape === "majority-minority" ? { leader: leader ?? null } : {}),
+        cut: p.links,
+      };
+    },
+    async stop(cluster) {
+      if (!active) return { healed: false };
+      await heal(cluster.nodes.map((n) => n.spec.id));
+      active = false;
+      return { healed: true };
+    },
+  };
+}

@@ -1,0 +1,378 @@
+// `paxos-harness test`, the orchestration: start the nodes, run the workers and the nemesis
+// schedule side by side for the time limit, heal, let the cluster recover, run the final
+// phase, stop the nodes, check the history, write results.json, print a summary.
+//
+// The runner knows the roles only through harness/types.ts: the CLI glue (test-command.ts)
+// picks the runtime, the backend and the nemeses and passes them in.
+//
+// Ctrl-C (the `signal`): workers stop and their operations in flight end as `info`, the fault
+// in force is healed, the nodes stop, and the history so far is checked and kept; the exit
+// code is the verdict on it (results.json says "interrupted": true).
+
+import { setMaxListeners } from "node:events";
+import { readFileSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { checkOperations } from "../checker/check.js";
+import { parseHistory } from "../checker/formats/index.js";
+import type { HistoryOp, OpInput, OpOutput } from "../checker/history.js";
+import type { CheckOutcome } from "../checker/model.js";
+import { modelFor, unsupportedOp } from "../checker/models/index.js";
+import { makeWorkload } from "../workloads/index.js";
+import { seededRandom } from "../workloads/random.js";
+import { HttpKvPool } from "./client/http-kv.js";
+import { configYaml, type TestConfig } from "./config.js";
+import { EXIT, type ExitCode } from "./exit.js";
+import { type FlushPolicy, HistoryWriter } from "./history-writer.js";
+import { type Progress, quietProgress } from "./progress.js";
+import { Recorder } from "./recorder.js";
+import {
+  exitCodeOf,
+  illegalLabels,
+  percentiles,
+  type Results,
+  round,
+  setFindings,
+  summary,
+} from "./results.js";
+import { NemesisSchedule } from "./schedule.js";
+import { createRunFolder, pointLatest, type RunFolder, runLog } from "./store.js";
+import type {
+  Backend,
+  Client,
+  ClusterView,
+  Nemesis,
+  NodeHandle,
+  NodeId,
+  NodeSpec,
+  RunContext,
+  Runtime,
+  Workload,
+} from "./types.js";
+import { invokeOnce, runWorkers, sleep } from "./workers.js";
+
+/** Makes a client for one worker process on one node; `id` is its identity for deduplication. */
+export interface ClientFactory {
+  client(node: NodeHandle, id: string): Client;
+  close(): void;
+}
+
+export interface RunnerDeps {
+  runtime: Runtime;
+  backend: Backend;
+  /** The nemeses of config.nemesis, ready for this runtime (the CLI glue makes them). */
+  nemeses: readonly Nemesis[];
+  /** Where the nodes live; default: loopback addresses of their own (127.0.X.i). */
+  nodeSpecs?: (count: number, dir: string) => NodeSpec[] | Promise<NodeSpec[]>;
+  /** Default: http-kv clients with a keep-alive agent per node. */
+  clients?: ClientFactory;
+  /** Ctrl-C / SIGTERM. */
+  signal?: AbortSignal;
+  progress?: Progress;
+  /** Where the summary goes; default stdout. */
+  out?: (text: string) => void;
+  flush?: FlushPolicy;
+}
+
+export interface RunOutcome {
+  code: ExitCode;
+  dir: string;
+  results: Results;
+}
+
+export async function runTest(config: TestConfig, deps: RunnerDeps): Promise<RunOutcome> {
+  const signal = deps.signal ?? new AbortController().signal;
+  setMaxListeners(0, signal);
+  const progress = deps.progress ?? quietProgress;
+  const out = deps.out ?? ((text: string) => process.stdout.write(text));
+  const folder = createRunFolder(config.store, config.name);
+  writeFileSync(folder.file("config.yaml"), configYaml(config));
+  pointLatest(config.store, folder.dir);
+  const log = runLog(folder.file("harness.log"));
+  const writer = new HistoryWriter(folder.file("history.jsonl"), deps.flush);
+  const recorder = new Recorder(writer);
+  const random = seededRandom(config.seed);
+  const workload = makeWorkload(config.workload, {
+    keys: config.keys,
+    distribution: config.distribution,
+    random,
+  });
+  const clients = deps.clients ?? new HttpKvPool();
+  const runId = `${path.basename(folder.dir)}-${config.seed.toString(36)}`;
+  const context: RunContext = { dir: folder.dir, log, signal };
+  log("run", { dir: folder.dir, seed: config.seed, runtime: deps.runtime.name });
+
+  let error: string | undefined;
+  let workloadSeconds = 0;
+  let okInWorkload = 0;
+  try {
+    const specs = await (deps.nodeSpecs ?? loopbackSpecs)(config.nodes, folder.dir);
+    progress.note(`starting ${config.nodes} ${deps.backend.name} nodes (${deps.runtime.name})`);
+    const nodes = await deps.runtime.start(specs, deps.backend, context);
+    log("nodes ready", { nodes: nodes.map((n) => n.url) });
+    if (signal.aborted) throw new Interrupted();
+    await setup(workload, nodes, clients, runId, config, signal, log);
+
+    const cluster = clusterView(nodes, deps.runtime, random);
+    const phaseEnd = new AbortController();
+    const scheduleStop = AbortSignal.any([signal, phaseEnd.signal]);
+    const began = performance.now();
+    const deadline = began + config.timeLimit * 1000;
+    const endTimer = setTimeout(() => phaseEnd.abort(), config.timeLimit * 1000);
+    progress.start(recorder, config.timeLimit);
+    const schedule = new NemesisSchedule({
+      nemeses: deps.nemeses,
+      cluster,
+      intervalMs: config.nemesisInterval * 1000,
+      recorder,
+      log,
+      stop: scheduleStop,
+    });
+    try {
+      await runWorkers({
+        concurrency: config.concurrency,
+        rate: config.rate,
+        opTimeoutMs: config.opTimeout * 1000,
+        workload,
+        client: (worker, proc) =>
+          clients.client(nodes[worker % nodes.length] as NodeHandle, `${runId}-p${proc}`),
+        recorder,
+        random,
+        deadline,
+        stop: signal,
+      });
+      workloadSeconds = (performance.now() - began) / 1000;
+      okInWorkload = recorder.counts.ok;
+    } finally {
+      clearTimeout(endTimer);
+      phaseEnd.abort();
+      await schedule.finish();
+      progress.stop();
+    }
+    if (!signal.aborted) {
+      progress.note(
+        `workload done, faults healed; ${config.recovery} s of recovery, then the final phase`,
+      );
+      log("recovery", { seconds: config.recovery });
+      await sleep(config.recovery * 1000, signal);
+      if (!signal.aborted)
+        await finalPhase(workload, nodes, clients, runId, recorder, config, signal);
+    }
+  } catch (err) {
+    if (!(err instanceof Interrupted)) {
+      error = err instanceof Error ? err.message : String(err);
+      log(`error: ${error}`);
+    }
+  } finally {
+    progress.stop();
+    try {
+      await deps.runtime.stop();
+    } catch (err) {
+      log(`runtime stop failed: ${err instanceof Error ? err.message : String(err)}`);
+    }
+    clients.close();
+    writer.close();
+  }
+
+  const interrupted = signal.aborted;
+  if (interrupted) log("interrupted: checking the history so far");
+  const results = check(config, deps, folder, recorder, {
+    workloadSeconds,
+    okInWorkload,
+    interrupted,
+    error,
+    workload,
+  });
+  writeFileSync(folder.file("results.json"), `${JSON.stringify(results, null, 2)}\n`);
+  log("results", { valid: results.valid });
+  out(summary(results, folder.dir, config));
+  const code: ExitCode = error !== undefined ? EXIT.error : exitCodeOf(results.valid);
+  return { code, dir: folder.dir, results };
+}
+
+class Interrupted extends Error {}
+
+/** The workload's set-up steps (the set's empty array), retried until ok; not in the history. */
+async function setup(
+  workload: Workload,
+  nodes: readonly NodeHandle[],
+  clients: ClientFactory,
+  runId: string,
+  config: TestConfig,
+  signal: AbortSignal,
+  log: RunContext["log"],
+): Promise<void> {
+  const ops = workload.setup?.() ?? [];
+  for (const [i, op] of ops.entries()) {
+    let last = "";
+    for (let attempt = 0; ; attempt++) {
+      if (signal.aborted) throw new Interrupted();
+      if (attempt === 20) throw new Error(`set-up ${op.f} ${op.key ?? ""} failed: ${last}`);
+      // The same client id each time, on any node: each new client's first request has the
+      // same x-seq, so a node that deduplicates applies the step once even if retried late.
+      const client = clients.client(
+        nodes[attempt % nodes.length] as NodeHandle,
+        `${runId}-setup${i}`,
+      );
+      const timeout = AbortSignal.any([signal, AbortSignal.timeout(config.opTimeout * 1000)]);
+      const c = await client.invoke(op, timeout);
+      await client.close();
+      if (c.type === "ok") break;
+      last = c.error ?? c.type;
+      log(`set-up ${op.f} attempt ${attempt + 1}: ${c.type} ${last}`);
+      await sleep(250, signal);
+    }
+  }
+}
+
+/** Every final operation against every node, in parallel across nodes, under new process ids. */
+async function finalPhase(
+  workload: Workload,
+  nodes: readonly NodeHandle[],
+  clients: ClientFactory,
+  runId: string,
+  recorder: Recorder,
+  config: TestConfig,
+  signal: AbortSignal,
+): Promise<void> {
+  const ops = workload.final();
+  if (ops.length === 0) return;
+  const base = recorder.maxProcess + 1;
+  await Promise.all(
+    nodes.map(async (node, i) => {
+      let proc = base + i;
+      let client = clients.client(node, `${runId}-p${proc}`);
+      for (const op of ops) {
+        if (signal.aborted) break;
+        const c = await invokeOnce(client, op, proc, {
+          recorder,
+          opTimeoutMs: config.opTimeout * 1000,
+          stop: signal,
+        });
+        if (c.type === "info") {
+          await client.close();
+          proc += nodes.length;
+          client = clients.client(node, `${runId}-p${proc}`);
+        }
+      }
+      await client.close();
+    }),
+  );
+}
+
+function check(
+  config: TestConfig,
+  deps: RunnerDeps,
+  folder: RunFolder,
+  recorder: Recorder,
+  run: {
+    workloadSeconds: number;
+    okInWorkload: number;
+    interrupted: boolean;
+    error: string | undefined;
+    workload: Workload;
+  },
+): Results {
+  const modelName = run.workload.model;
+  const model = modelFor(modelName);
+  const file = folder.file("history.jsonl");
+  let outcome: CheckOutcome<OpInput, OpOutput> | undefined;
+  let ops: HistoryOp[] = [];
+  let reason: string | undefined;
+  try {
+    ops = parseHistory(readFileSync(file, "utf8"), file, "jsonl").ops;
+    const rejected = unsupportedOp(modelName, ops);
+    if (rejected) throw new Error(`the ${modelName} model does not know f '${rejected.input.f}'`);
+    outcome = checkOperations(model, ops, { timeout: config.checkTimeout });
+    if (outcome.result === "illegal" && outcome.partitionCount > 1 && modelName !== "set") {
+      // The search stops at the first illegal key; a full report names them all.
+      const full = checkOperations(model, ops, {
+        timeout: Math.max(1, config.checkTimeout - outcome.durationMs / 1000),
+        verbose: true,
+      });
+      if (full.result === "illegal")
+        outcome = { ...full, durationMs: outcome.durationMs + full.durationMs };
+    }
+    if (outcome.result === "unknown") reason = outcome.gaveUp ?? "undecided";
+  } catch (err) {
+    reason = `cannot check the history: ${err instanceof Error ? err.message : String(err)}`;
+  }
+  const result = outcome?.result ?? "unknown";
+  const results: Results = {
+    valid: result === "ok" ? true : result === "illegal" ? false : "unknown",
+    backend: deps.backend.name,
+    runtime: deps.runtime.name,
+    nodes: config.nodes,
+    workload: config.workload,
+    nemesis: [...config.nemesis],
+    ops: { ...recorder.counts },
+    throughput: {
+      ok_per_s: run.workloadSeconds > 0 ? round(run.okInWorkload / run.workloadSeconds, 1) : 0,
+    },
+    latency_ms: percentiles(recorder.okLatencies),
+    checker: {
+      result,
+      model: model.name,
+      partitions: outcome?.partitionCount ?? 0,
+      duration_ms: round(outcome?.durationMs ?? 0, 1),
+      ...(reason === undefined ? {} : { reason }),
+    },
+    name: config.name,
+    seed: config.seed,
+    interrupted: run.interrupted,
+    duration_s: round(run.workloadSeconds, 2),
+    nemesis_events: recorder.nemesisEvents,
+  };
+  if (modelName === "set") Object.assign(results, setFindings(ops));
+  else if (outcome?.result === "illegal") results.violating_keys = illegalLabels(outcome);
+  if (run.error !== undefined) {
+    results.error = run.error;
+    // A run that could not be completed says nothing good about the system.
+    if (results.valid === true) results.valid = "unknown";
+  }
+  return results;
+}
+
+/** What nemeses see: the nodes, the leader (asked of every node's /status), randomness. */
+function clusterView(
+  nodes: readonly NodeHandle[],
+  runtime: Runtime,
+  random: () => number,
+): ClusterView {
+  return {
+    nodes,
+    runtime,
+    random,
+    async leader(): Promise<NodeId | undefined> {
+      const answers = await Promise.all(
+        nodes.map(async (n) => {
+          try {
+            const res = await fetch(new URL("/status", n.url), {
+              signal: AbortSignal.timeout(1000),
+            });
+            const s = (await res.json()) as { id?: unknown; role?: unknown; leader?: unknown };
+            if (s.role === "leader" && typeof s.id === "string") return s.id;
+            return typeof s.leader === "string" ? s.leader : undefined;
+          } catch {
+            return undefined;
+          }
+        }),
+      );
+      return answers.find((a) => a !== undefined);
+    },
+  };
+}
+
+/**
+ * Nodes on loopback addresses of their own, 127.0.X.1..n (X random per run, so that runs side
+ * by side do not collide), each with its http and peer port; data under the run's folder.
+ */
+export function loopbackSpecs(count: number, dir: string): NodeSpec[] {
+  const x = 1 + Math.floor(Math.random() * 250);
+  return Array.from({ length: count }, (_, i) => ({
+    id: `n${i + 1}`,
+    host: `127.0.${x}.${i + 1}`,
+    httpPort: 8000,
+    peerPort: 9000,
+    dataDir: path.join(dir, "data", `n${i + 1}`),
+  }));
+}

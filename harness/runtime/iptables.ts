@@ -1,0 +1,291 @@
+// Network faults between local processes on their own loopback addresses (127.0.x.y), with
+// iptables rules in a chain of ours.
+//
+// Loopback traffic passes the filter table's OUTPUT chain (and INPUT, but one cut is enough), so
+// the chain is jumped to from OUTPUT for packets leaving through `lo`. Every rule is keyed by
+// source and destination address, so it only bites when a node dials its peers from its own
+// address (`localAddress`); clients of the harness (127.0.0.1) are never affected.
+//
+// We never touch a rule that is not ours: we add rules to our chain only, add and delete only
+// our jump in OUTPUT, and remove the chain at the end of a run and, for leftovers of a crashed
+// run, at the start of the next.
+
+import { execFile, execFileSync } from "node:child_process";
+import { access, constants, readFile } from "node:fs/promises";
+import { release } from "node:os";
+import type { NetworkFaults, NodeId, NodeSpec } from "../types.js";
+
+export const DEFAULT_CHAIN = "PAXOS-HARNESS";
+const SEARCH_PATH = ["/usr/sbin", "/sbin", "/usr/bin", "/bin"];
+
+export const NO_NETEM = "delay needs the kernel's sch_netem, which this kernel lacks";
+
+export interface IptablesOptions {
+  /** The chain of ours (at most 28 characters). Default PAXOS-HARNESS. */
+  chain?: string;
+  /** The iptables binary. Default: found on the usual sbin paths. */
+  binary?: string;
+  /**
+   * Runs `iptables -w ARGS` somewhere else (e.g. in a helper container) and resolves to its
+   * stdout. Default: execFile of the local binary, which needs root.
+   */
+  exec?: (args: readonly string[]) => Promise<string>;
+  /** The built-in chains that jump to ours. Default ["OUTPUT"] (only for packets out of `lo`). */
+  hook?: readonly string[];
+}
+
+/** A rule in our chain, as the arguments after `-A CHAIN`. */
+type Rule = readonly string[];
+
+export class IptablesNetwork implements NetworkFaults {
+  readonly chain: string;
+  private readonly binary: string | undefined;
+  private readonly exec: ((args: readonly string[]) => Promise<string>) | undefined;
+  private readonly hook: readonly string[];
+  private nodes: readonly NodeSpec[] = [];
+  /** The rules in force, by what put them there ("partition", "loss n1"), so each is undone alone. */
+  private readonly rules = new Map<string, Rule[]>();
+  private created = false;
+
+  constructor(options: IptablesOptions = {}) {
+    this.chain = options.chain ?? DEFAULT_CHAIN;
+    if (!/^[A-Za-z0-9_-]{1,28}$/.test(this.chain)) {
+      throw new Error(`iptables chain name "${this.chain}" is not 1-28 letters, digits, - or _`);
+    }
+    this.binary = options.binary;
+    this.exec = options.exec;
+    this.hook = options.hook ?? ["OUTPUT"];
+  }
+
+  /** The nodes the rules are about; addresses come from their specs. */
+  setNodes(nodes: readonly NodeSpec[]): void {
+    this.nodes = nodes;
+  }
+
+  /** Why partitions and loss cannot work here, or undefined when they can. */
+  async unavailable(): Promise<string | undefined> {
+    return this.exec ? undefined : iptablesUnavailable(this.binary);
+  }
+
+  /** Removes any leftover of our chain, then creates it empty and jumps to it from OUTPUT. */
+  async createChain(): Promise<void> {
+    await this.removeChain();
+    await this.run(["-N", this.chain]);
+    for (const hook of this.hook) {
+      const lo = hook === "OUTPUT" ? ["-o", "lo"] : [];
+      await this.run(["-I", hook, "1", ...lo, "-j", this.chain]);
+    }
+    this.created = true;
+  }
+
+  /** Deletes every jump to our chain and the chain itself. Idempotent; no-op without iptables. */
+  async removeChain(): Promise<void> {
+    this.rules.clear();
+    this.created = false;
+    if ((await this.unavailable()) !== undefined) return;
+    for (const args of chainRemoval(await this.run(["-S"]), this.chain)) await this.run(args);
+  }
+
+  /** Whether createChain() ran and removeChain() did not since. */
+  get active(): boolean {
+    return this.created;
+  }
+
+  async partition(groups: readonly (readonly NodeId[])[]): Promise<void> {
+    const groupOf = new Map<NodeId, number>();
+    groups.forEach((group, i) => {
+      for (const id of group) {
+        this.address(id);
+        if (groupOf.has(id)) throw new Error(`partition: node ${id} is in two groups`);
+        groupOf.set(id, i);
+      }
+    });
+    const links: [NodeId, NodeId][] = [];
+    const ids = [...groupOf.keys()];
+    for (const a of ids) {
+      for (const b of ids) if (a < b && groupOf.get(a) !== groupOf.get(b)) links.push([a, b]);
+    }
+    await this.cut(links);
+  }
+
+  /**
+   * Cuts exactly these links, both ways; replaces any partition or cut. Expresses shapes that
+   * groups cannot (a bridge, a ring of majorities). An empty list heals the partition.
+   */
+  async cut(links: readonly (readonly [NodeId, NodeId])[]): Promise<void> {
+    const rules: Rule[] = [];
+    for (const [a, b] of links) {
+      const [sa, sb] = [this.address(a), this.address(b)];
+      rules.push(["-s", sa, "-d", sb, "-j", "DROP"], ["-s", sb, "-d", sa, "-j", "DROP"]);
+    }
+    await this.setRules("partition", rules);
+  }
+
+  /** Drops this share of the packets each node sends to the other nodes; 0 removes the loss. */
+  async loss(nodes: readonly NodeId[], probability: number): Promise<void> {
+    if (!(probability >= 0 && probability <= 1)) {
+      throw new Error(`loss: probability ${probability} is not between 0 and 1`);
+    }
+    for (const id of nodes) {
+      const from = this.address(id);
+      const rules: Rule[] =
+        probability === 0
+          ? []
+          : this.nodes
+              .filter((n) => n.id !== id)
+              .map((n) => [
+                ...["-s", from, "-d", n.host],
+                ...["-m", "statistic", "--mode", "random", "--probability", String(probability)],
+                ...["-j", "DROP"],
+              ]);
+      await this.setRules(`loss ${id}`, rules);
+    }
+  }
+
+  /** Rejects saying why (see delayUnavailable()). Delay 0, healing nothing, is a no-op. */
+  async delay(nodes: readonly NodeId[], ms: number): Promise<void> {
+    for (const id of nodes) this.address(id);
+    if (ms === 0) return;
+    throw new Error(await delayUnavailable());
+  }
+
+  /** Removes every rule of ours (the chain stays, empty). */
+  async heal(): Promise<void> {
+    this.rules.clear();
+    if (this.created) await this.run(["-F", this.chain]);
+  }
+
+  private async setRules(key: string, next: Rule[]): Promise<void> {
+    if (!this.created) {
+      throw new Error(`iptables chain ${this.chain} does not exist: the runtime is not started`);
+    }
+    const before = this.rules.get(key) ?? [];
+    const has = (list: Rule[], rule: Rule) => list.some((r) => r.join(" ") === rule.join(" "));
+    for (const rule of before) if (!has(next, rule)) await this.run(["-D", this.chain, ...rule]);
+    for (const rule of next) if (!has(before, rule)) await this.run(["-A", this.chain, ...rule]);
+    if (next.length === 0) this.rules.delete(key);
+    else this.rules.set(key, next);
+  }
+
+  private address(id: NodeId): string {
+    const node = this.nodes.find((n) => n.id === id);
+    if (node === undefined) throw new Error(`no node ${id} in this cluster`);
+    return node.host;
+  }
+
+  private async run(args: readonly string[]): Promise<string> {
+    return this.exec ? this.exec(args) : iptables(args, this.binary);
+  }
+}
+
+/** Runs `iptables -w ARGS`; rejects with its stderr. */
+export async function iptables(args: readonly string[], binary?: string): Promise<string> {
+  const bin = binary ?? (await findBinary("iptables")) ?? "iptables";
+  return new Promise((resolve, reject) => {
+    execFile(bin, ["-w", ...args], { timeout: 30_000 }, (error, stdout, stderr) => {
+      if (error) reject(new Error(`iptables ${args.join(" ")}: ${stderr.trim() || error.message}`));
+      else resolve(stdout);
+    });
+  });
+}
+
+/** Deletes every jump to this chain (from any built-in chain of the filter table) and the chain. */
+export async function removeIptablesChain(chain: string, binary?: string): Promise<boolean> {
+  const commands = chainRemoval(await iptables(["-S"], binary), chain);
+  for (const args of commands) await iptables(args, binary);
+  return commands.length > 0;
+}
+
+/** The same, synchronously: for a process that is exiting without having stopped. */
+export function removeIptablesChainSync(chain: string, binary = "iptables"): void {
+  const run = (args: string[]) =>
+    execFileSync(binary, ["-w", ...args], {
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "ignore"],
+    });
+  for (const args of chainRemoval(run(["-S"]), chain)) run(args);
+}
+
+/** The commands that remove a chain and every jump to it, given `iptables -S`; [] if absent. */
+export function chainRemoval(listing: string, chain: string): string[][] {
+  const lines = listing.split("\n");
+  if (!lines.includes(`-N ${chain}`)) return [];
+  const commands: string[][] = [];
+  for (const line of lines) {
+    const words = line.trim().split(/\s+/);
+    const j = words.indexOf("-j");
+    if (words[0] === "-A" && words[1] !== chain && j > 0 && words[j + 1] === chain) {
+      commands.push(["-D", ...words.slice(1)]);
+    }
+  }
+  commands.push(["-F", chain], ["-X", chain]);
+  return commands;
+}
+
+/** Chains of ours present now: the default one and any with its name as prefix. */
+export async function listOurChains(prefix = DEFAULT_CHAIN, binary?: string): Promise<string[]> {
+  const all = await iptables(["-S"], binary);
+  return all
+    .split("\n")
+    .filter((l) => l.startsWith(`-N ${prefix}`))
+    .map((l) => l.slice(3).trim());
+}
+
+/** Why iptables cannot be used by this process, or undefined. */
+export async function iptablesUnavailable(binary?: string): Promise<string | undefined> {
+  if (typeof process.getuid === "function" && process.getuid() !== 0) {
+    return "partition needs root: iptables rules between node addresses need CAP_NET_ADMIN (run as root)";
+  }
+  const bin = binary ?? (await findBinary("iptables"));
+  if (bin === undefined) {
+    return "partition needs the iptables binary, which is not installed (apt-get install iptables)";
+  }
+  try {
+    await iptables(["-S", "OUTPUT"], bin);
+  } catch (error) {
+    return `iptables does not work here: ${(error as Error).message}`;
+  }
+  return undefined;
+}
+
+/**
+ * Why netem delays cannot be used, or undefined. Probes without side effects: the module is
+ * loaded (/sys/module/sch_netem), or built in, or available to modprobe for this kernel.
+ */
+export async function netemUnavailable(): Promise<string | undefined> {
+  if (await exists("/sys/module/sch_netem")) return undefined;
+  const dir = `/lib/modules/${release()}`;
+  for (const file of [`${dir}/modules.builtin`, `${dir}/modules.dep`]) {
+    const text = await readFile(file, "utf8").catch(() => "");
+    if (text.includes("sch_netem")) return undefined;
+  }
+  return NO_NETEM;
+}
+
+/**
+ * Why the local runtime cannot delay packets. Without sch_netem nothing in the kernel can; with
+ * it, per-pair delays on `lo` (a prio qdisc, netem bands, u32 filters) are not written yet.
+ */
+export async function delayUnavailable(): Promise<string> {
+  return (
+    (await netemUnavailable()) ??
+    "delay between local processes is not implemented yet (this kernel has sch_netem)"
+  );
+}
+
+async function findBinary(name: string): Promise<string | undefined> {
+  for (const dir of SEARCH_PATH) {
+    const file = `${dir}/${name}`;
+    if (await exists(file, constants.X_OK)) return file;
+  }
+  return undefined;
+}
+
+async function exists(file: string, mode = constants.F_OK): Promise<boolean> {
+  try {
+    await access(file, mode);
+    return true;
+  } catch {
+    return false;
+  }
+}

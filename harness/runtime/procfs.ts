@@ -1,0 +1,57 @@
+// Who a PID is, from /proc: so that a process we started is recognized later (by a later run,
+// after a crash) and a reused PID is never mistaken for it.
+
+import { readFileSync } from "node:fs";
+
+export interface ProcessIdentity {
+  pid: number;
+  /** Field 22 of /proc/<pid>/stat: clock ticks after boot; fixed for the life of a process. */
+  startTime: string;
+  /** /proc/<pid>/cmdline, NUL-separated words joined with spaces. */
+  cmdline: string;
+}
+
+/** The identity of a live (non-zombie) process, or undefined when there is none. */
+export function processIdentity(pid: number): ProcessIdentity | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    // The command name (field 2) is in parentheses and may hold spaces: parse after the last ')'.
+    const rest = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    const state = rest[0];
+    if (state === "Z" || state === "X") return undefined;
+    const startTime = rest[19];
+    if (startTime === undefined) return undefined;
+    const cmdline = readFileSync(`/proc/${pid}/cmdline`, "utf8").replace(/\0+$/, "").split("\0");
+    return { pid, startTime, cmdline: cmdline.join(" ") };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Whether this PID is still the very process recorded (same start time and command line). */
+export function isSameProcess(recorded: ProcessIdentity): boolean {
+  const now = processIdentity(recorded.pid);
+  return (
+    now !== undefined && now.startTime === recorded.startTime && now.cmdline === recorded.cmdline
+  );
+}
+
+/** Whether a process with this PID exists and is not a zombie. */
+export function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return false;
+  }
+  return processIdentity(pid) !== undefined;
+}
+
+/** Resolves once the PID is gone (or a zombie), or after timeoutMs; true if it is gone. */
+export async function waitGone(pid: number, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (isRunning(pid)) {
+    if (Date.now() > deadline) return false;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return true;
+}

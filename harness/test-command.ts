@@ -1,0 +1,150 @@
+// `paxos-harness test`: the flags (design.md), an optional --config FILE.yaml with the same
+// fields (flags win), and the glue that joins the runner to a runtime, a backend and nemeses.
+//
+// Ctrl-C / SIGTERM: the first one stops the run gracefully (faults healed, nodes stopped, the
+// history so far checked and kept; the exit code is the verdict on that history, 0..3 as
+// design.md says, and results.json has "interrupted": true). A second one quits at once with
+// 130; the history is already on disk.
+
+import type { Command } from "commander";
+import { resolveBackend } from "./backends/index.js";
+import {
+  type Field,
+  type RawConfig,
+  readConfigFile,
+  resolveConfig,
+  type TestConfig,
+} from "./config.js";
+import type { ExitCode } from "./exit.js";
+import { UsageError } from "./exit.js";
+import { makeNemeses } from "./nemesis/index.js";
+import { createProgress } from "./progress.js";
+import { runTest } from "./runner.js";
+import { LocalRuntime, localNodeSpecs } from "./runtime/local.js";
+import type { Backend, Nemesis, Runtime } from "./types.js";
+
+/** The flags, as commander names them (camelCase), and their config field. */
+const FLAG_FIELDS: Record<string, Field> = {
+  name: "name",
+  backend: "backend",
+  runtime: "runtime",
+  nodes: "nodes",
+  workload: "workload",
+  nemesis: "nemesis",
+  nemesisInterval: "nemesis-interval",
+  timeLimit: "time-limit",
+  rate: "rate",
+  concurrency: "concurrency",
+  keys: "keys",
+  distribution: "distribution",
+  seed: "seed",
+  store: "store",
+  opTimeout: "op-timeout",
+  recovery: "recovery",
+  checkTimeout: "check-timeout",
+};
+
+export function registerTestCommand(program: Command, done: (code: ExitCode) => void): void {
+  program
+    .command("test")
+    .description("run a test: start a cluster, drive clients, inject faults, check the history")
+    .option("--config <file.yaml>", "a YAML file with any of these fields (flags win)")
+    .option("--backend <name|path>", "the system under test (default builtin)")
+    .option("--runtime <auto|local|docker>", "where nodes run (default auto)")
+    .option("--nodes <n>", "cluster size (default 5)")
+    .option("--workload <register|kv|set>", "what clients do (default kv)")
+    .option(
+      "--nemesis <list>",
+      "none, all, or some of partition,kill,pause,clock,loss,delay (default partition,kill,pause)",
+    )
+    .option("--nemesis-interval <s>", "seconds between faults (default 10)")
+    .option("--time-limit <s>", "seconds of workload (default 60)")
+    .option("--rate <ops/s>", "operations per second, all clients together (default 200)")
+    .option("--concurrency <n>", "client workers (default 10)")
+    .option("--keys <n>", "keys (default 10 for kv, 1 for register)")
+    .option("--distribution <uniform|zipfian>", "kv key choice (default uniform)")
+    .option("--seed <n>", "random seed (default random; recorded in config.yaml)")
+    .option("--store <dir>", "where runs are kept (default store)")
+    .option("--op-timeout <s>", "an operation slower than this is indeterminate (default 3)")
+    .option("--recovery <s>", "seconds after the last heal before the final phase (default 5)")
+    .option("--check-timeout <s>", "seconds the checker may take (default 300)")
+    .option("--name <name>", "the test's name in the store (default <backend>-<workload>)")
+    .action(async (opts: Record<string, string | undefined>) => {
+      done(await runTestCommand(opts));
+    });
+}
+
+export async function runTestCommand(opts: Record<string, string | undefined>): Promise<ExitCode> {
+  const flags: RawConfig = {};
+  for (const [flag, field] of Object.entries(FLAG_FIELDS)) {
+    if (opts[flag] !== undefined) flags[field] = opts[flag];
+  }
+  const file =
+    opts.config === undefined
+      ? undefined
+      : { path: opts.config, fields: readConfigFile(opts.config) };
+  const config = resolveConfig(flags, file);
+  const runtime = pickRuntime(config);
+  const backend = pickBackend(config);
+  const nemeses = await makeNemesesFor(config, runtime);
+
+  const controller = new AbortController();
+  let signals = 0;
+  const onSignal = (name: NodeJS.Signals) => {
+    signals++;
+    if (signals === 1) {
+      process.stderr.write(
+        `\n${name}: stopping: healing faults, stopping nodes, checking the history so far (again to quit now)\n`,
+      );
+      controller.abort();
+    } else process.exit(130);
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+  try {
+    const outcome = await runTest(config, {
+      runtime,
+      backend,
+      nemeses,
+      nodeSpecs: (count, dir) =>
+        localNodeSpecs(count, dir, { subnet: 1 + Math.floor(Math.random() * 250) }),
+      signal: controller.signal,
+      progress: createProgress(process.stderr),
+    });
+    return outcome.code;
+  } finally {
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
+  }
+}
+
+function pickRuntime(config: TestConfig): Runtime {
+  if (config.runtime === "docker") {
+    throw new UsageError(
+      "--runtime docker: the Docker runtime is not available yet; use --runtime local (or auto)",
+    );
+  }
+  if (config.runtime === "auto") process.stderr.write("runtime: local (no Docker engine)\n");
+  return new LocalRuntime();
+}
+
+function pickBackend(config: TestConfig): Backend {
+  try {
+    return resolveBackend(config.backend);
+  } catch (err) {
+    throw new UsageError(
+      `--backend ${config.backend}: ${err instanceof Error ? err.message : err}`,
+    );
+  }
+}
+
+async function makeNemesesFor(config: TestConfig, runtime: Runtime): Promise<Nemesis[]> {
+  try {
+    return await makeNemeses(config.nemesis, runtime);
+  } catch (err) {
+    // A nemesis this runtime cannot do on this machine: say which and why, before any node starts.
+    throw new UsageError(
+      `--nemesis ${config.nemesis.join(",")}: ${err instanceof Error ? err.message : err}`,
+    );
+  }
+}

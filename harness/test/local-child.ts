@@ -1,0 +1,25 @@
+// A harness-like child process for the leftovers tests: starts a local runtime on the store
+// and subnet given, partitions it and pauses n2, prints the node PIDs and its chain on one
+// JSON line, then waits. On SIGINT it heals and stops, as the runner does on Ctrl-C.
+
+import { memoryBackend } from "../backends/index.js";
+import { LocalRuntime, localNodeSpecs } from "../runtime/local.js";
+
+const [store, subnet] = process.argv.slice(2);
+const runtime = new LocalRuntime();
+const dir = `${store}/child/${process.pid}`;
+const specs = await localNodeSpecs(3, dir, { subnet: Number(subnet) });
+await runtime.start(specs, memoryBackend(), {
+  dir,
+  log: () => {},
+  signal: new AbortController().signal,
+});
+await runtime.network.partition([["n1"], ["n2", "n3"]]);
+await runtime.pauser.pause("n2");
+process.on("SIGINT", () => {
+  void runtime.stop().then(() => process.exit(130));
+});
+process.stdout.write(
+  `${JSON.stringify({ pids: [...runtime.pids().values()], chain: runtime.network.chain })}\n`,
+);
+setInterval(() => {}, 1 << 30);

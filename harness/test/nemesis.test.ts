@@ -1,0 +1,239 @@
+// Nemeses: partition shapes and target selection as pure functions, the fault plan, and every
+// kind started and stopped against a live 5-node memory cluster on the local runtime.
+
+import { execFileSync } from "node:child_process";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { seededRandom } from "../../workloads/random.js";
+import { memoryBackend } from "../backends/index.js";
+import { makeNemeses, planFaults } from "../nemesis/index.js";
+import {
+  bridge,
+  isolateOne,
+  majoritiesRing,
+  majorityMinority,
+  randomHalves,
+  reachable,
+} from "../nemesis/shapes.js";
+import { selectTargets } from "../nemesis/targets.js";
+import { LocalRuntime, localNodeSpecs } from "../runtime/local.js";
+import type { ClusterView, NemesisKind, NodeHandle } from "../types.js";
+import { NEMESIS_KINDS } from "../types.js";
+import { get, gone, needRoot, randomSubnet, runContext, tempStore, view } from "./local-helpers.js";
+
+const IDS = ["n1", "n2", "n3", "n4", "n5"];
+const sorted = (xs: string[][]) => xs.map((g) => [...g].sort()).sort((a, b) => a.length - b.length);
+
+describe("partition shapes (5 nodes)", () => {
+  for (let seed = 1; seed <= 20; seed++) {
+    const random = seededRandom(seed);
+    it(`seed ${seed}`, () => {
+      const halves = randomHalves(IDS, random);
+      expect(halves.groups?.map((g) => g.length)).toEqual([2, 3]);
+      expect(halves.links).toHaveLength(6);
+      expect(
+        sorted(halves.groups ?? [])
+          .flat()
+          .sort(),
+      ).toEqual(IDS);
+
+      const one = isolateOne(IDS, random);
+      expect(one.groups?.map((g) => g.length)).toEqual([1, 4]);
+      expect(one.links).toHaveLength(4);
+
+      const mm = majorityMinority(IDS, random, "n4");
+      expect(mm.groups?.[0]).toContain("n4");
+      expect(mm.groups?.map((g) => g.length)).toEqual([2, 3]);
+
+      const b = bridge(IDS, random);
+      const middle = b.bridge as string;
+      expect(b.groups?.map((g) => g.length)).toEqual([2, 2]);
+      expect(reachable(middle, IDS, b.links).sort()).toEqual(IDS); // the bridge sees everyone
+      for (const id of b.groups?.flat() ?? []) expect(reachable(id, IDS, b.links)).toHaveLength(3);
+      expect(b.links).toHaveLength(4);
+
+      const ring = majoritiesRing(IDS, random);
+      expect(ring.links).toHaveLength(5);
+      const views = IDS.map((id) => reachable(id, IDS, ring.links).sort().join(","));
+      for (const v of views) expect(v.split(",")).toHaveLength(3); // a majority each
+      expect(new Set(views).size).toBe(5); // and no two the same
+      // Each node sees exactly its two ring neighbours.
+      const r = ring.ring as string[];
+      r.forEach((id, i) => {
+        const want = [r[(i + 4) % 5], id, r[(i + 1) % 5]].sort().join(",");
+        expect(reachable(id, IDS, ring.links).sort().join(",")).toBe(want);
+      });
+    });
+  }
+
+  it("majorities ring: every node sees a distinct majority for 4 to 9 nodes", () => {
+    for (let n = 4; n <= 9; n++) {
+      const ids = Array.from({ length: n }, (_, i) => `n${i + 1}`);
+      const ring = majoritiesRing(ids, seededRandom(n));
+      const views = ids.map((id) => reachable(id, ids, ring.links).sort().join(","));
+      for (const v of views)
+        expect(v.split(",").length).toBeGreaterThanOrEqual(Math.floor(n / 2) + 1);
+      expect(new Set(views).size).toBe(n);
+    }
+  });
+});
+
+describe("target selection", () => {
+  const random = seededRandom(7);
+  it("one, minority, majority, all, leader", () => {
+    for (const [n, minority, majority] of [
+      [3, 1, 2],
+      [4, 1, 3],
+      [5, 2, 3],
+      [7, 3, 4],
+    ] as const) {
+      const ids = IDS.concat(["n6", "n7"]).slice(0, n);
+      expect(selectTargets("one", ids, random)).toHaveLength(1);
+      const min = selectTargets("minority", ids, random);
+      expect(min).toHaveLength(minority);
+      expect(new Set(min).size).toBe(minority);
+      expect(selectTargets("majority", ids, random)).toHaveLength(majority);
+      expect(selectTargets("all", ids, random)).toEqual(ids);
+    }
+    expect(selectTargets("leader", IDS, random, "n3")).toEqual(["n3"]);
+    expect(selectTargets("leader", IDS, random, undefined)).toEqual([]);
+    expect(selectTargets("leader", IDS, random, "n9")).toEqual([]);
+  });
+});
+
+describe("fault plan", () => {
+  it("is a pure function of the seed: one fault per interval, healed before the next", () => {
+    const kinds: NemesisKind[] = ["partition", "kill", "pause"];
+    const opts = { seed: 3, intervalMs: 10_000, timeLimitMs: 60_000 };
+    const plan = planFaults(kinds, opts);
+    expect(planFaults(kinds, opts)).toEqual(plan);
+    expect(plan.map((f) => f.startMs)).toEqual([10_000, 20_000, 30_000, 40_000, 50_000]);
+    for (const f of plan) expect(f.stopMs).toBe(f.startMs + 5_000);
+    // Rotation: every kind in turn.
+    const i = kinds.indexOf(plan[0]?.kind as NemesisKind);
+    plan.forEach((f, j) => {
+      expect(f.kind).toBe(kinds[(i + j) % 3]);
+    });
+    const random = planFaults(kinds, { ...opts, order: "random", timeLimitMs: 1_000_000 });
+    expect(new Set(random.map((f) => f.kind))).toEqual(new Set(kinds));
+    expect(planFaults([], opts)).toEqual([]);
+  });
+});
+
+const root = needRoot("the live nemesis tests (iptables)");
+
+describe.runIf(root)("every nemesis kind against a live 5-node memory cluster", () => {
+  const store = tempStore();
+  const run = runContext(store);
+  const runtime = new LocalRuntime();
+  let nodes: NodeHandle[] = [];
+  let cluster: ClusterView;
+
+  beforeAll(async () => {
+    const specs = await localNodeSpecs(5, run.dir, { subnet: randomSubnet() });
+    const started = Date.now();
+    nodes = await runtime.start(specs, memoryBackend(), run);
+    console.log(`5 memory nodes answer /status after ${Date.now() - started} ms`);
+    cluster = view(nodes, runtime, 11);
+  });
+  afterAll(() => runtime.stop());
+
+  const drops = () =>
+    execFileSync("iptables", ["-w", "-S", runtime.network.chain], { encoding: "utf8" })
+      .split("\n")
+      .filter((l) => l.includes("DROP")).length;
+
+  it("refuses delay up front, naming the nemesis and the reason", async () => {
+    await expect(makeNemeses(["delay"], runtime)).rejects.toThrow(
+      "nemesis delay: delay needs the kernel's sch_netem, which this kernel lacks",
+    );
+  });
+
+  it("partition: each shape cuts its links, stop heals them", async () => {
+    for (const shape of [
+      "random-halves",
+      "isolate-one",
+      "majority-minority",
+      "bridge",
+      "majorities-ring",
+    ] as const) {
+      const [nemesis] = await makeNemeses(["partition"], runtime, { partition: { shape } });
+      const value = (await nemesis?.start(cluster)) as {
+        shape: string;
+        cut: string[][];
+        groups?: string[][];
+      };
+      expect(value.shape).toBe(shape);
+      expect(drops()).toBe(value.cut.length * 2);
+      if (shape === "majority-minority") expect(value.groups?.[0]).toContain("n1"); // the leader
+      expect(await nemesis?.stop(cluster)).toEqual({ healed: true });
+      expect(drops()).toBe(0);
+    }
+  });
+
+  it("kill: kills the targets, stop restarts them serving", async () => {
+    const [nemesis] = await makeNemeses(["kill"], runtime, { kill: { target: "minority" } });
+    const before = runtime.pids();
+    const value = (await nemesis?.start(cluster)) as { target: string; killed: string[] };
+    expect(value.target).toBe("minority");
+    expect(value.killed).toHaveLength(2);
+    for (const id of value.killed) expect(gone(before.get(id) as number)).toBe(true);
+    expect(await nemesis?.stop(cluster)).toEqual({ restarted: value.killed });
+    for (const n of nodes) expect((await get(n, "x")).status).toBe(404);
+  });
+
+  it("kill the leader: n1 (from /status)", async () => {
+    const [nemesis] = await makeNemeses(["kill"], runtime, { kill: { target: "leader" } });
+    expect(await nemesis?.start(cluster)).toEqual({
+      target: "leader",
+      leader: "n1",
+      killed: ["n1"],
+    });
+    expect((await get(nodes[1] as NodeHandle, "x")).status).toBe(503);
+    await nemesis?.stop(cluster);
+    expect((await get(nodes[1] as NodeHandle, "x")).status).toBe(404);
+  });
+
+  it("pause: the targets stop answering until stop", async () => {
+    const [nemesis] = await makeNemeses(["pause"], runtime, { pause: { target: "one" } });
+    const value = (await nemesis?.start(cluster)) as { paused: string[] };
+    const node = nodes.find((n) => n.spec.id === value.paused[0]) as NodeHandle;
+    expect((await get(node, "x", 300)).status).toBe(0);
+    expect(await nemesis?.stop(cluster)).toEqual({ resumed: value.paused });
+    expect((await get(node, "x")).status).toBe(404);
+  });
+
+  it("clock: skews the targets by offsets it records, stop resets them", async () => {
+    const [nemesis] = await makeNemeses(["clock"], runtime, {
+      clock: { target: "majority", maxSkewMs: 10_000 },
+    });
+    const value = (await nemesis?.start(cluster)) as { skewed: Record<string, number> };
+    const offsets = Object.values(value.skewed);
+    expect(offsets).toHaveLength(3);
+    for (const ms of offsets) expect(Math.abs(ms)).toBeGreaterThanOrEqual(1000);
+    expect(await nemesis?.stop(cluster)).toEqual({ reset: Object.keys(value.skewed) });
+  });
+
+  it("loss: drops from the targets, stop removes exactly its rules", async () => {
+    const [nemesis] = await makeNemeses(["loss"], runtime, {
+      loss: { target: "one", probability: 1 },
+    });
+    const value = (await nemesis?.start(cluster)) as { loss: number; nodes: string[] };
+    expect(value.loss).toBe(1);
+    expect(drops()).toBe(4);
+    expect(await nemesis?.stop(cluster)).toEqual({ healed: value.nodes });
+    expect(drops()).toBe(0);
+  });
+
+  it("makes every supported kind; random targets and shapes describe themselves", async () => {
+    const kinds = NEMESIS_KINDS.filter((k) => k !== "delay");
+    const nemeses = await makeNemeses(kinds, runtime);
+    expect(nemeses.map((n) => n.kind)).toEqual(kinds);
+    for (const nemesis of nemeses) {
+      const value = await nemesis.start(cluster);
+      expect(value).toBeTypeOf("object");
+      await nemesis.stop(cluster);
+    }
+    expect(drops()).toBe(0);
+    for (const n of nodes) expect((await get(n, "x")).status).toBe(404);
+  });
+});

@@ -1,0 +1,20 @@
+// The workloads by name.
+
+import type { Workload, WorkloadOptions } from "../harness/types.js";
+import { kvWorkload } from "./kv.js";
+import { registerWorkload } from "./register.js";
+import { setWorkload } from "./set.js";
+
+export type WorkloadName = Workload["name"];
+export const WORKLOAD_NAMES: readonly WorkloadName[] = ["register", "kv", "set"];
+
+export function makeWorkload(name: WorkloadName, options: WorkloadOptions): Workload {
+  switch (name) {
+    case "register":
+      return registerWorkload(options);
+    case "kv":
+      return kvWorkload(options);
+    case "set":
+      return setWorkload();
+  }
+}
