@@ -110,7 +110,14 @@ export class PaxosNode {
 
   /** Whether ready() has anything. */
   hasReady(): boolean {
+    const L = this.leadership;
     return (
+      this.newlyChosen.length > 0 ||
+      this.toForward.length > 0 ||
+      (this.role === "leader" &&
+        L !== null &&
+        L.queue.length > 0 &&
+        L.inflight.size < this.cfg.maxInflight) ||
       this.outbox.hasWork() ||
       this.outMessages.length > 0 ||
       this.outReplies.length > 0 ||
@@ -120,7 +127,7 @@ export class PaxosNode {
 
   /** What to persist, send and answer now (see Ready for the ordering rule). */
   ready(): Ready {
-    this.settle();
+    this.settle(true);
     const { writes, token } = this.outbox.takeWrites();
     const rd: Ready = {
       persist: writes,
@@ -158,21 +165,15 @@ export class PaxosNode {
 
   // ---- Settling: proposals, chosen broadcasts, messages to ourselves ----------------------
 
-  private settle(): void {
+  /**
+   * Runs what the last input set off. Queued requests are put into slots, newly chosen values
+   * broadcast and client requests forwarded only from ready() (`flush`): whatever piled up since
+   * the previous ready() then shares one slot, one `chosen` and one `forward` message, so a shell
+   * that drains once per event-loop turn batches what arrived together.
+   */
+  private settle(flush = false): void {
     for (;;) {
-      this.fillSlots();
-      if (this.newlyChosen.length > 0) {
-        const entries = this.newlyChosen;
-        this.newlyChosen = [];
-        for (const p of this.peers()) this.send(p, { type: "chosen", entries });
-      }
-      if (this.toForward.length > 0) {
-        const requests = this.toForward;
-        this.toForward = [];
-        if (this.leaderId !== null && this.leaderId !== this.id) {
-          this.send(this.leaderId, { type: "forward", requests });
-        }
-      }
+      if (flush) this.flush();
       let progressed = false;
       for (const h of this.outbox.release()) {
         if (h.kind === "reply") this.outReplies.push({ reqId: h.reqId, result: h.result });
@@ -183,6 +184,23 @@ export class PaxosNode {
         }
       }
       if (!progressed) return;
+    }
+  }
+
+  private flush(): void {
+    this.fillSlots();
+    if (this.newlyChosen.length > 0) {
+      const entries = this.newlyChosen;
+      this.newlyChosen = [];
+      const chosen: PeerMessage = { type: "chosen", entries };
+      for (const p of this.peers()) this.send(p, chosen);
+    }
+    if (this.toForward.length > 0) {
+      const requests = this.toForward;
+      this.toForward = [];
+      if (this.leaderId !== null && this.leaderId !== this.id) {
+        this.send(this.leaderId, { type: "forward", requests });
+      }
     }
   }
 

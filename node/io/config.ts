@@ -15,6 +15,8 @@ export interface NodeConfig {
   httpPort: number;
   dataDir: string;
   tickMs: number;
+  /** How long an HTTP request waits for its reply before it is answered indeterminate. */
+  requestTimeoutMs: number;
   logLevel: LogLevel;
 }
 
@@ -22,7 +24,7 @@ export class ConfigError extends Error {
   override readonly name = "ConfigError";
 }
 
-export const USAGE = `usage: paxos-node --id ID --peers ID=HOST:PORT,... [options]
+export const USAGE = `usage: node dist/node/main.js --id ID --peers ID=HOST:PORT,... [options]
   --id ID             this node's id                         (PAXOS_NODE_ID)
   --peers LIST        every node as id=host:port, comma-separated;
                       this node's own entry is optional       (PAXOS_PEERS)
@@ -33,6 +35,8 @@ export const USAGE = `usage: paxos-node --id ID --peers ID=HOST:PORT,... [option
   --http-port N       client API port, 0 = any free one       (PAXOS_HTTP_PORT; default 8000)
   --data-dir DIR      durable state                           (PAXOS_DATA_DIR; default data/ID)
   --tick-ms N         consensus tick interval                 (PAXOS_TICK_MS; default 20)
+  --request-timeout-ms N  a client request unanswered this long gets an
+                      indeterminate 500 (PAXOS_REQUEST_TIMEOUT_MS; default 2000)
   --log-level LEVEL   debug|info|warn|error                   (PAXOS_LOG_LEVEL; default info)`;
 
 const FLAGS = {
@@ -43,6 +47,7 @@ const FLAGS = {
   "http-port": "PAXOS_HTTP_PORT",
   "data-dir": "PAXOS_DATA_DIR",
   "tick-ms": "PAXOS_TICK_MS",
+  "request-timeout-ms": "PAXOS_REQUEST_TIMEOUT_MS",
   "log-level": "PAXOS_LOG_LEVEL",
 } as const;
 type Flag = keyof typeof FLAGS;
@@ -95,6 +100,7 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv): No
 
   const httpPortArg = get("http-port");
   const tickArg = get("tick-ms");
+  const timeoutArg = get("request-timeout-ms");
   const levelArg = get("log-level");
   const logLevel = levelArg?.value ?? "info";
   if (!isLogLevel(logLevel)) {
@@ -108,6 +114,7 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv): No
     httpPort: httpPortArg ? port(httpPortArg, 0) : 8000,
     dataDir: get("data-dir")?.value ?? `data/${id}`,
     tickMs: tickArg ? integer(tickArg, 1, 60_000) : 20,
+    requestTimeoutMs: timeoutArg ? integer(timeoutArg, 1, 3_600_000) : 2000,
     logLevel,
   };
 }

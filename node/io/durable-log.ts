@@ -79,6 +79,9 @@ export function decodeRecords(data: Buffer): { records: unknown[]; validBytes: n
 export class DurableLog {
   private readonly queue: Op[] = [];
   private flushing = false;
+  /** Settles when every sync issued so far has completed; rejects if one failed. */
+  private chain: Promise<void> = Promise.resolve();
+  private written: Promise<void> = Promise.resolve();
   private failure: unknown;
   private closed = false;
   private readonly counters: DurableLogStats = {
@@ -181,21 +184,66 @@ export class DurableLog {
     });
   }
 
+  /**
+   * Writes are issued one at a time, in order; each batch's fdatasync may overlap the next
+   * batch's write (at most two syncs in flight). A batch resolves once its own sync and every
+   * earlier one have completed, so completions stay in order: fdatasync makes everything written
+   * to the file before it was called durable, whichever sync returns first. Overlapping the
+   * sync of one batch with the write of the next roughly halves the time an append waits.
+   */
   private async flush(): Promise<void> {
-    while (this.queue.length > 0) {
+    while (this.queue.length > 0 && this.failure === undefined) {
       const head = this.queue[0]!;
-      const batch = head.kind === "rewrite" ? this.queue.splice(0, 1) : this.takeAppends();
+      if (head.kind === "rewrite") {
+        // A rewrite replaces the file: every earlier append must be durable first.
+        await this.chain.catch(() => {});
+        if (this.failure !== undefined) break;
+        this.queue.shift();
+        try {
+          await this.replace(head.data);
+        } catch (error) {
+          this.fail(error, [head]);
+          break;
+        }
+        head.done.resolve();
+        continue;
+      }
+      const batch = this.takeAppends();
+      const data = Buffer.concat(batch.map((op) => op.data));
+      let sync: Promise<void>;
       try {
-        if (head.kind === "rewrite") await this.replace(head.data);
-        else await this.write(Buffer.concat(batch.map((op) => op.data)));
+        sync = data.length === 0 ? Promise.resolve() : this.writeAndSync(data);
+        if (data.length > 0) await this.written;
       } catch (error) {
-        this.failure = error;
-        for (const op of [...batch, ...this.queue.splice(0)]) op.done.reject(error);
+        this.fail(error, batch);
         break;
       }
-      for (const op of batch) op.done.resolve();
+      const prev = this.chain;
+      const mine = prev.then(
+        () => sync,
+        (error: unknown) => {
+          sync.catch(() => {});
+          throw error;
+        },
+      );
+      this.chain = mine;
+      mine.then(
+        () => {
+          for (const op of batch) op.done.resolve();
+        },
+        (error: unknown) => this.fail(error, batch),
+      );
+      // At most two syncs in flight: the next write waits for the previous sync.
+      await prev.catch(() => {});
     }
+    if (this.failure !== undefined) this.fail(this.failure, []);
     this.flushing = false;
+  }
+
+  /** After a failed write or sync, nothing later may be reported durable. */
+  private fail(error: unknown, batch: Op[]): void {
+    this.failure ??= error;
+    for (const op of [...batch, ...this.queue.splice(0)]) op.done.reject(this.failure);
   }
 
   private takeAppends(): Op[] {
@@ -204,11 +252,20 @@ export class DurableLog {
     return this.queue.splice(0, n);
   }
 
-  private async write(data: Buffer): Promise<void> {
-    if (data.length === 0) return;
-    await writeAll(this.handle, data);
-    this.counters.bytes += data.length;
-    await this.fsync(this.handle, true);
+  /**
+   * Starts writing `data`; `this.written` settles when the write is done, the returned promise
+   * when the fdatasync issued right after it is done.
+   */
+  private writeAndSync(data: Buffer): Promise<void> {
+    const handle = this.handle;
+    const written = writeAll(handle, data).then(() => {
+      this.counters.bytes += data.length;
+    });
+    this.written = written;
+    // fdatasync still flushes the file size, which is all an append changes besides the data.
+    const synced = written.then(() => this.fsync(handle, true));
+    synced.catch(() => {});
+    return synced;
   }
 
   private async replace(data: Buffer): Promise<void> {
@@ -232,7 +289,6 @@ export class DurableLog {
   }
 
   private async fsync(handle: FileHandle, dataOnly = false): Promise<void> {
-    // fdatasync still flushes the file size, which is all an append changes besides the data.
     await (dataOnly ? handle.datasync() : handle.sync());
     this.counters.fsyncs++;
   }

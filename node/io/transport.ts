@@ -123,10 +123,23 @@ export class Transport {
 
   /** Queues `message` for `to`; never blocks. Throws on an unknown peer or a non-JSON message. */
   send(to: string, message: unknown): void {
-    const link = this.links.get(to);
-    if (link === undefined) throw new Error(`unknown peer "${to}"`);
-    if (this.closing) return;
-    link.queue.push(encodeFrame({ m: message }));
+    this.sendMany([to], message);
+  }
+
+  /** Queues one `message` for several peers, encoding it once (a broadcast). */
+  sendMany(to: readonly string[], message: unknown): void {
+    const links = to.map((id) => {
+      const link = this.links.get(id);
+      if (link === undefined) throw new Error(`unknown peer "${id}"`);
+      return link;
+    });
+    if (this.closing || links.length === 0) return;
+    const frame = encodeFrame({ m: message });
+    for (const link of links) this.enqueue(link, frame);
+  }
+
+  private enqueue(link: Link, frame: Buffer): void {
+    link.queue.push(frame);
     if (link.queue.length > this.o.queueLimit) {
       link.queue.shift();
       this.counters.dropped++;

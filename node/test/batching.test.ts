@@ -9,14 +9,29 @@ describe("batching and pipelining", () => {
     for (let i = 1; i <= 40; i++)
       n.clientRequest(i, req("c", i, { op: "write", key: "k", value: i }));
     const first = drain(n);
-    expect(first.persist).toHaveLength(4); // four slots in flight, one request each, nothing durable yet
+    // Requests that arrived between two ready() calls share slots: four slots in flight, full
+    // batches, nothing durable yet.
+    expect(first.persist).toHaveLength(4);
     n.persisted(first.token as number);
     const rest = drainSync(n);
     const sizes = rest.applied.map((e) => e.value.requests.length);
-    expect(sizes.slice(0, 4)).toEqual([1, 1, 1, 1]);
-    expect(Math.max(...sizes)).toBe(8);
-    expect(rest.applied.length).toBeLessThan(12);
+    expect(sizes).toEqual([8, 8, 8, 8, 8]);
     expect(rest.replies).toHaveLength(40);
     expect(n.stateDigest()).toBe(JSON.stringify([["k", 40]]));
+  });
+
+  it("proposes one request per ready() when requests arrive one at a time", () => {
+    const n = makeNode("n1", [], undefined, { maxInflight: 4, maxBatch: 8 });
+    campaign(n);
+    drainSync(n);
+    const persisted: number[] = [];
+    for (let i = 1; i <= 3; i++) {
+      n.clientRequest(i, req("c", i, { op: "write", key: "k", value: i }));
+      persisted.push(n.ready().persist.length);
+    }
+    expect(persisted).toEqual([1, 1, 1]);
+    expect(n.hasReady()).toBe(false);
+    n.clientRequest(4, req("c", 4, { op: "write", key: "k", value: 4 }));
+    expect(n.hasReady()).toBe(true);
   });
 });

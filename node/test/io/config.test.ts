@@ -17,6 +17,7 @@ describe("parseConfig", () => {
       httpPort: 8002,
       dataDir: "data/n2",
       tickMs: 20,
+      requestTimeoutMs: 2000,
       logLevel: "info",
     });
   });

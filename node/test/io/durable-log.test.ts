@@ -80,6 +80,37 @@ describe("DurableLog", () => {
     expect(log.stats().fsyncs).toBeLessThanOrEqual(20);
   });
 
+  it("completes appends in call order while syncs overlap", async () => {
+    const { log } = await openLog();
+    const order: number[] = [];
+    const all: Promise<void>[] = [];
+    for (let i = 0; i < 300; i++) {
+      all.push(log.append([i]).then(() => void order.push(i)));
+      // Spread the appends over several event-loop turns, so that several syncs overlap.
+      if (i % 10 === 0) await new Promise((r) => setImmediate(r));
+    }
+    await Promise.all(all);
+    expect(order).toEqual(Array.from({ length: 300 }, (_, i) => i));
+    expect(log.stats().fsyncs).toBeGreaterThan(1);
+    await log.close();
+    const { records } = await openLog();
+    expect(records).toEqual(Array.from({ length: 300 }, (_, i) => i));
+  });
+
+  it("a rewrite waits for the appends before it, however their syncs overlap", async () => {
+    const { log } = await openLog();
+    const done: string[] = [];
+    const a = log.append(["a"]).then(() => void done.push("a"));
+    await new Promise((r) => setImmediate(r));
+    const b = log.append(["b"]).then(() => void done.push("b"));
+    const rw = log.rewrite(["x"]).then(() => void done.push("rewrite"));
+    const c = log.append(["c"]).then(() => void done.push("c"));
+    await Promise.all([a, b, rw, c]);
+    expect(done).toEqual(["a", "b", "rewrite", "c"]);
+    await log.close();
+    expect((await openLog()).records).toEqual(["x", "c"]);
+  });
+
   it("rejects a record that is not JSON-serializable without harming the log", async () => {
     const { log } = await openLog();
     await expect(log.append([undefined])).rejects.toThrow(/JSON/);
