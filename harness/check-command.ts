@@ -2,18 +2,10 @@
 
 import { readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { checkOperations } from "../checker/check.js";
 import { parseHistory } from "../checker/formats/index.js";
-import {
-  type FormatName,
-  HistoryError,
-  type ModelName,
-  type OpInput,
-  type OpOutput,
-  type Value,
-} from "../checker/history.js";
-import type { CheckOutcome } from "../checker/model.js";
+import { type FormatName, HistoryError, type ModelName, type Value } from "../checker/history.js";
 import { type BuiltinModel, modelFor, unsupportedOp } from "../checker/models/index.js";
+import { checkInParallel, type ParallelOutcome } from "../checker/parallel.js";
 import { renderVisualization } from "../checker/visualize.js";
 import { EXIT, type ExitCode, worst } from "./exit.js";
 
@@ -22,6 +14,8 @@ export interface CheckFlags {
   format: FormatName | "auto";
   initial?: string;
   timeout?: number;
+  /** Worker threads for hard partitions; 0: one thread. Default: the cores but one. */
+  workers?: number;
   json?: boolean;
   visualize?: string;
 }
@@ -59,7 +53,8 @@ async function checkFile(file: string, count: number, flags: CheckFlags): Promis
         ? "cas-register"
         : parsed.model
       : (flags.model as ModelName);
-  const model = modelFor(modelName, { initial: parseInitial(flags.initial) });
+  const initial = parseInitial(flags.initial);
+  const model = modelFor(modelName, { initial });
   const rejected = unsupportedOp(modelName, parsed.ops);
   if (rejected) {
     throw new HistoryError(
@@ -68,9 +63,10 @@ async function checkFile(file: string, count: number, flags: CheckFlags): Promis
       `the ${modelName} model does not know f '${rejected.input.f}'`,
     );
   }
-  const outcome = checkOperations(model, parsed.ops, {
+  const outcome = await checkInParallel({ name: modelName, initial }, parsed.ops, {
     timeout: flags.timeout,
     verbose: flags.visualize !== undefined,
+    workers: flags.workers,
   });
   if (flags.visualize !== undefined) {
     const out = visualizationPath(flags.visualize, file, count);
@@ -84,16 +80,11 @@ async function checkFile(file: string, count: number, flags: CheckFlags): Promis
       : EXIT.unknown;
 }
 
-function report(
-  file: string,
-  model: BuiltinModel,
-  outcome: CheckOutcome<OpInput, OpOutput>,
-  json: boolean,
-): void {
+function report(file: string, model: BuiltinModel, outcome: ParallelOutcome, json: boolean): void {
   const ms = Math.round(outcome.durationMs * 10) / 10;
   if (json) {
     process.stdout.write(
-      `${JSON.stringify({ file, result: outcome.result, ops: outcome.ops, ms })}\n`,
+      `${JSON.stringify({ file, result: outcome.result, ops: outcome.ops, ms, workers: outcome.workers })}\n`,
     );
     return;
   }

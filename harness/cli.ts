@@ -3,7 +3,9 @@
 
 import { Command, CommanderError, Option } from "commander";
 import { runCheck } from "./check-command.js";
+import { runDoctor } from "./doctor.js";
 import { EXIT, UsageError } from "./exit.js";
+import { registerTestCommand } from "./test-command.js";
 
 export async function main(argv: readonly string[]): Promise<number> {
   let code: number = EXIT.ok;
@@ -32,10 +34,26 @@ export async function main(argv: readonly string[]): Promise<number> {
     )
     .option("--initial <value>", "the register's initial value (JSON, else a string)")
     .option("--timeout <seconds>", "give up with 'unknown' after this long (per file)", seconds)
+    .option(
+      "--workers <n>",
+      "worker threads for hard partitions; 0: one thread (default: the cores but one)",
+      workerCount,
+    )
     .option("--json", "print one JSON line per file")
     .option("--visualize <out.html>", "write an HTML visualization of the history")
     .action(async (files: string[], opts) => {
       code = await runCheck(files, opts);
+    });
+
+  registerTestCommand(program, (c) => {
+    code = c;
+  });
+
+  program
+    .command("doctor")
+    .description("what this machine supports: runtimes, and each nemesis (or why not)")
+    .action(async () => {
+      code = await runDoctor();
     });
 
   try {
@@ -58,5 +76,12 @@ function seconds(text: string): number {
   const n = Number(text);
   if (!Number.isFinite(n) || n < 0)
     throw new UsageError(`--timeout: '${text}' is not a number of seconds`);
+  return n;
+}
+
+function workerCount(text: string): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 0)
+    throw new UsageError(`--workers: '${text}' is not a number of threads`);
   return n;
 }

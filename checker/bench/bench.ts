@@ -1,6 +1,7 @@
-// npm run bench:checker: the Porcupine corpus file by file, then one generated history of
-// 1,000,000 operations (1,000 keys, 20 clients, 1% info), checked in a child process so that
-// its peak memory is its own. Prints figures; asserts nothing (targets are in the README).
+// npm run bench:checker: the Porcupine corpus file by file; hard histories with and without
+// worker threads; then one generated history of 1,000,000 operations (1,000 keys, 20 clients,
+// 1% info), checked in a child process so that its peak memory is its own, with and without
+// workers. Prints figures; asserts nothing (targets are in the README).
 
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
@@ -11,7 +12,8 @@ import { checkOperations } from "../check.js";
 import { parseHistory } from "../formats/index.js";
 import type { FormatName, ModelName } from "../history.js";
 import { modelFor } from "../models/index.js";
-import { writeHistory } from "./generate.js";
+import { checkInParallel } from "../parallel.js";
+import { hardHistory, writeHistory } from "./generate.js";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const vectors =
@@ -50,6 +52,35 @@ function corpus(): void {
   );
 }
 
+/** Histories with several hard partitions: one thread, then one worker thread besides. */
+async function hard(): Promise<void> {
+  const c50 = "kv/c50-bad.txt";
+  const histories = [
+    {
+      name: `${c50} (full report)`,
+      parsed: parseHistory(readFileSync(path.join(vectors, c50), "utf8"), c50, "porcupine-kv"),
+      verbose: true,
+    },
+    {
+      name: "4 hard keys x 18 writes",
+      parsed: parseHistory(hardHistory({ keys: 4, writes: 18 }).join("\n"), "hard", "jsonl"),
+      verbose: false,
+    },
+  ];
+  for (const { name, parsed, verbose } of histories) {
+    const figures: string[] = [];
+    for (const workers of [0, 1]) {
+      const cpu0 = process.cpuUsage();
+      const o = await checkInParallel({ name: parsed.model }, parsed.ops, { verbose, workers });
+      const cpu = process.cpuUsage(cpu0);
+      figures.push(
+        `--workers ${workers}: ${o.result} ${o.durationMs.toFixed(0)} ms (cpu ${((cpu.user + cpu.system) / 1000).toFixed(0)} ms, ${o.workers} partitions in workers, ${o.partitions.filter((p) => p.result === "unknown").length} left unknown${o.gaveUp ? `, gave up: ${o.gaveUp}` : ""})`,
+      );
+    }
+    console.log(`${name}: ${figures.join("; ")}`);
+  }
+}
+
 async function big(): Promise<void> {
   const dir = mkdtempSync(path.join(tmpdir(), "paxos-bench-"));
   try {
@@ -57,19 +88,22 @@ async function big(): Promise<void> {
     const t0 = performance.now();
     await writeHistory(file, { ops: bigOps, keys: 1000, clients: 20, info: 0.01, seed: 42 });
     console.log(`generated ${bigOps} ops in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
-    const out = execFileSync(
-      process.execPath,
-      [...process.execArgv, path.join(here, "check-one.ts"), file],
-      {
-        encoding: "utf8",
-        stdio: ["ignore", "pipe", "inherit"],
-      },
-    );
-    process.stdout.write(out);
+    for (const mode of ["single", "parallel"]) {
+      const out = execFileSync(
+        process.execPath,
+        [...process.execArgv, path.join(here, "check-one.ts"), file, mode],
+        {
+          encoding: "utf8",
+          stdio: ["ignore", "pipe", "inherit"],
+        },
+      );
+      process.stdout.write(out);
+    }
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
 if (!args.includes("--big-only")) corpus();
+if (!args.includes("--big-only") && !args.includes("--corpus-only")) await hard();
 if (!args.includes("--corpus-only")) await big();

@@ -120,3 +120,38 @@ export function mulberry32(seed: number): () => number {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
+
+export interface HardHistoryOptions {
+  /** Keys (partitions) that are legal but hard. */
+  keys: number;
+  /** Concurrent writes per key: the search explores about n·2^n states (n = 17: ~0.5 s). */
+  writes: number;
+  /** Keys that are as hard, and illegal. Default 0. */
+  illegalKeys?: number;
+  /** Concurrent writes per illegal key. Default: `writes`. */
+  illegalWrites?: number;
+}
+
+/**
+ * A kv history (jsonl lines) whose partitions are exponential for the search. Per key, `n`
+ * writes of 0..n-1, all concurrent, called in that order; after all of them a read. In a legal
+ * key the read returns 0: the write called first must be linearized last, the search tries it
+ * first, and only finds so after exploring every other (set, last write) pair. In an illegal key
+ * the read returns a value never written, and the search explores them all to say so.
+ */
+export function hardHistory(o: HardHistoryOptions): string[] {
+  const events: { time: number; line: string }[] = [];
+  let process = 0;
+  const key = (key: string, n: number, legal: boolean) => {
+    const ev = (time: number, p: number, type: string, f: string, value: number | null) =>
+      events.push({ time, line: JSON.stringify({ time, process: p, type, f, key, value }) });
+    for (let i = 0; i < n; i++) ev(i, process + i, "invoke", "write", i);
+    for (let i = 0; i < n; i++) ev(1000, process + i, "ok", "write", i);
+    ev(2000, process + n, "invoke", "read", null);
+    ev(2001, process + n, "ok", "read", legal ? 0 : n + 1000);
+    process += n + 1;
+  };
+  for (let k = 0; k < o.keys; k++) key(`k${k}`, o.writes, true);
+  for (let k = 0; k < (o.illegalKeys ?? 0); k++) key(`bad${k}`, o.illegalWrites ?? o.writes, false);
+  return events.sort((a, b) => a.time - b.time).map((e) => e.line);
+}

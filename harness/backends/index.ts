@@ -5,10 +5,12 @@
 import { createRequire } from "node:module";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
+import { IMAGE_DIST, IMAGE_NODE } from "../../docker/project-image.js";
 import type { Backend, NodeSpec, ProcessCommand } from "../types.js";
 
 /** A backend factory by name. Extension point: add entries with registerBackend(). */
 const BACKENDS = new Map<string, () => Backend>([
+  ["builtin", () => builtinBackend()],
   ["memory", () => memoryBackend()],
   ["broken", () => memoryBackend({ broken: true })],
 ]);
@@ -30,6 +32,24 @@ export function resolveBackend(name: string): Backend {
   return make();
 }
 
+/** The built-in Multi-Paxos node (node/main.ts): the system under test by default. */
+export function builtinBackend(): Backend {
+  const args = (node: NodeSpec, cluster: readonly NodeSpec[]) => [
+    ...["--id", node.id, "--host", node.host, "--peer-port", String(node.peerPort)],
+    ...["--http-port", String(node.httpPort), "--data-dir", node.dataDir],
+    ...["--peers", cluster.map((n) => `${n.id}=${n.host}:${n.peerPort}`).join(",")],
+  ];
+  return {
+    name: "builtin",
+    protocol: "http-kv",
+    localCommand: (node, cluster) => ({
+      command: process.execPath,
+      args: [...scriptArgs("node/main"), ...args(node, cluster)],
+    }),
+    containerCommand: (node, cluster) => imageCommand("node/main.js", args(node, cluster)),
+  };
+}
+
 export interface MemoryBackendOptions {
   /** Each node keeps its own copy and replicates asynchronously: not linearizable. */
   broken?: boolean;
@@ -45,30 +65,54 @@ export function memoryBackend(options: MemoryBackendOptions = {}): Backend {
   return {
     name: options.broken ? "broken" : "memory",
     protocol: "http-kv",
-    localCommand(node: NodeSpec, cluster: readonly NodeSpec[]): ProcessCommand {
-      const args = [
-        ...["--id", node.id, "--host", node.host, "--http-port", String(node.httpPort)],
-        ...["--peer-port", String(node.peerPort), "--data-dir", node.dataDir],
-        // The memory node talks to its peers over their client API.
-        ...["--peers", cluster.map((n) => `${n.id}=${n.host}:${n.httpPort}`).join(",")],
-      ];
-      if (options.broken) args.push("--broken");
-      if (options.replicationDelayMs !== undefined) {
-        args.push("--replication-delay-ms", String(options.replicationDelayMs));
-      }
-      return { command: process.execPath, args: [...scriptArgs("memory-node"), ...args] };
+    localCommand(node, cluster) {
+      return {
+        command: process.execPath,
+        args: [
+          ...scriptArgs("harness/backends/memory-node"),
+          ...memoryArgs(node, cluster, options),
+        ],
+      };
+    },
+    containerCommand(node, cluster) {
+      return imageCommand("harness/backends/memory-node.js", memoryArgs(node, cluster, options));
     },
   };
 }
 
+function memoryArgs(
+  node: NodeSpec,
+  cluster: readonly NodeSpec[],
+  options: MemoryBackendOptions,
+): string[] {
+  const args = [
+    ...["--id", node.id, "--host", node.host, "--http-port", String(node.httpPort)],
+    ...["--peer-port", String(node.peerPort), "--data-dir", node.dataDir],
+    // The memory node talks to its peers over their client API.
+    ...["--peers", cluster.map((n) => `${n.id}=${n.host}:${n.httpPort}`).join(",")],
+  ];
+  if (options.broken) args.push("--broken");
+  if (options.replicationDelayMs !== undefined) {
+    args.push("--replication-delay-ms", String(options.replicationDelayMs));
+  }
+  return args;
+}
+
+/** A program of the compiled project inside the project's image (see docker/project-image.ts). */
+export function imageCommand(script: string, args: string[]): ProcessCommand {
+  return { command: IMAGE_NODE, args: [`${IMAGE_DIST}/${script}`, ...args] };
+}
+
 /**
- * How to run a sibling module as a program: the compiled .js directly, or, from source, the
- * .ts through tsx (resolved from this package, so the child's working directory does not matter).
+ * How to run a module of the project as a program, by its path from the project's root without
+ * extension: the compiled .js directly, or, from source, the .ts through tsx (resolved from
+ * this package, so the child's working directory does not matter).
  */
-export function scriptArgs(name: string): string[] {
+export function scriptArgs(modulePath: string): string[] {
   const here = fileURLToPath(import.meta.url);
   const ext = path.extname(here);
-  const file = path.join(path.dirname(here), `${name}${ext}`);
+  // This file is harness/backends/index.{ts,js} under the root (source) or dist/ (compiled).
+  const file = path.resolve(path.dirname(here), "../..", `${modulePath}${ext}`);
   if (ext !== ".ts") return [file];
   const tsx = createRequire(import.meta.url).resolve("tsx");
   return ["--import", pathToFileURL(tsx).href, file];

@@ -1,0 +1,52 @@
+// A worker thread of checkInParallel (parallel.ts): it rebuilds the model from its name,
+// searches the partitions it is sent in round-robin slices, as the main thread does, and posts
+// each verdict back. It runs until the main thread terminates it.
+
+import { parentPort, workerData } from "node:worker_threads";
+import type { OpInput, OpOutput } from "./history.js";
+import { modelFor } from "./models/index.js";
+import {
+  CHUNK_MS,
+  decodeOp,
+  type FromWorker,
+  type ToWorker,
+  type WorkerSetup,
+} from "./parallel.js";
+import { heapNearlyFull, RoundRobin } from "./scheduler.js";
+
+const port = parentPort;
+if (!port) throw new Error("parallel-worker.ts runs as a worker thread (see parallel.ts)");
+const setup = workerData as WorkerSetup;
+const model = modelFor(setup.spec.name, { initial: setup.spec.initial });
+const searches = new RoundRobin<unknown, OpInput, OpOutput>(model, setup.verbose);
+let running = false;
+
+const post = (message: FromWorker) => port.postMessage(message);
+
+port.on("message", (message: ToWorker) => {
+  for (const p of message.partitions) searches.add(p.index, p.ops.map(decodeOp));
+  if (!running) {
+    running = true;
+    setImmediate(work);
+  }
+});
+
+/** Searches for a while, then lets messages in (more partitions) and goes on. */
+function work(): void {
+  const until = performance.now() + CHUNK_MS;
+  while (searches.pending > 0 && performance.now() < until) {
+    const slice = searches.runSlice();
+    if (!slice) break;
+    if (slice.found) {
+      post({ type: "found", index: slice.index, found: slice.found });
+      // The main thread stops the check at the first illegal partition unless verbose.
+      if (slice.found.result === "illegal" && !setup.verbose) searches.clear();
+    }
+    if (heapNearlyFull()) {
+      post({ type: "memory" });
+      searches.clear();
+    }
+  }
+  if (searches.pending > 0) setImmediate(work);
+  else running = false;
+}

@@ -1,0 +1,43 @@
+// The project's image: Node.js and the libraries it loads, the compiled project (dist/) at
+// /app/dist, libfaketime for clock faults, and iptables (nf_tables, with its extensions) for
+// the network helper container. One image serves every node of the built-in backends and the
+// privileged helper, so one build (about 2 s, then cached by content) covers a run.
+
+import { existsSync, realpathSync } from "node:fs";
+import path from "node:path";
+import type { ImageRecipe } from "./images.js";
+
+export const PROJECT_IMAGE = "paxos-harness";
+export const FAKETIME_LIB = "/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1";
+const XTABLES = "/usr/lib/x86_64-linux-gnu/xtables";
+
+/** Where the compiled project lives inside the image. */
+export const IMAGE_DIST = "/app/dist";
+/** Node.js inside the image: at its host path (its realpath), as the rootfs copies it. */
+export const IMAGE_NODE = realpathSync(process.execPath);
+
+export function projectImageRecipe(root: string): ImageRecipe {
+  const dist = path.join(root, "dist");
+  if (!existsSync(path.join(dist, "node"))) {
+    throw new Error(`${dist} has no compiled node: run \`npm run build\` first`);
+  }
+  const binaries = [IMAGE_NODE];
+  const files: string[] = [];
+  const trees: [string, string][] = [[dist, IMAGE_DIST]];
+  const iptables = ["/usr/sbin/iptables", "/sbin/iptables"].find((p) => existsSync(p));
+  if (iptables) files.push(iptables);
+  if (existsSync(XTABLES)) trees.push([XTABLES, XTABLES]);
+  if (existsSync(FAKETIME_LIB)) files.push(FAKETIME_LIB);
+  return {
+    name: PROJECT_IMAGE,
+    rootfs: {
+      binaries,
+      files,
+      trees,
+      // The compiled files are ES modules.
+      write: [["/app/package.json", '{"type":"module"}\n']],
+      dirs: ["/tmp", "/data", "/clock", "/run"],
+    },
+    entrypoint: [IMAGE_NODE],
+  };
+}

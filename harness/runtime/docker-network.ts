@@ -1,0 +1,112 @@
+// Network faults between containers: iptables rules in a chain of ours, jumped to from
+// DOCKER-USER (container-to-container packets on a bridge pass FORWARD, and DOCKER-USER first),
+// keyed by node IP, so they survive container restarts. The harness needs no root for this:
+// the rules are run by `iptables` inside a helper container of ours on the host's network with
+// CAP_NET_ADMIN, started through the engine.
+
+import type Docker from "dockerode";
+import type { NetworkFaults, NodeId, NodeSpec } from "../types.js";
+import { IptablesNetwork, netemUnavailable } from "./iptables.js";
+
+/** Chains of the Docker runtime start with this; leftovers with it are removed at start. */
+export const DOCKER_CHAIN_PREFIX = "PAXOS-D-";
+
+export class DockerNetworkFaults implements NetworkFaults {
+  private helper: Docker.Container | undefined;
+  private rules: IptablesNetwork | undefined;
+
+  constructor(
+    private readonly docker: Docker,
+    private readonly runId: string,
+  ) {}
+
+  /** Starts the helper and creates our chain (after removing any leftover chain of ours). */
+  async setUp(
+    image: string,
+    nodes: readonly NodeSpec[],
+    labels: Record<string, string>,
+  ): Promise<void> {
+    this.helper = await this.docker.createContainer({
+      name: `paxos-${this.runId}-net`,
+      Image: image,
+      // Node is the image's entrypoint: an idle process that keeps the container up for execs.
+      Cmd: ["-e", "setInterval(() => {}, 1 << 30)"],
+      Labels: labels,
+      HostConfig: { NetworkMode: "host", CapAdd: ["NET_ADMIN", "NET_RAW"], Init: true },
+    });
+    await this.helper.start();
+    const exec = (args: readonly string[]) => this.exec(["/usr/sbin/iptables", "-w", ...args]);
+    for (const line of (await exec(["-S"])).split("\n")) {
+      const chain = line.startsWith(`-N ${DOCKER_CHAIN_PREFIX}`) ? line.slice(3).trim() : undefined;
+      if (chain) await new IptablesNetwork({ chain, exec, hook: ["DOCKER-USER"] }).removeChain();
+    }
+    this.rules = new IptablesNetwork({
+      chain: `${DOCKER_CHAIN_PREFIX}${this.runId}`.slice(0, 28),
+      exec,
+      hook: ["DOCKER-USER"],
+    });
+    this.rules.setNodes(nodes);
+    await this.rules.createChain();
+  }
+
+  /** Removes our chain; the helper container goes with the run's label. */
+  async tearDown(): Promise<void> {
+    await this.rules?.removeChain();
+    this.rules = undefined;
+  }
+
+  partition(groups: readonly (readonly NodeId[])[]): Promise<void> {
+    return this.active().partition(groups);
+  }
+
+  cut(links: readonly (readonly [NodeId, NodeId])[]): Promise<void> {
+    return this.active().cut(links);
+  }
+
+  loss(nodes: readonly NodeId[], probability: number): Promise<void> {
+    return this.active().loss(nodes, probability);
+  }
+
+  async delay(_nodes: readonly NodeId[], ms: number): Promise<void> {
+    if (ms === 0) return;
+    throw new Error(
+      (await this.delayUnavailable()) ?? "delay between containers is not implemented",
+    );
+  }
+
+  heal(): Promise<void> {
+    return this.active().heal();
+  }
+
+  /** Why delays cannot be had: the host kernel's netem, which the containers share. */
+  async delayUnavailable(): Promise<string | undefined> {
+    return (await netemUnavailable()) ?? "delay between containers is not implemented yet";
+  }
+
+  private active(): IptablesNetwork {
+    if (!this.rules) throw new Error("the Docker network helper is not started");
+    return this.rules;
+  }
+
+  /** Runs a command in the helper; rejects with its output when it exits non-zero. */
+  private async exec(cmd: string[]): Promise<string> {
+    if (!this.helper) throw new Error("the Docker network helper is not started");
+    const exec = await this.helper.exec({ Cmd: cmd, AttachStdout: true, AttachStderr: true });
+    const stream = await exec.start({ hijack: true, stdin: false });
+    const chunks: Buffer[] = [];
+    const sink = { write: (b: Buffer) => chunks.push(b) };
+    this.docker.modem.demuxStream(
+      stream,
+      sink as unknown as NodeJS.WritableStream,
+      sink as unknown as NodeJS.WritableStream,
+    );
+    await new Promise<void>((resolve, reject) => {
+      stream.on("end", resolve);
+      stream.on("error", reject);
+    });
+    const out = Buffer.concat(chunks).toString("utf8");
+    const { ExitCode } = await exec.inspect();
+    if (ExitCode !== 0) throw new Error(`${cmd.join(" ")}: ${out.trim()}`);
+    return out;
+  }
+}
