@@ -4,8 +4,8 @@
 // Used by .ci/run and the README (`npm run docker:engine`). Exit 0 when the engine answers.
 
 import { existsSync, readFileSync, rmSync } from "node:fs";
-import { request } from "node:http";
 import { $, sleep } from "zx";
+import { engineAnswers } from "./engine-ping.js";
 
 const SOCKET = "/var/run/docker.sock";
 const PID_FILE = "/var/run/docker.pid";
@@ -16,20 +16,6 @@ $.verbose = false;
 
 function say(line: string): void {
   process.stdout.write(`docker-engine: ${line}\n`);
-}
-
-/** Whether the engine answers GET /_ping on its socket. */
-export function engineAnswers(socket = SOCKET, timeoutMs = 2000): Promise<boolean> {
-  return new Promise((resolve) => {
-    if (!existsSync(socket)) return resolve(false);
-    const req = request({ socketPath: socket, path: "/_ping", timeout: timeoutMs }, (res) => {
-      res.resume();
-      resolve(res.statusCode === 200);
-    });
-    req.on("timeout", () => req.destroy());
-    req.on("error", () => resolve(false));
-    req.end();
-  });
 }
 
 function pidAlive(pid: number): boolean {

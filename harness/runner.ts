@@ -107,8 +107,11 @@ export async function runTest(config: TestConfig, deps: RunnerDeps): Promise<Run
   try {
     const specs = await (deps.nodeSpecs ?? loopbackSpecs)(config.nodes, folder.dir);
     progress.note(`starting ${config.nodes} ${deps.backend.name} nodes (${deps.runtime.name})`);
+    const startedAt = performance.now();
     const nodes = await deps.runtime.start(specs, deps.backend, context);
-    log("nodes ready", { nodes: nodes.map((n) => n.url) });
+    const readySeconds = (performance.now() - startedAt) / 1000;
+    log("nodes ready", { nodes: nodes.map((n) => n.url), seconds: readySeconds });
+    progress.note(`${nodes.length} nodes answer /status after ${readySeconds.toFixed(1)} s`);
     if (signal.aborted) throw new Interrupted();
     await setup(workload, nodes, clients, runId, config, signal, log);
 

@@ -6,7 +6,10 @@
 // design.md says, and results.json has "interrupted": true). A second one quits at once with
 // 130; the history is already on disk.
 
+import path from "node:path";
+import { fileURLToPath } from "node:url";
 import type { Command } from "commander";
+import { DOCKER_SOCKET, engineAnswers } from "../docker/engine-ping.js";
 import { resolveBackend } from "./backends/index.js";
 import {
   type Field,
@@ -20,8 +23,15 @@ import { UsageError } from "./exit.js";
 import { makeNemeses } from "./nemesis/index.js";
 import { createProgress } from "./progress.js";
 import { runTest } from "./runner.js";
+import { DockerRuntime, dockerNodeSpecs } from "./runtime/docker.js";
 import { LocalRuntime, localNodeSpecs } from "./runtime/local.js";
-import type { Backend, Nemesis, Runtime } from "./types.js";
+import type { Backend, Nemesis, NodeSpec, Runtime } from "./types.js";
+
+/** The repository root: this file is harness/test-command.{ts,js} under it or under dist/. */
+const PROJECT_ROOT = path.resolve(
+  path.dirname(fileURLToPath(import.meta.url)),
+  import.meta.url.endsWith(".ts") ? ".." : "../..",
+);
 
 /** The flags, as commander names them (camelCase), and their config field. */
 const FLAG_FIELDS: Record<string, Field> = {
@@ -84,7 +94,7 @@ export async function runTestCommand(opts: Record<string, string | undefined>): 
       ? undefined
       : { path: opts.config, fields: readConfigFile(opts.config) };
   const config = resolveConfig(flags, file);
-  const runtime = pickRuntime(config);
+  const { runtime, specs } = await pickRuntime(config);
   const backend = pickBackend(config);
   const nemeses = await makeNemesesFor(config, runtime);
 
@@ -106,8 +116,7 @@ export async function runTestCommand(opts: Record<string, string | undefined>): 
       runtime,
       backend,
       nemeses,
-      nodeSpecs: (count, dir) =>
-        localNodeSpecs(count, dir, { subnet: 1 + Math.floor(Math.random() * 250) }),
+      nodeSpecs: specs,
       signal: controller.signal,
       progress: createProgress(process.stderr),
     });
@@ -118,15 +127,35 @@ export async function runTestCommand(opts: Record<string, string | undefined>): 
   }
 }
 
-function pickRuntime(config: TestConfig): Runtime {
-  if (config.runtime === "docker") {
+/** The runtime, and how it lays out nodes. `auto`: Docker when an engine answers, else local. */
+async function pickRuntime(config: TestConfig): Promise<{ runtime: Runtime; specs: NodeSpecsFor }> {
+  const docker = config.runtime === "local" ? false : await engineAnswers(DOCKER_SOCKET);
+  if (config.runtime === "docker" && !docker) {
     throw new UsageError(
-      "--runtime docker: the Docker runtime is not available yet; use --runtime local (or auto)",
+      `--runtime docker: no Docker engine answers at ${DOCKER_SOCKET} (\`npm run docker:engine\` installs and starts one)`,
     );
   }
-  if (config.runtime === "auto") process.stderr.write("runtime: local (no Docker engine)\n");
-  return new LocalRuntime();
+  if (docker) {
+    if (config.runtime === "auto")
+      process.stderr.write(`runtime: docker (engine at ${DOCKER_SOCKET})\n`);
+    return {
+      runtime: new DockerRuntime({ root: PROJECT_ROOT }),
+      specs: (count) => dockerNodeSpecs(count),
+    };
+  }
+  if (config.runtime === "auto") {
+    process.stderr.write(
+      `runtime: local processes (no Docker engine answers at ${DOCKER_SOCKET})\n`,
+    );
+  }
+  return {
+    runtime: new LocalRuntime(),
+    specs: (count, dir) =>
+      localNodeSpecs(count, dir, { subnet: 1 + Math.floor(Math.random() * 250) }),
+  };
 }
+
+type NodeSpecsFor = (count: number, dir: string) => NodeSpec[] | Promise<NodeSpec[]>;
 
 function pickBackend(config: TestConfig): Backend {
   try {

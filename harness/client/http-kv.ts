@@ -195,7 +195,11 @@ function parseBody(text: string): Reply["body"] {
 
 /** What a reply other than the operation's own successes means. */
 function otherwise(outcome: Outcome): Completion {
-  if ("error" in outcome) return { type: "info", error: outcome.error };
+  // A refused connection never carried the request: definitely not applied. Any other
+  // connection error may have come after the request left (a reset of a reused socket).
+  if ("error" in outcome) {
+    return { type: outcome.error === "ECONNREFUSED" ? "fail" : "info", error: outcome.error };
+  }
   const { status, body } = outcome.reply;
   const why = typeof body?.error === "string" ? `${status} ${body.error}` : `HTTP ${status}`;
   if (status === 503 && body?.definite === true) return { type: "fail", error: why };

@@ -1,5 +1,5 @@
 import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
+import net, { type AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ADD_ATTEMPTS, HttpKvPool } from "../client/http-kv.js";
 import type { Invocation } from "../types.js";
@@ -98,6 +98,17 @@ describe("HttpKvClient", () => {
     expect(c).toMatchObject({ type: "info", error: "timeout" });
     answer = () => "drop";
     expect((await pool.client(node(), "c1").invoke(write, signal())).type).toBe("info");
+  });
+
+  it("a refused connection never carried the request: fail", async () => {
+    // A port nothing listens on: bind one, note it, close it.
+    const probe = net.createServer();
+    await new Promise<void>((r) => probe.listen(0, "127.0.0.1", r));
+    const port = (probe.address() as AddressInfo).port;
+    await new Promise<void>((r) => probe.close(() => r()));
+    const gone = { ...node(), url: `http://127.0.0.1:${port}` };
+    const c = await pool.client(gone, "c1").invoke(write, signal());
+    expect(c).toMatchObject({ type: "fail", error: "ECONNREFUSED" });
   });
 
   it("sends x-client-id and an increasing x-seq, and the protocol's paths and bodies", async () => {

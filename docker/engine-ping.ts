@@ -1,0 +1,21 @@
+// Whether a Docker engine answers on its socket: used by `--runtime auto`, `doctor` and the
+// engine set-up script. Kept apart from the set-up script so the CLI does not load zx.
+
+import { existsSync } from "node:fs";
+import { request } from "node:http";
+
+export const DOCKER_SOCKET = "/var/run/docker.sock";
+
+/** Whether the engine answers GET /_ping on its socket. */
+export function engineAnswers(socket = DOCKER_SOCKET, timeoutMs = 2000): Promise<boolean> {
+  return new Promise((resolve) => {
+    if (!existsSync(socket)) return resolve(false);
+    const req = request({ socketPath: socket, path: "/_ping", timeout: timeoutMs }, (res) => {
+      res.resume();
+      resolve(res.statusCode === 200);
+    });
+    req.on("timeout", () => req.destroy());
+    req.on("error", () => resolve(false));
+    req.end();
+  });
+}
