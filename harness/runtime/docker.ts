@@ -134,7 +134,12 @@ export class DockerRuntime implements Runtime, Killer, Pauser, ClockFaults {
                 DriverConfig: { Name: "local", Options: {} },
               },
             },
-            { Type: "bind", Source: path.resolve(run.dir, "clock"), Target: "/clock", ReadOnly: true },
+            {
+              Type: "bind",
+              Source: path.resolve(run.dir, "clock"),
+              Target: "/clock",
+              ReadOnly: true,
+            },
           ],
         },
         NetworkingConfig: {
