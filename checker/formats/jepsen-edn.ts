@@ -16,9 +16,9 @@ import {
 import { UNKNOWN } from "../model.js";
 import { type Edn, EdnError, EdnReader, lineCursor } from "./edn.js";
 import { ednKey, ednToValue, keywordName, mapGet, showEdn } from "./edn-value.js";
-import { Pairing } from "./pairing.js";
+import { type OpFunction, opInput, Pairing } from "./pairing.js";
 
-type F = "read" | "write" | "cas" | "add" | "read-all";
+type F = OpFunction;
 const FS: ReadonlySet<string> = new Set<F>(["read", "write", "cas", "add", "read-all"]);
 const isF = (f: string | undefined): f is F => f !== undefined && FS.has(f);
 const NOTHING: OpOutput = Object.freeze({});
@@ -86,22 +86,9 @@ function isTuple(e: Event): boolean {
 }
 
 function input(f: F, key: string, v: Edn | undefined, file: string, line: number): OpInput {
-  switch (f) {
-    case "read":
-    case "read-all":
-      return { f, key };
-    case "write":
-    case "add":
-      return { f, key, value: v === undefined ? null : ednToValue(v) };
-    case "cas": {
-      const from = v?.kind === "vector" && v.items.length === 2 ? v.items[0] : undefined;
-      const to = v?.kind === "vector" ? v.items[1] : undefined;
-      if (from === undefined || to === undefined) {
-        fail(file, line, `a cas value must be [from to], not ${shown(v)}`);
-      }
-      return { f, key, from: ednToValue(from), to: ednToValue(to) };
-    }
-  }
+  const made = opInput(f, key, v === undefined ? undefined : ednToValue(v));
+  if (made === undefined) fail(file, line, `a cas value must be [from to], not ${shown(v)}`);
+  return made;
 }
 
 function output(f: F, v: Edn | undefined, file: string, line: number): OpOutput | typeof UNKNOWN {

@@ -14,7 +14,7 @@ import {
   type ParsedHistory,
   type Value,
 } from "../history.js";
-import { Pairing } from "./pairing.js";
+import { opInput, Pairing } from "./pairing.js";
 
 const TYPES: Record<string, number> = { invoke: 0, ok: 1, fail: 2, info: 3 };
 const INVOKE = 0;
@@ -118,7 +118,8 @@ class Builder {
       if (f === "add" || f === "read-all") this.set = true;
       if (this.firstKey === undefined) this.firstKey = key;
       else if (key !== this.firstKey) this.manyKeys = true;
-      this.pairing.invoke(proc, input(f, key, value), time, line);
+      // scan checked the shape of every cas invoke.
+      this.pairing.invoke(proc, opInput(f, key, value) as OpInput, time, line);
       return;
     }
     const call = this.pairing.complete(proc, f, line);
@@ -130,22 +131,6 @@ class Builder {
   finish(): ParsedHistory {
     const model: ModelName = this.set ? "set" : this.manyKeys ? "kv" : "cas-register";
     return { format: "jsonl", model, ops: this.pairing.finish(Infinity) };
-  }
-}
-
-function input(f: F, key: string, value: Value | undefined): OpInput {
-  switch (f) {
-    case "read":
-    case "read-all":
-      return { f, key };
-    case "write":
-    case "add":
-      return { f, key, value: value ?? null };
-    case "cas": {
-      // scan checked the shape of every cas invoke.
-      const [from, to] = value as [Value, Value];
-      return { f, key, from, to };
-    }
   }
 }
 

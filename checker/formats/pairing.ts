@@ -4,7 +4,13 @@
 // events are fed in time order. An open call is known by its slot in that list (no record per
 // call: a million-op history should allocate little beyond its operations).
 
-import { HistoryError, type HistoryOp, type OpInput, type OpOutput } from "../history.js";
+import {
+  HistoryError,
+  type HistoryOp,
+  type OpInput,
+  type OpOutput,
+  type Value,
+} from "../history.js";
 import { UNKNOWN } from "../model.js";
 
 export class Pairing {
@@ -79,5 +85,26 @@ export class Pairing {
     this.open.clear();
     if (this.dropped === 0) return this.ops as HistoryOp[];
     return this.ops.filter((op): op is HistoryOp => op !== null);
+  }
+}
+
+/** The operations our formats record. */
+export type OpFunction = "read" | "write" | "cas" | "add" | "read-all";
+
+/**
+ * An operation's input from what a history recorded: its f, key and value. Undefined for a cas
+ * whose value is not `[from, to]`, which the caller reports with its line.
+ */
+export function opInput(f: OpFunction, key: string, value: Value | undefined): OpInput | undefined {
+  switch (f) {
+    case "read":
+    case "read-all":
+      return { f, key };
+    case "write":
+    case "add":
+      return { f, key, value: value ?? null };
+    case "cas":
+      if (!Array.isArray(value) || value.length !== 2) return undefined;
+      return { f, key, from: value[0] as Value, to: value[1] as Value };
   }
 }

@@ -41,8 +41,11 @@ export function makeNode(
   });
 }
 
-/** Drains ready() once everything is quiet; returns all of it merged. */
-export function drain(node: PaxosNode): Ready {
+/**
+ * Drains ready() until everything is quiet; returns all of it merged. With `sync`, every write
+ * completes at once (as a disk that syncs instantly), releasing what waited on it.
+ */
+export function drain(node: PaxosNode, { sync = false } = {}): Ready {
   const all: Ready = { persist: [], messages: [], replies: [], applied: [] };
   for (;;) {
     const rd = node.ready();
@@ -50,7 +53,10 @@ export function drain(node: PaxosNode): Ready {
     all.messages.push(...rd.messages);
     all.replies.push(...rd.replies);
     all.applied.push(...rd.applied);
-    if (rd.token !== undefined) all.token = rd.token;
+    if (rd.token !== undefined) {
+      all.token = rd.token;
+      if (sync) node.persisted(rd.token);
+    }
     if (rd.snapshotInstalled !== undefined) all.snapshotInstalled = rd.snapshotInstalled;
     if (rd.persist.length + rd.messages.length + rd.replies.length + rd.applied.length === 0) {
       return all;
@@ -158,18 +164,7 @@ export class TestCluster {
 
 /** Drains a node, completing every write at once; returns the messages and replies released. */
 export function drainSync(node: PaxosNode): Ready {
-  const all: Ready = { persist: [], messages: [], replies: [], applied: [] };
-  for (;;) {
-    const rd = node.ready();
-    all.persist.push(...rd.persist);
-    all.messages.push(...rd.messages);
-    all.replies.push(...rd.replies);
-    all.applied.push(...rd.applied);
-    if (rd.token !== undefined) node.persisted(rd.token);
-    if (rd.persist.length + rd.messages.length + rd.replies.length + rd.applied.length === 0) {
-      return all;
-    }
-  }
+  return drain(node, { sync: true });
 }
 
 /** Ticks a node until it campaigns (sends a prepare); returns its ballot. */
