@@ -7,6 +7,7 @@ import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { IMAGE_DIST, IMAGE_NODE } from "../../docker/project-image.js";
 import type { Backend, NodeSpec, ProcessCommand } from "../types.js";
+import { loadBackendDescriptor } from "./descriptor.js";
 
 /** A backend factory by name. Extension point: add entries with registerBackend(). */
 const BACKENDS = new Map<string, () => Backend>([
@@ -23,11 +24,17 @@ export function backendNames(): string[] {
   return [...BACKENDS.keys()];
 }
 
-/** The backend of this name; throws naming the known ones when there is none. */
+/**
+ * The backend of this name, or described in the file at this path (a name with a `/` or a
+ * .yaml/.yml/.json ending; see descriptor.ts). Throws naming the known ones when there is none.
+ */
 export function resolveBackend(name: string): Backend {
+  if (name.includes("/") || /\.(ya?ml|json)$/.test(name)) return loadBackendDescriptor(name);
   const make = BACKENDS.get(name);
   if (make === undefined) {
-    throw new Error(`no backend "${name}" (known: ${backendNames().join(", ")})`);
+    throw new Error(
+      `no backend "${name}" (known: ${backendNames().join(", ")}, or a descriptor file)`,
+    );
   }
   return make();
 }
