@@ -4,7 +4,13 @@
 import { existsSync } from "node:fs";
 import { request } from "node:http";
 
-export const DOCKER_SOCKET = "/var/run/docker.sock";
+/**
+ * The engine's socket: DOCKER_HOST's when it names a unix socket (as the docker CLI and
+ * dockerode read it), else the default.
+ */
+export const DOCKER_SOCKET = process.env.DOCKER_HOST?.startsWith("unix://")
+  ? process.env.DOCKER_HOST.slice("unix://".length)
+  : "/var/run/docker.sock";
 
 /** Whether the engine answers GET /_ping on its socket. */
 export function engineAnswers(socket = DOCKER_SOCKET, timeoutMs = 2000): Promise<boolean> {

@@ -10,6 +10,9 @@ import type { ImageRecipe } from "./images.js";
 export const PROJECT_IMAGE = "paxos-harness";
 export const FAKETIME_LIB = "/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1";
 const XTABLES = "/usr/lib/x86_64-linux-gnu/xtables";
+/** The host's iptables, copied into the image for the network helper. */
+export const IPTABLES_BINARY =
+  ["/usr/sbin/iptables", "/sbin/iptables"].find((p) => existsSync(p)) ?? "/usr/sbin/iptables";
 
 /** Where the compiled project lives inside the image. */
 export const IMAGE_DIST = "/app/dist";
@@ -24,8 +27,7 @@ export function projectImageRecipe(root: string): ImageRecipe {
   const binaries = [IMAGE_NODE];
   const files: string[] = [];
   const trees: [string, string][] = [[dist, IMAGE_DIST]];
-  const iptables = ["/usr/sbin/iptables", "/sbin/iptables"].find((p) => existsSync(p));
-  if (iptables) files.push(iptables);
+  if (existsSync(IPTABLES_BINARY)) files.push(IPTABLES_BINARY);
   if (existsSync(XTABLES)) trees.push([XTABLES, XTABLES]);
   if (existsSync(FAKETIME_LIB)) files.push(FAKETIME_LIB);
   return {

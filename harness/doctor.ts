@@ -1,8 +1,11 @@
 // `paxos-harness doctor`: what this machine supports, one line per runtime and per nemesis
-// kind, and why not where it does not. Informational: exits 0.
+// kind of each runtime (the Docker runtime's when an engine answers), and why not where it
+// does not. Informational: exits 0.
 
 import { access } from "node:fs/promises";
 import http from "node:http";
+import { dockerCapabilities } from "./runtime/docker.js";
+import { dockerDelayUnavailable } from "./runtime/docker-network.js";
 import { LocalRuntime } from "./runtime/local.js";
 import { NEMESIS_KINDS } from "./types.js";
 
@@ -16,6 +19,14 @@ export async function runDoctor(
   for (const kind of NEMESIS_KINDS) {
     const cap = caps[kind];
     out(`nemesis ${kind} (local): ${cap.ok ? "yes" : `no: ${cap.why}`}`);
+  }
+  // The Docker runtime's faults happen inside containers started through the engine, so they
+  // need no root in the harness: only the engine, and what the images copy from this host.
+  const dcaps =
+    docker === undefined ? dockerCapabilities(await dockerDelayUnavailable()) : undefined;
+  for (const kind of NEMESIS_KINDS) {
+    const cap = dcaps?.[kind] ?? { ok: false, why: `no Docker engine (${docker})` };
+    out(`nemesis ${kind} (docker): ${cap.ok ? "yes" : `no: ${cap.why}`}`);
   }
   return 0;
 }

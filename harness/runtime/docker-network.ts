@@ -5,11 +5,32 @@
 // CAP_NET_ADMIN, started through the engine.
 
 import type Docker from "dockerode";
+import { IPTABLES_BINARY } from "../../docker/project-image.js";
 import type { NetworkFaults, NodeId, NodeSpec } from "../types.js";
 import { IptablesNetwork, netemUnavailable } from "./iptables.js";
 
 /** Chains of the Docker runtime start with this; leftovers with it are removed at start. */
 export const DOCKER_CHAIN_PREFIX = "PAXOS-D-";
+
+/** The chain of a run. */
+export function chainOf(runId: string): string {
+  return `${DOCKER_CHAIN_PREFIX}${runId}`.slice(0, 28);
+}
+
+/** Our chains in an `iptables -S` listing that belong to none of these runs. */
+export function leftoverChains(listing: string, liveRuns: ReadonlySet<string>): string[] {
+  const keep = new Set([...liveRuns].map(chainOf));
+  return listing
+    .split("\n")
+    .filter((line) => line.startsWith(`-N ${DOCKER_CHAIN_PREFIX}`))
+    .map((line) => line.slice(3).trim())
+    .filter((chain) => !keep.has(chain));
+}
+
+/** Why containers cannot be delayed here: no sch_netem in the host kernel, or not written yet. */
+export async function dockerDelayUnavailable(): Promise<string> {
+  return (await netemUnavailable()) ?? "delay between containers is not implemented yet";
+}
 
 export class DockerNetworkFaults implements NetworkFaults {
   private helper: Docker.Container | undefined;
@@ -20,12 +41,17 @@ export class DockerNetworkFaults implements NetworkFaults {
     private readonly runId: string,
   ) {}
 
-  /** Starts the helper and creates our chain (after removing any leftover chain of ours). */
+  /**
+   * Starts the helper and creates our chain, after removing every chain of ours (PAXOS-D-<run>)
+   * whose run is not among `liveRuns` (runs of other harnesses still in progress). Resolves to
+   * the chains removed.
+   */
   async setUp(
     image: string,
     nodes: readonly NodeSpec[],
     labels: Record<string, string>,
-  ): Promise<void> {
+    liveRuns: ReadonlySet<string> = new Set(),
+  ): Promise<string[]> {
     this.helper = await this.docker.createContainer({
       name: `paxos-${this.runId}-net`,
       Image: image,
@@ -35,18 +61,16 @@ export class DockerNetworkFaults implements NetworkFaults {
       HostConfig: { NetworkMode: "host", CapAdd: ["NET_ADMIN", "NET_RAW"], Init: true },
     });
     await this.helper.start();
-    const exec = (args: readonly string[]) => this.exec(["/usr/sbin/iptables", "-w", ...args]);
-    for (const line of (await exec(["-S"])).split("\n")) {
-      const chain = line.startsWith(`-N ${DOCKER_CHAIN_PREFIX}`) ? line.slice(3).trim() : undefined;
-      if (chain) await new IptablesNetwork({ chain, exec, hook: ["DOCKER-USER"] }).removeChain();
+    const exec = (args: readonly string[]) => this.exec([IPTABLES_BINARY, "-w", ...args]);
+    const removed: string[] = [];
+    for (const chain of leftoverChains(await exec(["-S"]), liveRuns)) {
+      await new IptablesNetwork({ chain, exec, hook: ["DOCKER-USER"] }).removeChain();
+      removed.push(chain);
     }
-    this.rules = new IptablesNetwork({
-      chain: `${DOCKER_CHAIN_PREFIX}${this.runId}`.slice(0, 28),
-      exec,
-      hook: ["DOCKER-USER"],
-    });
+    this.rules = new IptablesNetwork({ chain: chainOf(this.runId), exec, hook: ["DOCKER-USER"] });
     this.rules.setNodes(nodes);
     await this.rules.createChain();
+    return removed;
   }
 
   /** Removes our chain; the helper container goes with the run's label. */
@@ -79,8 +103,8 @@ export class DockerNetworkFaults implements NetworkFaults {
   }
 
   /** Why delays cannot be had: the host kernel's netem, which the containers share. */
-  async delayUnavailable(): Promise<string | undefined> {
-    return (await netemUnavailable()) ?? "delay between containers is not implemented yet";
+  delayUnavailable(): Promise<string | undefined> {
+    return dockerDelayUnavailable();
   }
 
   private active(): IptablesNetwork {

@@ -9,11 +9,20 @@
 // engine's own.
 
 import { execFile } from "node:child_process";
-import { createWriteStream, mkdirSync, type WriteStream, writeFileSync } from "node:fs";
+import {
+  createWriteStream,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  renameSync,
+  statSync,
+  type WriteStream,
+  writeFileSync,
+} from "node:fs";
 import path from "node:path";
 import Docker from "dockerode";
 import { buildImage } from "../../docker/images.js";
-import { FAKETIME_LIB, projectImageRecipe } from "../../docker/project-image.js";
+import { FAKETIME_LIB, IPTABLES_BINARY, projectImageRecipe } from "../../docker/project-image.js";
 import type {
   Backend,
   Capabilities,
@@ -27,11 +36,19 @@ import type {
   Runtime,
 } from "../types.js";
 import { DockerNetworkFaults } from "./docker-network.js";
+import { processIdentity } from "./procfs.js";
 
 export const RUN_LABEL = "io.paxos-harness.run";
+/** `<pid>:<start time>` of the harness process that created the object (see procfs.ts). */
+export const OWNER_LABEL = "io.paxos-harness.owner";
 const NODE_LABEL = "io.paxos-harness.node";
-/** The subnet of our bridge; nodes get .11, .12, ... and the host is .1. */
+/**
+ * The first subnet tried for our bridge; nodes get .11, .12, ... and the host is .1. A run
+ * side by side with another (or with an unrelated network on it) takes the next free
+ * 10.213.X.0/24 and moves its nodes there.
+ */
 export const SUBNET_PREFIX = "10.213.7";
+const SUBNET_TRIES = 40;
 const HTTP_PORT = 8000;
 const PEER_PORT = 7000;
 
@@ -70,6 +87,8 @@ export class DockerRuntime implements Runtime, Killer, Pauser, ClockFaults {
   private networkName = "";
   private image = "";
   private stopped = false;
+  /** What removeLeftovers() found of earlier runs at start (for the tests and the log). */
+  leftovers: Leftovers = { objects: 0, chains: [] };
   /** Milliseconds from start() to every node answering /status. */
   readyMs = 0;
 
@@ -79,37 +98,40 @@ export class DockerRuntime implements Runtime, Killer, Pauser, ClockFaults {
   }
 
   async start(
-    nodes: readonly NodeSpec[],
+    requested: readonly NodeSpec[],
     backend: Backend,
     run: RunContext,
   ): Promise<NodeHandle[]> {
+    let nodes = requested;
     this.run = run;
-    this.specs = [...nodes];
     const started = performance.now();
-    await removeLeftovers(this.docker, (m) => run.log(m));
-    // The image carries dist/: from source, compile first so that it holds this very code.
-    if (import.meta.url.endsWith(".ts")) await compileProject(this.options.root);
+    const { objects, liveRuns } = await removeLeftovers(this.docker, (m) => run.log(m));
+    // The image carries dist/: from source, compile first (when a source is newer than its
+    // output) so that it holds this very code.
+    const stale = import.meta.url.endsWith(".ts") ? staleOutput(this.options.root) : undefined;
+    if (stale !== undefined) {
+      run.log(`compiling the project for the image (${stale} is newer than its output)`);
+      await compileProject(this.options.root);
+    }
     const built = await buildImage(this.docker, projectImageRecipe(this.options.root));
     this.image = built.tag;
     run.log(`image ${built.tag} ${built.built ? `built in ${Math.round(built.ms)} ms` : "cached"}`);
-    const labels = { [RUN_LABEL]: this.runId };
+    const labels = { [RUN_LABEL]: this.runId, [OWNER_LABEL]: OWNER };
 
     this.networkName = `paxos-${this.runId}`;
-    await this.docker.createNetwork({
-      Name: this.networkName,
-      Driver: "bridge",
-      Internal: true, // no route out of the cluster: traffic stays among our containers and the host
-      Labels: labels,
-      IPAM: { Config: [{ Subnet: `${SUBNET_PREFIX}.0/24`, Gateway: `${SUBNET_PREFIX}.1` }] },
-    });
+    nodes = await this.createNetwork(nodes, labels);
+    this.specs = [...nodes];
     mkdirSync(path.join(run.dir, "nodes"), { recursive: true });
     mkdirSync(path.join(run.dir, "clock"), { recursive: true });
-    await this.network.setUp(this.image, nodes, labels);
+    // The helper removes the chains of runs that are gone before it creates ours.
+    const chains = await this.network.setUp(this.image, nodes, labels, liveRuns);
+    if (chains.length > 0) run.log(`removed iptables chains of earlier runs: ${chains.join(" ")}`);
+    this.leftovers = { objects, chains };
 
     const command = backend.containerCommand;
     if (!command) throw new Error(`backend ${backend.name} has no container command`);
-    for (const spec of nodes) {
-      writeFileSync(this.clockFile(spec.id), "+0\n");
+    const create = async (spec: NodeSpec) => {
+      this.writeClock(spec.id, "+0");
       const cmd = command.call(backend, spec, nodes);
       const container = await this.docker.createContainer({
         name: `paxos-${this.runId}-${spec.id}`,
@@ -147,7 +169,8 @@ export class DockerRuntime implements Runtime, Killer, Pauser, ClockFaults {
         },
       });
       this.containers.set(spec.id, container);
-    }
+    };
+    await Promise.all(nodes.map(create));
     await Promise.all(nodes.map((spec) => this.startContainer(spec.id)));
     const handles = nodes.map((spec) => ({ spec, url: `http://${spec.host}:${spec.httpPort}` }));
     await Promise.all(handles.map((h) => this.waitReady(h)));
@@ -173,15 +196,7 @@ export class DockerRuntime implements Runtime, Killer, Pauser, ClockFaults {
   }
 
   async capabilities(): Promise<Capabilities> {
-    const netem = await this.network.delayUnavailable();
-    return {
-      partition: { ok: true },
-      loss: { ok: true },
-      kill: { ok: true },
-      pause: { ok: true },
-      clock: { ok: true },
-      delay: netem === undefined ? { ok: true } : { ok: false, why: netem },
-    };
+    return dockerCapabilities(await this.network.delayUnavailable());
   }
 
   async kill(node: NodeId): Promise<void> {
@@ -204,14 +219,62 @@ export class DockerRuntime implements Runtime, Killer, Pauser, ClockFaults {
   }
 
   async skew(node: NodeId, offsetMs: number): Promise<void> {
-    writeFileSync(
-      this.clockFile(node),
-      `${offsetMs >= 0 ? "+" : ""}${(offsetMs / 1000).toFixed(3)}\n`,
-    );
+    this.writeClock(node, `${offsetMs >= 0 ? "+" : ""}${(offsetMs / 1000).toFixed(3)}`);
   }
 
   async reset(): Promise<void> {
-    for (const spec of this.specs) writeFileSync(this.clockFile(spec.id), "+0\n");
+    for (const spec of this.specs) this.writeClock(spec.id, "+0");
+  }
+
+  /** Write then rename: libfaketime in the container never reads a half-written file. */
+  private writeClock(node: NodeId, offset: string): void {
+    const file = this.clockFile(node);
+    writeFileSync(`${file}.tmp`, `${offset}\n`);
+    renameSync(`${file}.tmp`, file);
+  }
+
+  /**
+   * Creates our internal bridge on the first free 10.213.X.0/24 from SUBNET_PREFIX on, and
+   * resolves to the node specs moved onto it (same last octet).
+   */
+  private async createNetwork(
+    nodes: readonly NodeSpec[],
+    labels: Record<string, string>,
+  ): Promise<NodeSpec[]> {
+    const taken = new Set<string>();
+    for (const n of await this.docker.listNetworks()) {
+      for (const c of n.IPAM?.Config ?? []) if (c.Subnet) taken.add(c.Subnet);
+    }
+    const first = Number(SUBNET_PREFIX.split(".")[2]);
+    let lastError: unknown;
+    for (let x = first; x < first + SUBNET_TRIES && x < 255; x++) {
+      const prefix = `10.213.${x}`;
+      if (taken.has(`${prefix}.0/24`)) continue;
+      try {
+        await this.docker.createNetwork({
+          Name: this.networkName,
+          Driver: "bridge",
+          // No route out of the cluster: traffic stays among our containers and the host.
+          Internal: true,
+          Labels: labels,
+          IPAM: { Config: [{ Subnet: `${prefix}.0/24`, Gateway: `${prefix}.1` }] },
+        });
+      } catch (err) {
+        // Another run took it between our listing and our request: try the next one.
+        if (/overlap/i.test(String(err))) {
+          lastError = err;
+          continue;
+        }
+        throw err;
+      }
+      if (x !== first) this.run?.log(`subnet ${SUBNET_PREFIX}.0/24 is taken; using ${prefix}.0/24`);
+      return nodes.map((n) => ({ ...n, host: n.host.replace(/^\d+\.\d+\.\d+\./, `${prefix}.`) }));
+    }
+    throw new Error(
+      `no free subnet among 10.213.${first}-${first + SUBNET_TRIES - 1}.0/24 for the run's network${
+        lastError ? `: ${String(lastError)}` : ""
+      }`,
+    );
   }
 
   private faketimeEnv(node: NodeId): Record<string, string> {
@@ -243,11 +306,13 @@ export class DockerRuntime implements Runtime, Killer, Pauser, ClockFaults {
       out = createWriteStream(path.join((this.run as RunContext).dir, "nodes", `${node}.log`), {
         flags: "a",
       });
+      // A chunk that arrives after stop() ended the file is dropped, not a crash.
+      out.on("error", () => {});
       this.logs.set(node, out);
     }
     const stream = await c.logs({ follow: true, stdout: true, stderr: true, since });
     const sink = out;
-    const pass = { write: (chunk: Buffer) => sink.write(chunk) };
+    const pass = { write: (chunk: Buffer) => sink.writable && sink.write(chunk) };
     this.docker.modem.demuxStream(
       stream,
       pass as unknown as NodeJS.WritableStream,
@@ -280,7 +345,76 @@ export class DockerRuntime implements Runtime, Killer, Pauser, ClockFaults {
   }
 }
 
-/** `tsc -p tsconfig.build.json` in the project (about 3 s). */
+/**
+ * What the Docker runtime can do on this machine, given why delays cannot be had (netem).
+ * Partitions and loss need the host's iptables (copied into the helper's image); clock skew
+ * needs Debian's libfaketime (copied into the node image); kill and pause are the engine's.
+ */
+export function dockerCapabilities(delayWhy: string | undefined): Capabilities {
+  const iptables = existsSync(IPTABLES_BINARY)
+    ? ({ ok: true } as const)
+    : ({
+        ok: false,
+        why: `the helper image needs the host's ${IPTABLES_BINARY} (apt-get install iptables)`,
+      } as const);
+  return {
+    partition: iptables,
+    loss: iptables,
+    kill: { ok: true },
+    pause: { ok: true },
+    clock: existsSync(FAKETIME_LIB)
+      ? { ok: true }
+      : { ok: false, why: `clock needs ${FAKETIME_LIB} (apt-get install libfaketime)` },
+    delay: delayWhy === undefined ? { ok: true } : { ok: false, why: delayWhy },
+  };
+}
+
+/** This process, as the owner label records it. */
+const OWNER = ownerOf(process.pid);
+
+function ownerOf(pid: number): string {
+  return `${pid}:${processIdentity(pid)?.startTime ?? "?"}`;
+}
+
+/** Whether the harness that made an object (its owner label) is still running. */
+function ownerAlive(owner: string | undefined): boolean {
+  const [pid, startTime] = (owner ?? "").split(":");
+  if (!pid || !startTime || startTime === "?") return false;
+  return processIdentity(Number(pid))?.startTime === startTime;
+}
+
+/**
+ * The first source file under the build's folders that is newer than its compiled output (or
+ * has none), or undefined when dist/ is up to date. tsc rewrites every output on a build, so
+ * comparing each pair is enough.
+ */
+export function staleOutput(root: string): string | undefined {
+  const skip = (name: string) =>
+    name === "test" || name === "bench" || name.endsWith(".test.ts") || name.endsWith(".d.ts");
+  const walk = (dir: string): string | undefined => {
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+      if (skip(entry.name)) continue;
+      const file = path.join(dir, entry.name);
+      if (entry.isDirectory()) {
+        const found = walk(file);
+        if (found) return found;
+      } else if (entry.name.endsWith(".ts")) {
+        const out = path.join(root, "dist", path.relative(root, file).replace(/\.ts$/, ".js"));
+        if (!existsSync(out) || statSync(out).mtimeMs < statSync(file).mtimeMs) {
+          return path.relative(root, file);
+        }
+      }
+    }
+    return undefined;
+  };
+  for (const dir of ["checker", "harness", "node", "workloads", "docker"]) {
+    const found = existsSync(path.join(root, dir)) ? walk(path.join(root, dir)) : undefined;
+    if (found) return found;
+  }
+  return undefined;
+}
+
+/** `tsc -p tsconfig.build.json` in the project (about 5 s). */
 function compileProject(root: string): Promise<void> {
   const tsc = path.join(root, "node_modules", "typescript", "bin", "tsc");
   return new Promise((resolve, reject) => {
@@ -296,14 +430,43 @@ function compileProject(root: string): Promise<void> {
   });
 }
 
-/** Removes every container, network and volume of any run of ours, and our iptables chains. */
+/** What a run's start removed of earlier runs. */
+export interface Leftovers {
+  /** Containers, networks and volumes. */
+  objects: number;
+  /** iptables chains of ours (with their jumps). */
+  chains: string[];
+}
+
+/**
+ * Removes what earlier runs left: every container, network and volume with our run label whose
+ * owner (the harness that made it) is no longer running. Objects of a run still in progress
+ * (another harness on this engine) are left alone. Resolves to the runs still alive, whose
+ * iptables chains must stay (the chains of the others are removed by the next run's helper,
+ * see DockerNetworkFaults.setUp).
+ */
 export async function removeLeftovers(
   docker: Docker,
   log: (m: string) => void = () => {},
-): Promise<number> {
-  const removed = await removeByLabel(docker, RUN_LABEL);
-  if (removed > 0) log(`removed ${removed} leftovers of earlier runs`);
-  return removed;
+): Promise<{ objects: number; liveRuns: Set<string> }> {
+  const filters = { label: [RUN_LABEL] };
+  const live = new Set<string>();
+  const dead = new Set<string>();
+  const sort = (labels: Record<string, string> | null | undefined) => {
+    const run = labels?.[RUN_LABEL];
+    if (run === undefined) return;
+    if (ownerAlive(labels?.[OWNER_LABEL])) live.add(run);
+    else dead.add(run);
+  };
+  for (const c of await docker.listContainers({ all: true, filters })) sort(c.Labels);
+  for (const n of await docker.listNetworks({ filters })) sort(n.Labels);
+  for (const v of (await docker.listVolumes({ filters })).Volumes ?? []) sort(v.Labels);
+  let objects = 0;
+  for (const run of dead) {
+    if (!live.has(run)) objects += await removeByLabel(docker, `${RUN_LABEL}=${run}`);
+  }
+  if (objects > 0) log(`removed ${objects} containers, networks and volumes of earlier runs`);
+  return { objects, liveRuns: live };
 }
 
 async function removeByLabel(docker: Docker, label: string): Promise<number> {

@@ -10,8 +10,10 @@ describe("paxos-harness doctor", () => {
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/^runtime local: yes/m);
     expect(r.stdout).toMatch(/^runtime docker: (yes|no: .+)$/m);
-    for (const kind of NEMESIS_KINDS)
+    for (const kind of NEMESIS_KINDS) {
       expect(r.stdout).toMatch(new RegExp(`^nemesis ${kind} \\(local\\): (yes|no: .+)$`, "m"));
+      expect(r.stdout).toMatch(new RegExp(`^nemesis ${kind} \\(docker\\): (yes|no: .+)$`, "m"));
+    }
     if (process.getuid?.() === 0) expect(r.stdout).toMatch(/^nemesis partition \(local\): yes$/m);
     expect(r.stdout).toMatch(/^nemesis delay \(local\): (yes|no: delay .+)$/m);
   });

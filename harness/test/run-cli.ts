@@ -15,13 +15,14 @@ export interface CliResult {
 
 export function runCli(
   args: string[],
-  options: { cwd?: string; timeoutMs?: number } = {},
+  options: { cwd?: string; timeoutMs?: number; env?: NodeJS.ProcessEnv } = {},
 ): CliResult {
   const r = spawnSync(
     process.execPath,
     ["--import", "tsx", path.join(ROOT, "harness/main.ts"), ...args],
     {
       cwd: options.cwd ?? ROOT,
+      env: { ...process.env, ...options.env },
       encoding: "utf8",
       timeout: options.timeoutMs ?? 120_000,
     },

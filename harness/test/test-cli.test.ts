@@ -9,6 +9,9 @@ import { ROOT, runCli } from "./run-cli.js";
 
 const tmp = () => mkdtempSync(path.join(tmpdir(), "test-cli-"));
 
+/** Points the harness at a socket where no engine answers, so that `auto` means local. */
+const NO_ENGINE = { DOCKER_HOST: "unix:///nonexistent/docker.sock" };
+
 describe("paxos-harness test: bad input", () => {
   it("a config YAML with a bad field: one line naming the file, the field and the value, exit 3", () => {
     const dir = tmp();
@@ -40,9 +43,11 @@ describe("paxos-harness test: bad input", () => {
     const d = runCli(["test", "--nemesis", "partition,flood"]);
     expect(d.code).toBe(3);
     expect(d.stderr).toContain('--nemesis: unknown nemesis "flood"');
-    const e = runCli(["test", "--runtime", "docker"]);
+    const e = runCli(["test", "--runtime", "docker"], { env: NO_ENGINE });
     expect(e.code).toBe(3);
-    expect(e.stderr).toContain("--runtime docker");
+    expect(e.stderr).toContain(
+      "--runtime docker: no Docker engine answers at /nonexistent/docker.sock",
+    );
   });
 
   it("flags win over the file; the file's fields are used otherwise", () => {
@@ -84,8 +89,12 @@ describe("paxos-harness test: a run through the CLI (local runtime, memory backe
       "backend: memory\nnemesis: none\nnodes: 5\ntime-limit: 1\nrecovery: 0\nworkload: register\n",
     );
     const store = path.join(dir, "store");
-    const r = runCli(["test", "--config", file, "--nodes", "3", "--store", store]);
-    expect(r.stderr).toContain("runtime: local (no Docker engine)");
+    const r = runCli(["test", "--config", file, "--nodes", "3", "--store", store], {
+      env: NO_ENGINE,
+    });
+    expect(r.stderr).toContain(
+      "runtime: local processes (no Docker engine answers at /nonexistent/docker.sock)",
+    );
     expect(r.code).toBe(0);
     expect(r.stdout).toContain("VALID");
     const results = JSON.parse(readFileSync(path.join(store, "latest", "results.json"), "utf8"));
