@@ -16,6 +16,11 @@ export interface TestConfig {
   nodes: number;
   workload: "register" | "kv" | "set";
   nemesis: NemesisKind[];
+  /**
+   * The nemesis was given as `all`: every kind the runtime can do on this machine. The CLI glue
+   * leaves out the kinds it cannot (saying which and why) instead of refusing the run.
+   */
+  nemesisAll?: boolean;
   /** Seconds between the starts of two faults. */
   nemesisInterval: number;
   /** Seconds of workload. */
@@ -196,6 +201,7 @@ export function resolveConfig(
     nodes: c.nodes,
     workload,
     nemesis: c.nemesis,
+    nemesisAll: isAll(merged.nemesis),
     nemesisInterval: c["nemesis-interval"],
     timeLimit: c["time-limit"],
     rate: c.rate,
@@ -232,6 +238,17 @@ export function configYaml(config: TestConfig, extra: Record<string, unknown> = 
     "check-timeout": config.checkTimeout,
     ...extra,
   });
+}
+
+/** `all`, as a string or a one-item list. */
+function isAll(nemesis: unknown): boolean {
+  const items = Array.isArray(nemesis)
+    ? nemesis
+    : typeof nemesis === "string"
+      ? nemesis.split(",")
+      : [];
+  const given = items.map((s) => String(s).trim()).filter(Boolean);
+  return given.length === 1 && given[0] === "all";
 }
 
 function show(v: unknown): string {

@@ -20,7 +20,7 @@ import {
 } from "./config.js";
 import type { ExitCode } from "./exit.js";
 import { UsageError } from "./exit.js";
-import { makeNemeses } from "./nemesis/index.js";
+import { makeNemeses, supportedKinds } from "./nemesis/index.js";
 import { createProgress } from "./progress.js";
 import { runTest } from "./runner.js";
 import { DockerRuntime, dockerNodeSpecs } from "./runtime/docker.js";
@@ -93,8 +93,9 @@ export async function runTestCommand(opts: Record<string, string | undefined>): 
     opts.config === undefined
       ? undefined
       : { path: opts.config, fields: readConfigFile(opts.config) };
-  const config = resolveConfig(flags, file);
-  const { runtime, specs } = await pickRuntime(config);
+  const resolved = resolveConfig(flags, file);
+  const { runtime, specs } = await pickRuntime(resolved);
+  const config = await narrowAll(resolved, runtime);
   const backend = pickBackend(config);
   const nemeses = await makeNemesesFor(config, runtime);
 
@@ -165,6 +166,22 @@ function pickBackend(config: TestConfig): Backend {
       `--backend ${config.backend}: ${err instanceof Error ? err.message : err}`,
     );
   }
+}
+
+/**
+ * `--nemesis all`: every kind this runtime can do on this machine. The kinds it cannot are left
+ * out, one line on stderr saying which and why (a named kind it cannot do is refused instead).
+ */
+async function narrowAll(config: TestConfig, runtime: Runtime): Promise<TestConfig> {
+  if (!config.nemesisAll) return config;
+  const { supported, leftOut } = await supportedKinds(config.nemesis, runtime);
+  if (leftOut.length > 0) {
+    const why = leftOut.map((l) => `${l.kind} (${l.why})`).join("; ");
+    process.stderr.write(
+      `nemesis all: ${supported.join(",") || "none"}; left out on this machine: ${why}\n`,
+    );
+  }
+  return { ...config, nemesis: supported };
 }
 
 async function makeNemesesFor(config: TestConfig, runtime: Runtime): Promise<Nemesis[]> {

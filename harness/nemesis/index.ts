@@ -37,6 +37,25 @@ export async function makeNemeses(
   });
 }
 
+/**
+ * Of these kinds, those the runtime can do on this machine, and those it cannot with why, in
+ * the order given: what `--nemesis all` runs, and what it leaves out.
+ */
+export async function supportedKinds(
+  kinds: readonly NemesisKind[],
+  runtime: Runtime,
+): Promise<{ supported: NemesisKind[]; leftOut: { kind: NemesisKind; why: string }[] }> {
+  const caps = await runtime.capabilities();
+  const supported: NemesisKind[] = [];
+  const leftOut: { kind: NemesisKind; why: string }[] = [];
+  for (const kind of kinds) {
+    const cap = caps[kind];
+    if (cap.ok) supported.push(kind);
+    else leftOut.push({ kind, why: cap.why });
+  }
+  return { supported, leftOut };
+}
+
 function make(kind: NemesisKind, runtime: Runtime, options: NemesisOptions): Nemesis {
   const { network, killer, pauser, clock } = runtime;
   if (network && kind === "partition") return partitionNemesis(network, options.partition);
