@@ -4,13 +4,12 @@
 
 export class Bitset {
   readonly words: Uint32Array;
+  private readonly keys: Int32Array;
   hash = 0;
 
-  constructor(
-    readonly size: number,
-    private readonly keys: Int32Array = zobristKeys(size),
-  ) {
+  constructor(size: number) {
     this.words = new Uint32Array((size + 31) >>> 5);
+    this.keys = zobristKeys(size);
   }
 
   has(i: number): boolean {

@@ -47,10 +47,6 @@ export class LinearizationCache<S> {
     return true;
   }
 
-  get size(): number {
-    return this.count;
-  }
-
   private sameBits(entry: number, bits: Bitset, flip: number): boolean {
     const base = entry * this.width;
     const words = bits.words;

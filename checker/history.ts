@@ -54,6 +54,11 @@ export class HistoryError extends Error {
   }
 }
 
+/** Throws the HistoryError of `file` at `line`; as a call, TypeScript knows it ends the path. */
+export function badHistory(file: string, line: number | undefined, reason: string): never {
+  throw new HistoryError(file, line, reason);
+}
+
 /** Structural equality of recorded values (objects by key, arrays in order). */
 export function valueEqual(a: Value, b: Value): boolean {
   if (a === b) return true;

@@ -17,6 +17,7 @@
 
 import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
+import { checkOperations } from "./check.js";
 import type { HistoryOp, ModelName, OpInput, OpOutput, Value } from "./history.js";
 import type { CheckOptions, CheckOutcome, Operation } from "./model.js";
 import { UNKNOWN } from "./model.js";
@@ -100,12 +101,9 @@ export async function checkInParallel(
   options: ParallelOptions = {},
 ): Promise<ParallelOutcome> {
   const model = modelFor(spec.name, { initial: spec.initial });
-  const run = new CheckRun(model, ops, options);
   const max = Math.max(0, Math.floor(options.workers ?? availableParallelism() - 1));
-  if (max === 0) {
-    run.runLocal(Number.POSITIVE_INFINITY);
-    return { ...run.outcome(run.local.pending), workers: 0 };
-  }
+  if (max === 0) return { ...checkOperations(model, ops, options), workers: 0 };
+  const run = new CheckRun(model, ops, options);
   const pool = new Pool({ spec, verbose: run.verbose }, max);
   try {
     // Workers take a while to start (a fifth of a second from source): start them early when

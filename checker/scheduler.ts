@@ -16,13 +16,12 @@ import type {
   Partition,
   PartitionInfo,
 } from "./model.js";
-import { UNKNOWN } from "./model.js";
 import { PartitionSearch, type SearchResult } from "./search.js";
 
 /** Steps a partition searches before the next one gets its turn. */
 export const SLICE = 20_000;
 /** In a full report, how long the other partitions may run once one is found illegal. */
-export const FULL_REPORT_GRACE_MS = 3_000;
+const FULL_REPORT_GRACE_MS = 3_000;
 /** Share of the heap limit past which the search stops with `unknown` instead of crashing. */
 const HEAP_LIMIT_SHARE = 0.85;
 
@@ -128,16 +127,7 @@ export class RoundRobin<S, I, O> {
     let search = this.searches.get(index);
     if (!search) {
       const ops = this.ops.get(index) as readonly Operation<I, O>[];
-      const readOnly = this.model.readOnly?.bind(this.model);
-      search = new PartitionSearch(this.model, ops, {
-        verbose: this.verbose,
-        skip: readOnly
-          ? (k) => {
-              const op = ops[k] as Operation<I, O>;
-              return op.output === UNKNOWN && readOnly(op.input);
-            }
-          : undefined,
-      });
+      search = new PartitionSearch(this.model, ops, { verbose: this.verbose });
       this.searches.set(index, search);
     }
     return search;

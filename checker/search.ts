@@ -13,7 +13,7 @@
 
 import { Bitset } from "./bitset.js";
 import { LinearizationCache } from "./cache.js";
-import type { CheckResult, Model, Operation } from "./model.js";
+import type { Model, Operation } from "./model.js";
 import { UNKNOWN } from "./model.js";
 
 export interface SearchResult {
@@ -27,8 +27,6 @@ export interface SearchResult {
 export interface SearchOptions {
   /** Keep partial linearizations and the stuck operations, for the visualization. */
   verbose: boolean;
-  /** Operations left out of the search (indeterminate reads: they constrain nothing). */
-  skip?: (index: number) => boolean;
 }
 
 const NIL = -1;
@@ -61,7 +59,12 @@ export class PartitionSearch<S, I, O> {
     ops: readonly Operation<I, O>[],
     options: SearchOptions,
   ) {
-    for (let i = 0; i < ops.length; i++) if (!options.skip?.(i)) this.included.push(i);
+    // An indeterminate read constrains nothing (the model accepts it in every state and it
+    // changes none): it is left out of the search.
+    for (let i = 0; i < ops.length; i++) {
+      const op = ops[i] as Operation<I, O>;
+      if (op.output !== UNKNOWN || !model.readOnly?.(op.input)) this.included.push(i);
+    }
     const n = this.included.length;
     const size = 2 * n;
     // Entries in time order; at equal times calls come first, so operations whose intervals
@@ -240,5 +243,3 @@ class PartialTracker {
     return distinct.slice(0, 32);
   }
 }
-
-export type { CheckResult };

@@ -151,7 +151,7 @@ export function renderVisualization<S, I, O>(
 }
 
 /** The page data of one partition: descriptions, time slots, linearizations replayed. */
-export function preparePartition<S, I, O>(
+function preparePartition<S, I, O>(
   model: Model<S, I, O>,
   part: PartitionInfo<I, O>,
 ): PartitionData {
@@ -303,7 +303,7 @@ function jsonBlock(id: string, value: unknown): string {
   return `<script type="application/json" id="${id}">${json}</script>`;
 }
 
-export function escapeHtml(s: string): string {
+function escapeHtml(s: string): string {
   return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 

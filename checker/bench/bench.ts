@@ -10,31 +10,23 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { checkOperations } from "../check.js";
 import { parseHistory } from "../formats/index.js";
-import type { FormatName, ModelName } from "../history.js";
 import { modelFor } from "../models/index.js";
 import { checkInParallel } from "../parallel.js";
+import { VECTORS, vectors } from "../test/vectors.js";
 import { hardHistory, writeHistory } from "./generate.js";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const vectors =
-  process.env.PAXOS_VECTORS ?? path.resolve(here, "../../../shared/vectors/porcupine");
 const args = process.argv.slice(2);
 const bigOps = Number(args[args.indexOf("--ops") + 1] || 1_000_000);
 
 function corpus(): void {
-  const rows = readFileSync(path.join(vectors, "expected.tsv"), "utf8").trim().split("\n").slice(1);
+  const rows = vectors();
   let etcd = 0;
   let all = 0;
   let wrong = 0;
   const lines: string[] = [];
-  for (const row of rows) {
-    const [file, format, model, expected] = row.split("\t") as [
-      string,
-      FormatName,
-      ModelName,
-      string,
-    ];
-    const text = readFileSync(path.join(vectors, file), "utf8");
+  for (const { file, path: filePath, format, model, expected } of rows) {
+    const text = readFileSync(filePath, "utf8");
     const t0 = performance.now();
     const parsed = parseHistory(text, file, format);
     const outcome = checkOperations(modelFor(model), parsed.ops);
@@ -58,7 +50,7 @@ async function hard(): Promise<void> {
   const histories = [
     {
       name: `${c50} (full report)`,
-      parsed: parseHistory(readFileSync(path.join(vectors, c50), "utf8"), c50, "porcupine-kv"),
+      parsed: parseHistory(readFileSync(path.join(VECTORS, c50), "utf8"), c50, "porcupine-kv"),
       verbose: true,
     },
     {

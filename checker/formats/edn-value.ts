@@ -1,7 +1,17 @@
 // Using EDN values: fields of op maps, conversion to the JSON-like values our models compare.
 
-import { canonicalJson, type Value } from "../history.js";
-import type { Edn } from "./edn.js";
+import { badHistory, canonicalJson, type Value } from "../history.js";
+import { type Edn, EdnError, type EdnReader } from "./edn.js";
+
+/** The next top-level form of a history file; a syntax error becomes the file's HistoryError. */
+export function nextForm(reader: EdnReader, file: string): Edn | undefined {
+  try {
+    return reader.next();
+  } catch (e) {
+    if (e instanceof EdnError) badHistory(file, e.line, `${e.reason} at column ${e.column}`);
+    throw e;
+  }
+}
 
 /**
  * Keywords keep their colon (`":ok"`) so they stay distinct from strings; sets and lists become
@@ -66,8 +76,9 @@ export function keywordName(v: Edn | undefined): string | undefined {
   return v?.kind === "keyword" ? v.name : undefined;
 }
 
-/** Short EDN-like text of a value, for error messages. */
-export function showEdn(v: Edn): string {
+/** Short EDN-like text of a value, for error messages ("nothing" for a missing field). */
+export function showEdn(v: Edn | undefined): string {
+  if (v === undefined) return "nothing";
   switch (v.kind) {
     case "nil":
       return "nil";

@@ -7,22 +7,20 @@
 // values are `[key value]` tuples, are split into keys.
 
 import {
-  HistoryError,
+  badHistory,
   type ModelName,
   type OpInput,
   type OpOutput,
   type ParsedHistory,
 } from "../history.js";
 import { UNKNOWN } from "../model.js";
-import { type Edn, EdnError, EdnReader, lineCursor } from "./edn.js";
-import { ednKey, ednToValue, keywordName, mapGet, showEdn } from "./edn-value.js";
-import { type OpFunction, opInput, Pairing } from "./pairing.js";
+import { type Edn, EdnReader, lineCursor } from "./edn.js";
+import { ednKey, ednToValue, keywordName, mapGet, nextForm, showEdn } from "./edn-value.js";
+import { CAS_OK, NOTHING, OP_FUNCTIONS, type OpFunction, opInput, Pairing } from "./pairing.js";
 
 type F = OpFunction;
-const FS: ReadonlySet<string> = new Set<F>(["read", "write", "cas", "add", "read-all"]);
+const FS: ReadonlySet<string> = new Set<F>(OP_FUNCTIONS);
 const isF = (f: string | undefined): f is F => f !== undefined && FS.has(f);
-const NOTHING: OpOutput = Object.freeze({});
-const CAS_OK: OpOutput = Object.freeze({ ok: true });
 
 interface Event {
   line: number;
@@ -40,7 +38,7 @@ export function parseJepsenEdn(text: string, file: string): ParsedHistory {
   const timed = events.filter((e) => e.time !== undefined).length;
   if (timed > 0 && timed < events.length) {
     const e = events.find((x) => x.time === undefined);
-    fail(file, e?.line, "no :time, while other ops have one");
+    badHistory(file, e?.line, "no :time, while other ops have one");
   }
   // Array.prototype.sort is stable: equal times keep file order.
   if (timed > 0) events.sort((a, b) => (a.time ?? 0) - (b.time ?? 0));
@@ -87,7 +85,8 @@ function isTuple(e: Event): boolean {
 
 function input(f: F, key: string, v: Edn | undefined, file: string, line: number): OpInput {
   const made = opInput(f, key, v === undefined ? undefined : ednToValue(v));
-  if (made === undefined) fail(file, line, `a cas value must be [from to], not ${shown(v)}`);
+  if (made === undefined)
+    badHistory(file, line, `a cas value must be [from to], not ${showEdn(v)}`);
   return made;
 }
 
@@ -99,7 +98,7 @@ function output(f: F, v: Edn | undefined, file: string, line: number): OpOutput 
     case "read-all": {
       const values = v === undefined ? undefined : ednToValue(v);
       if (!Array.isArray(values))
-        fail(file, line, `:read-all must return a collection, not ${shown(v)}`);
+        badHistory(file, line, `:read-all must return a collection, not ${showEdn(v)}`);
       return { values };
     }
     case "cas":
@@ -112,12 +111,7 @@ function output(f: F, v: Edn | undefined, file: string, line: number): OpOutput 
 function readEvents(text: string, file: string): Event[] {
   const reader = new EdnReader(text);
   const forms: Edn[] = [];
-  try {
-    for (let v = reader.next(); v !== undefined; v = reader.next()) forms.push(v);
-  } catch (e) {
-    if (e instanceof EdnError) fail(file, e.line, `${e.reason} at column ${e.column}`);
-    throw e;
-  }
+  for (let v = nextForm(reader, file); v !== undefined; v = nextForm(reader, file)) forms.push(v);
   const only = forms[0];
   const ops =
     forms.length === 1 && (only?.kind === "vector" || only?.kind === "list") ? only.items : forms;
@@ -135,28 +129,28 @@ function readEvents(text: string, file: string): Event[] {
 
 /** The event of one op map; undefined for a nemesis op. */
 function toEvent(op: Edn, file: string, line: number, ordinal: number): Event | undefined {
-  if (op.kind !== "map") fail(file, line, `expected an operation map, not ${showEdn(op)}`);
+  if (op.kind !== "map") badHistory(file, line, `expected an operation map, not ${showEdn(op)}`);
   const process = mapGet(op, "process");
   if (keywordName(process) === "nemesis") return undefined;
   if (process?.kind !== "integer") {
-    fail(file, line, `:process must be an integer or :nemesis, not ${shown(process)}`);
+    badHistory(file, line, `:process must be an integer or :nemesis, not ${showEdn(process)}`);
   }
   const type = keywordName(mapGet(op, "type"));
   if (type !== "invoke" && type !== "ok" && type !== "fail" && type !== "info") {
-    fail(
+    badHistory(
       file,
       line,
-      `:type must be :invoke, :ok, :fail or :info, not ${shown(mapGet(op, "type"))}`,
+      `:type must be :invoke, :ok, :fail or :info, not ${showEdn(mapGet(op, "type"))}`,
     );
   }
   const fEdn = mapGet(op, "f");
   const f = keywordName(fEdn);
   if (!isF(f)) {
-    fail(file, line, `unknown :f ${shown(fEdn)} (:read, :write, :cas, :add, :read-all)`);
+    badHistory(file, line, `unknown :f ${showEdn(fEdn)} (:read, :write, :cas, :add, :read-all)`);
   }
   const t = mapGet(op, "time");
   if (t !== undefined && t.kind !== "integer" && t.kind !== "float") {
-    fail(file, line, `:time must be a number of nanoseconds, not ${showEdn(t)}`);
+    badHistory(file, line, `:time must be a number of nanoseconds, not ${showEdn(t)}`);
   }
   return {
     line,
@@ -167,12 +161,4 @@ function toEvent(op: Edn, file: string, line: number, ordinal: number): Event | 
     f,
     value: mapGet(op, "value"),
   };
-}
-
-function shown(v: Edn | undefined): string {
-  return v === undefined ? "nothing" : showEdn(v);
-}
-
-function fail(file: string, line: number | undefined, why: string): never {
-  throw new HistoryError(file, line, why);
 }

@@ -7,6 +7,7 @@
 // on errors, so both ways report the same one.
 
 import {
+  badHistory,
   HistoryError,
   type ModelName,
   type OpInput,
@@ -14,19 +15,29 @@ import {
   type ParsedHistory,
   type Value,
 } from "../history.js";
-import { opInput, Pairing } from "./pairing.js";
+import { CAS_OK, NOTHING, OP_FUNCTIONS, type OpFunction, opInput, Pairing } from "./pairing.js";
 
-const TYPES: Record<string, number> = { invoke: 0, ok: 1, fail: 2, info: 3 };
+// Null prototypes: "constructor" or "toString" must not pass as a type or an f.
+const TYPES: Record<string, number> = Object.assign(Object.create(null), {
+  invoke: 0,
+  ok: 1,
+  fail: 2,
+  info: 3,
+});
 const INVOKE = 0;
 const OK = 1;
 const FAIL = 2;
-const FS = ["read", "write", "cas", "add", "read-all"] as const;
-type F = (typeof FS)[number];
-const F_CODES: Record<string, number> = { read: 0, write: 1, cas: 2, add: 3, "read-all": 4 };
+const FS = OP_FUNCTIONS;
+type F = OpFunction;
+const F_CODES: Record<string, number> = Object.assign(Object.create(null), {
+  read: 0,
+  write: 1,
+  cas: 2,
+  add: 3,
+  "read-all": 4,
+});
 const CAS = 2;
 const READ_ALL = 4;
-const NOTHING: OpOutput = Object.freeze({});
-const CAS_OK: OpOutput = Object.freeze({ ok: true });
 
 /** Gets each valid event of the file; false stops the scan. */
 type Visit = (
@@ -163,10 +174,10 @@ function scan(text: string, file: string, visit: Visit): boolean {
     try {
       parsed = JSON.parse(line);
     } catch (e) {
-      fail(file, lineNo, `not valid JSON (${e instanceof Error ? e.message : String(e)})`);
+      badHistory(file, lineNo, `not valid JSON (${e instanceof Error ? e.message : String(e)})`);
     }
     if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
-      fail(file, lineNo, "not a JSON object");
+      badHistory(file, lineNo, "not a JSON object");
     }
     // JSON.parse only ever builds JSON values, so the fields are Values.
     const o = parsed as { [field: string]: Value | undefined };
@@ -174,45 +185,41 @@ function scan(text: string, file: string, visit: Visit): boolean {
     if (proc === "nemesis") continue;
     const type = typeof o.type === "string" ? TYPES[o.type] : undefined;
     if (type === undefined) {
-      fail(file, lineNo, `type must be invoke, ok, fail or info, not ${show(o.type)}`);
+      badHistory(file, lineNo, `type must be invoke, ok, fail or info, not ${show(o.type)}`);
     }
     if (typeof proc !== "number" || !Number.isInteger(proc)) {
-      fail(file, lineNo, `process must be an integer or "nemesis", not ${show(proc)}`);
+      badHistory(file, lineNo, `process must be an integer or "nemesis", not ${show(proc)}`);
     }
     const time = o.time;
     if (time === undefined) {
       if (untimedLine === 0) untimedLine = lineNo;
     } else if (typeof time !== "number" || !Number.isFinite(time)) {
-      fail(file, lineNo, `time must be a number of nanoseconds, not ${show(time)}`);
+      badHistory(file, lineNo, `time must be a number of nanoseconds, not ${show(time)}`);
     } else timed++;
-    if (o.f === undefined) fail(file, lineNo, "no f");
+    if (o.f === undefined) badHistory(file, lineNo, "no f");
     const f = typeof o.f === "string" ? F_CODES[o.f] : undefined;
     if (f === undefined)
-      fail(file, lineNo, `unknown f ${show(o.f)} (read, write, cas, add, read-all)`);
+      badHistory(file, lineNo, `unknown f ${show(o.f)} (read, write, cas, add, read-all)`);
     const key = o.key;
     if (key !== undefined && typeof key !== "string" && typeof key !== "number") {
-      fail(file, lineNo, `key must be a string or a number, not ${show(key)}`);
+      badHistory(file, lineNo, `key must be a string or a number, not ${show(key)}`);
     }
     const value = o.value;
     if (type === INVOKE && f === CAS && !(Array.isArray(value) && value.length === 2)) {
-      fail(file, lineNo, `a cas value must be [from, to], not ${show(value)}`);
+      badHistory(file, lineNo, `a cas value must be [from, to], not ${show(value)}`);
     }
     if (type === OK && f === READ_ALL && !Array.isArray(value)) {
-      fail(file, lineNo, `read-all must return an array, not ${show(value)}`);
+      badHistory(file, lineNo, `read-all must return an array, not ${show(value)}`);
     }
     const t = typeof time === "number" ? time : lineNo;
     const k = key === undefined ? "" : String(key);
     if (!visit(lineNo, t, type, proc, f, k, value)) return false;
   }
   if (timed > 0 && untimedLine !== 0)
-    fail(file, untimedLine, "no time, while other lines have one");
+    badHistory(file, untimedLine, "no time, while other lines have one");
   return true;
 }
 
 function show(v: Value | undefined): string {
   return v === undefined ? "nothing" : JSON.stringify(v);
-}
-
-function fail(file: string, line: number, why: string): never {
-  throw new HistoryError(file, line, why);
 }

@@ -89,7 +89,14 @@ export class Pairing {
 }
 
 /** The operations our formats record. */
-export type OpFunction = "read" | "write" | "cas" | "add" | "read-all";
+export const OP_FUNCTIONS = ["read", "write", "cas", "add", "read-all"] as const;
+export type OpFunction = (typeof OP_FUNCTIONS)[number];
+
+// Outputs that carry nothing of their own are shared: a big history need not allocate one per op.
+/** The output of an op that returns nothing (a write, a put, an append, an add). */
+export const NOTHING: OpOutput = Object.freeze({});
+/** The output of a cas that succeeded. */
+export const CAS_OK: OpOutput = Object.freeze({ ok: true });
 
 /**
  * An operation's input from what a history recorded: its f, key and value. Undefined for a cas

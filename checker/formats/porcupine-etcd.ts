@@ -9,15 +9,13 @@
 //   call that never returns, gets an unknown return at the end of the history.
 // - The time of an event is its line number.
 
-import { HistoryError, type OpInput, type OpOutput, type ParsedHistory } from "../history.js";
+import { badHistory, type OpInput, type OpOutput, type ParsedHistory } from "../history.js";
 import { UNKNOWN } from "../model.js";
 import { type Edn, EdnError, readEdn } from "./edn.js";
 import { ednToValue, showEdn } from "./edn-value.js";
-import { Pairing } from "./pairing.js";
+import { CAS_OK, NOTHING, Pairing } from "./pairing.js";
 
 const MARK = "jepsen.util - ";
-const NOTHING: OpOutput = Object.freeze({});
-const CAS_OK: OpOutput = Object.freeze({ ok: true });
 const CAS_FAILED: OpOutput = Object.freeze({ ok: false });
 const READ_ABSENT: OpOutput = Object.freeze({ value: null });
 
@@ -33,7 +31,7 @@ export function parsePorcupineEtcd(text: string, file: string): ParsedHistory {
     const { proc, type, f, rest } = event;
     if (type === "info") continue;
     if (f !== "read" && f !== "write" && f !== "cas") {
-      fail(file, at, f === "" ? "no operation after the type" : `unknown operation :${f}`);
+      badHistory(file, at, f === "" ? "no operation after the type" : `unknown operation :${f}`);
     }
     const value = readValue(rest, file, at);
     if (type === "invoke") {
@@ -44,7 +42,7 @@ export function parsePorcupineEtcd(text: string, file: string): ParsedHistory {
       if (f === "read") pairing.returned(pairing.complete(proc, f, at), UNKNOWN, at);
       else if (f === "cas") pairing.returned(pairing.complete(proc, f, at), CAS_FAILED, at);
       // A failed write: Porcupine's parser ignores it, leaving the call open; so do we.
-    } else fail(file, at, `unknown type :${type}`);
+    } else badHistory(file, at, `unknown type :${type}`);
   }
   return { format: "porcupine-etcd", model: "cas-register", ops: pairing.finish(lines.length + 1) };
 }
@@ -72,7 +70,8 @@ function readValue(rest: string, file: string, at: number): Edn {
   try {
     return readEdn(rest);
   } catch (e) {
-    if (e instanceof EdnError) fail(file, at, `bad value ${JSON.stringify(rest)}: ${e.reason}`);
+    if (e instanceof EdnError)
+      badHistory(file, at, `bad value ${JSON.stringify(rest)}: ${e.reason}`);
     throw e;
   }
 }
@@ -83,7 +82,7 @@ function invokeInput(f: "read" | "write" | "cas", v: Edn, file: string, at: numb
   const from = v.kind === "vector" && v.items.length === 2 ? v.items[0] : undefined;
   const to = v.kind === "vector" ? v.items[1] : undefined;
   if (from === undefined || to === undefined) {
-    fail(file, at, `a cas value must be [from to], not ${showEdn(v)}`);
+    badHistory(file, at, `a cas value must be [from to], not ${showEdn(v)}`);
   }
   return { f, key: "", from: ednToValue(from), to: ednToValue(to) };
 }
@@ -92,8 +91,4 @@ function okOutput(f: "read" | "write" | "cas", v: Edn): OpOutput {
   if (f === "cas") return CAS_OK;
   if (f === "write") return NOTHING;
   return v.kind === "nil" ? READ_ABSENT : { value: ednToValue(v) };
-}
-
-function fail(file: string, line: number, why: string): never {
-  throw new HistoryError(file, line, why);
 }

@@ -6,28 +6,27 @@
 // that never returns gets an unknown return at the end of the history, as in Porcupine's parser.
 // Porcupine's logs have only invoke and ok; `:fail` drops the call, `:info` leaves it open.
 
-import { HistoryError, type OpInput, type OpOutput, type ParsedHistory } from "../history.js";
-import { type Edn, EdnError, EdnReader, lineCursor } from "./edn.js";
-import { ednKey, ednToValue, keywordName, mapGet, showEdn } from "./edn-value.js";
-import { Pairing } from "./pairing.js";
-
-const NOTHING: OpOutput = Object.freeze({});
+import { badHistory, type OpInput, type ParsedHistory } from "../history.js";
+import { type Edn, EdnReader, lineCursor } from "./edn.js";
+import { ednKey, ednToValue, keywordName, mapGet, nextForm, showEdn } from "./edn-value.js";
+import { NOTHING, Pairing } from "./pairing.js";
 
 export function parsePorcupineKv(text: string, file: string): ParsedHistory {
   const pairing = new Pairing(file);
   // One reader for the whole file, so that its keywords are shared by every line.
   const reader = new EdnReader(text);
   const lineOf = lineCursor(text);
-  for (let op = next(reader, file); op !== undefined; op = next(reader, file)) {
+  for (let op = nextForm(reader, file); op !== undefined; op = nextForm(reader, file)) {
     const at = lineOf(reader.start);
-    if (op.kind !== "map") fail(file, at, `expected an operation map, not ${showEdn(op)}`);
+    if (op.kind !== "map") badHistory(file, at, `expected an operation map, not ${showEdn(op)}`);
     const proc = mapGet(op, "process");
     if (keywordName(proc) === "nemesis") continue;
-    if (proc?.kind !== "integer") fail(file, at, `:process must be an integer, not ${shown(proc)}`);
+    if (proc?.kind !== "integer")
+      badHistory(file, at, `:process must be an integer, not ${showEdn(proc)}`);
     const type = keywordName(mapGet(op, "type"));
     const f = keywordName(mapGet(op, "f"));
     if (f !== "get" && f !== "put" && f !== "append") {
-      fail(file, at, `:f must be :get, :put or :append, not ${shown(mapGet(op, "f"))}`);
+      badHistory(file, at, `:f must be :get, :put or :append, not ${showEdn(mapGet(op, "f"))}`);
     }
     const value = mapGet(op, "value");
     switch (type) {
@@ -43,24 +42,15 @@ export function parsePorcupineKv(text: string, file: string): ParsedHistory {
       case "info":
         break;
       default:
-        fail(
+        badHistory(
           file,
           at,
-          `:type must be :invoke, :ok, :fail or :info, not ${shown(mapGet(op, "type"))}`,
+          `:type must be :invoke, :ok, :fail or :info, not ${showEdn(mapGet(op, "type"))}`,
         );
     }
   }
   const end = lineOf(text.trimEnd().length) + 1;
   return { format: "porcupine-kv", model: "kv", ops: pairing.finish(end) };
-}
-
-function next(reader: EdnReader, file: string): Edn | undefined {
-  try {
-    return reader.next();
-  } catch (e) {
-    if (e instanceof EdnError) fail(file, e.line, `${e.reason} at column ${e.column}`);
-    throw e;
-  }
 }
 
 function input(
@@ -86,13 +76,5 @@ function text(v: Edn | undefined, file: string, at: number): string {
   if (v.kind === "string") return v.value;
   const value = ednToValue(v);
   if (typeof value === "number" || typeof value === "boolean") return String(value);
-  return fail(file, at, `:value must be a string, not ${showEdn(v)}`);
-}
-
-function shown(v: Edn | undefined): string {
-  return v === undefined ? "nothing" : showEdn(v);
-}
-
-function fail(file: string, line: number, why: string): never {
-  throw new HistoryError(file, line, why);
+  return badHistory(file, at, `:value must be a string, not ${showEdn(v)}`);
 }

@@ -26,7 +26,7 @@ export function setModel(): Model<State, OpInput, OpOutput> {
     name: "set",
     init: () => [],
     step,
-    equal: (a, b) => a.length === b.length && a.every((x, i) => x === b[i]),
+    equal: sameElements,
     hash: (s) => s.reduce((h, x) => Math.imul(h ^ stringHash(x), 0x01000193), 0x811c9dc5) | 0,
     partition: partitionByElement,
     readOnly: (input) => input.f === "read-all",
@@ -48,7 +48,11 @@ function step(state: State, input: OpInput, output: OpOutput | Unknown): StepRes
   if (input.f !== "read-all") return { ok: false, state };
   if (output === UNKNOWN) return { ok: true, state };
   const read = [...new Set((output.values ?? []).map(canonicalJson))].sort();
-  return { ok: read.length === state.length && read.every((x, i) => x === state[i]), state };
+  return { ok: sameElements(read, state), state };
+}
+
+function sameElements(a: State, b: State): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
 }
 
 /** One partition per element: its adds, and every read projected onto "contains it or not". */

@@ -1,6 +1,4 @@
 import { readFileSync } from "node:fs";
-import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { detectFormat, parseHistory } from "../formats/index.js";
 import { parseJepsenEdn } from "../formats/jepsen-edn.js";
@@ -9,9 +7,7 @@ import { parsePorcupineEtcd } from "../formats/porcupine-etcd.js";
 import { parsePorcupineKv } from "../formats/porcupine-kv.js";
 import { type FormatName, HistoryError, type HistoryOp } from "../history.js";
 import { UNKNOWN } from "../model.js";
-
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
-const vectors = path.resolve(repoRoot, "../shared/vectors/porcupine");
+import { vectors } from "./vectors.js";
 
 const lines = (...ls: unknown[]) => ls.map((l) => JSON.stringify(l)).join("\n");
 
@@ -135,6 +131,18 @@ describe("jsonl", () => {
       lines({ time: 1, process: 0, type: "invoke", f: "incr" }),
       1,
       /unknown f "incr"/,
+    ],
+    [
+      "an f named like an object's own property",
+      lines({ time: 1, process: 0, type: "invoke", f: "constructor" }),
+      1,
+      /unknown f "constructor"/,
+    ],
+    [
+      "a type named like an object's own property",
+      lines({ time: 1, process: 0, type: "toString", f: "read" }),
+      1,
+      /type must be/,
     ],
     ["a missing f", lines({ time: 1, process: 0, type: "invoke" }), 1, /no f/],
     ["a bad type", lines({ time: 1, process: 0, type: "start", f: "read" }), 1, /type must be/],
@@ -424,19 +432,14 @@ describe("format detection", () => {
 });
 
 describe("Porcupine's test vectors", () => {
-  const rows = readFileSync(path.join(vectors, "expected.tsv"), "utf8")
-    .trim()
-    .split("\n")
-    .slice(1)
-    .map((l) => l.split("\t"));
+  const rows = vectors();
 
   it("lists 109 histories", () => expect(rows.length).toBe(109));
 
-  it.each(rows)("%s parses as %s and is detected so", (file, format) => {
-    const text = readFileSync(path.join(vectors, file ?? ""), "utf8");
-    const f = format as FormatName;
-    expect(detectFormat(text, file ?? "")).toBe(f);
-    const h = parseHistory(text, file ?? "", f);
+  it.each(rows)("$file parses as $format and is detected so", ({ file, path: p, format: f }) => {
+    const text = readFileSync(p, "utf8");
+    expect(detectFormat(text, file)).toBe(f);
+    const h = parseHistory(text, file, f);
     expect(h.format).toBe(f);
     // etcd_095 is empty: its cluster never started (Porcupine skips it).
     if (text.trim() === "") expect(h.ops).toEqual([]);
