@@ -19,6 +19,7 @@ import {
   type NodeConfig as CoreConfig,
   compactWrites,
   defaultTiming,
+  isEmptyReady,
   isPeerMessage,
   type NodeStatus,
   PaxosNode,
@@ -326,14 +327,7 @@ export class NodeServer {
     this.guard(() => {
       for (;;) {
         const rd = this.node.ready();
-        if (
-          rd.persist.length === 0 &&
-          rd.messages.length === 0 &&
-          rd.replies.length === 0 &&
-          rd.applied.length === 0
-        ) {
-          break;
-        }
+        if (isEmptyReady(rd)) break;
         this.batches++;
         this.carryOut(rd);
       }

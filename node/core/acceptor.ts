@@ -46,10 +46,6 @@ export class Acceptor {
     return out.sort((a, b) => a.slot - b.slot);
   }
 
-  get(slot: number): AcceptedEntry | undefined {
-    return this.accepted.get(slot);
-  }
-
   compact(index: number): void {
     if (index <= this.compactedTo) return;
     this.compactedTo = index;

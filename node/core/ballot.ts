@@ -18,7 +18,3 @@ export function ballotEqual(a: Ballot, b: Ballot): boolean {
 export function nextBallot(round: number, node: NodeId): Ballot {
   return { round: round + 1, node };
 }
-
-export function maxBallot(a: Ballot, b: Ballot): Ballot {
-  return compareBallots(a, b) >= 0 ? a : b;
-}

@@ -1,8 +1,7 @@
 // The consensus core's public surface: what the shell (node/io, node/main.ts) needs.
 
-export { compareBallots, ZERO_BALLOT } from "./ballot.js";
-export { type NodeOptions, PaxosNode } from "./node.js";
-export { dependsOnWrites } from "./outbox.js";
+export { compareBallots } from "./ballot.js";
+export { isEmptyReady, type NodeOptions, PaxosNode } from "./node.js";
 export { compactWrites, emptyDurableState, recoverDurableState } from "./storage.js";
 export type * from "./types.js";
 export { defaultTiming } from "./types.js";

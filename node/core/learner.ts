@@ -59,9 +59,20 @@ export class Learner {
     }
   }
 
-  /** Chosen entries from `from` on (at most `max`), or null if `from` is compacted away. */
-  entriesFrom(from: number, max: number): ChosenEntry[] | null {
-    if (from <= this.snapshotIndex) return null;
+  /**
+   * What is known chosen from slot `from` on (at most `max` entries); if `from` is compacted
+   * away, the snapshot and the entries after it instead.
+   */
+  chosenFrom(from: number, max: number): { entries: ChosenEntry[]; snapshot?: Snapshot } {
+    const snap = this.snapshot;
+    if (snap && from <= snap.index) {
+      return { entries: this.run(snap.index + 1, max), snapshot: snap };
+    }
+    return { entries: this.run(from, max) };
+  }
+
+  /** The contiguous chosen entries from `from` on, at most `max`. */
+  private run(from: number, max: number): ChosenEntry[] {
     const out: ChosenEntry[] = [];
     for (let s = from; out.length < max; s++) {
       const value = this.chosen.get(s);

@@ -1,4 +1,5 @@
-// PaxosNode: the consensus core, composing acceptor, proposer, learner, election and outbox.
+// PaxosNode: the consensus core, composing acceptor, proposer (phase 1), leader (phase 2),
+// learner, election, pending requests and outbox.
 // A pure deterministic state machine: the shell feeds it ticks, peer messages, client requests
 // and storage completions, and drains ready(). No I/O, no timers, no clocks, no Math.random:
 // randomness comes from the injected `random` function (seed it for reproducible runs).
@@ -7,10 +8,11 @@ import type { ClientRequest, CommandResult } from "../command.js";
 import { Acceptor } from "./acceptor.js";
 import { ballotEqual, compareBallots, nextBallot } from "./ballot.js";
 import { ElectionTimer } from "./election.js";
+import { Leadership } from "./leader.js";
 import { Learner } from "./learner.js";
 import { Outbox } from "./outbox.js";
-import { Leadership, NOOP, Phase1 } from "./proposer.js";
-import { type PendingRequest, PendingRequests, requestKey } from "./requests.js";
+import { NOOP, Phase1 } from "./proposer.js";
+import { type PendingRequest, PendingRequests } from "./requests.js";
 import { emptyDurableState } from "./storage.js";
 import type {
   Ballot,
@@ -29,6 +31,16 @@ import type {
   Snapshot,
 } from "./types.js";
 
+/** Whether a ready() batch has nothing to do (the shell's drain loop stops at the first one). */
+export function isEmptyReady(rd: Ready): boolean {
+  return (
+    rd.persist.length === 0 &&
+    rd.messages.length === 0 &&
+    rd.replies.length === 0 &&
+    rd.applied.length === 0
+  );
+}
+
 export interface NodeOptions {
   config: NodeConfig;
   /** The recovered durable state (recoverDurableState of every durable write); none = fresh. */
@@ -40,7 +52,9 @@ export interface NodeOptions {
 export class PaxosNode {
   readonly id: NodeId;
   private readonly cfg: NodeConfig;
+  /** Every member, this node first. */
   private readonly members: NodeId[];
+  private readonly peers: NodeId[];
   private readonly quorum: number;
   private readonly acceptor: Acceptor;
   private readonly learner: Learner;
@@ -48,12 +62,12 @@ export class PaxosNode {
   private readonly timer: ElectionTimer;
   private readonly pending = new PendingRequests();
 
-  private role: Role = "follower";
-  private leaderId: NodeId | null = null;
-  private leaderBallot: Ballot | null = null;
-  private myBallot: Ballot | null = null;
+  /** Candidate: phase 1 of our ballot. Leader: phase 2 of it. Neither: follower. */
   private phase1: Phase1 | null = null;
   private leadership: Leadership | null = null;
+  /** The leader we follow (ourselves when leading), null if none known. */
+  private leaderId: NodeId | null = null;
+  private leaderBallot: Ballot | null = null;
   private maxRound: number;
   private now = 0;
 
@@ -67,7 +81,8 @@ export class PaxosNode {
   constructor(opts: NodeOptions) {
     this.cfg = opts.config;
     this.id = opts.config.id;
-    this.members = [this.id, ...opts.config.peers.filter((p) => p !== this.id)];
+    this.peers = opts.config.peers.filter((p) => p !== this.id);
+    this.members = [this.id, ...this.peers];
     this.quorum = Math.floor(this.members.length / 2) + 1;
     const durable = opts.durable ?? emptyDurableState();
     this.acceptor = new Acceptor(durable);
@@ -110,14 +125,10 @@ export class PaxosNode {
 
   /** Whether ready() has anything. */
   hasReady(): boolean {
-    const L = this.leadership;
     return (
       this.newlyChosen.length > 0 ||
       this.toForward.length > 0 ||
-      (this.role === "leader" &&
-        L !== null &&
-        L.queue.length > 0 &&
-        L.inflight.size < this.cfg.maxInflight) ||
+      this.leadership?.canFill(this.cfg.maxInflight) === true ||
       this.outbox.hasWork() ||
       this.outMessages.length > 0 ||
       this.outReplies.length > 0 ||
@@ -142,6 +153,15 @@ export class PaxosNode {
     this.appliedOut = [];
     this.snapshotInstalled = undefined;
     return rd;
+  }
+
+  private get role(): Role {
+    return this.leadership ? "leader" : this.phase1 ? "candidate" : "follower";
+  }
+
+  /** Our own ballot as candidate or leader. */
+  private get myBallot(): Ballot | null {
+    return (this.leadership ?? this.phase1)?.ballot ?? null;
   }
 
   status(): NodeStatus {
@@ -192,8 +212,7 @@ export class PaxosNode {
     if (this.newlyChosen.length > 0) {
       const entries = this.newlyChosen;
       this.newlyChosen = [];
-      const chosen: PeerMessage = { type: "chosen", entries };
-      for (const p of this.peers()) this.send(p, chosen);
+      this.sendToPeers({ type: "chosen", entries });
     }
     if (this.toForward.length > 0) {
       const requests = this.toForward;
@@ -204,16 +223,17 @@ export class PaxosNode {
     }
   }
 
-  private peers(): NodeId[] {
-    return this.members.slice(1);
-  }
-
   private send(to: NodeId, msg: PeerMessage): void {
     this.outbox.send(to, msg);
   }
 
-  private broadcast(msg: PeerMessage): void {
-    for (const n of this.members) this.send(n, msg);
+  private sendToPeers(msg: PeerMessage): void {
+    for (const p of this.peers) this.send(p, msg);
+  }
+
+  /** To every member (ourselves included) that has not answered yet. */
+  private broadcast(msg: PeerMessage, answered?: { has(n: NodeId): boolean }): void {
+    for (const n of this.members) if (!answered?.has(n)) this.send(n, msg);
   }
 
   private reply(p: PendingRequest, result: CommandResult): void {
@@ -223,72 +243,64 @@ export class PaxosNode {
   // ---- Ticks: elections, heartbeats, retries ---------------------------------------------
 
   private onTick(): void {
-    const t = this.timer;
-    if (this.role === "leader" && this.leadership) {
-      const L = this.leadership;
-      if (++t.heartbeatElapsed >= this.cfg.heartbeatTicks) {
-        t.heartbeatElapsed = 0;
-        const hb: PeerMessage = {
-          type: "heartbeat",
-          ballot: L.ballot,
-          commit: this.learner.applied,
-        };
-        for (const p of this.peers()) this.send(p, hb);
-      }
-      if (++t.windowElapsed >= this.cfg.electionTicks) {
-        if (t.heard.size + 1 < this.quorum) {
-          this.stepDown();
-        } else t.startWindow();
-      }
-      if (this.leadership) {
-        for (const [slot, inf] of L.inflight) {
-          if (this.now - inf.sentAt < this.cfg.retryTicks) continue;
-          inf.sentAt = this.now;
-          const msg: PeerMessage = { type: "accept", ballot: L.ballot, slot, value: inf.value };
-          for (const n of this.members) if (!inf.acks.has(n)) this.send(n, msg);
-        }
-      }
-    } else {
-      t.elapsed++;
-      if (t.expired()) this.campaign();
-      else if (this.phase1 && this.now - this.phase1.sentAt >= this.cfg.retryTicks) {
-        const p1 = this.phase1;
+    if (this.leadership) this.leaderTick(this.leadership);
+    else {
+      const p1 = this.phase1;
+      this.timer.elapsed++;
+      if (this.timer.expired()) this.campaign();
+      else if (p1 && this.now - p1.sentAt >= this.cfg.retryTicks) {
         p1.sentAt = this.now;
-        for (const n of this.members) {
-          if (!p1.promises.has(n))
-            this.send(n, { type: "prepare", ballot: p1.ballot, from: p1.from });
-        }
+        this.broadcast({ type: "prepare", ballot: p1.ballot, from: p1.from }, p1.promises);
       }
     }
     this.pendingTick();
   }
 
+  /** Heartbeats, check-quorum, re-sent stalled accepts. */
+  private leaderTick(L: Leadership): void {
+    const t = this.timer;
+    if (++t.heartbeatElapsed >= this.cfg.heartbeatTicks) this.heartbeat(L);
+    if (++t.windowElapsed >= this.cfg.electionTicks) {
+      if (t.heard.size + 1 < this.quorum) {
+        this.stepDown();
+        return;
+      }
+      t.startWindow();
+    }
+    for (const { msg, answered } of L.stalled(this.now, this.cfg.retryTicks)) {
+      this.broadcast(msg, answered);
+    }
+  }
+
+  private heartbeat(L: Leadership): void {
+    this.timer.heartbeatElapsed = 0;
+    this.sendToPeers({ type: "heartbeat", ballot: L.ballot, commit: this.learner.applied });
+  }
+
   private campaign(): void {
     const ballot = nextBallot(Math.max(this.maxRound, this.acceptor.promised.round), this.id);
     this.maxRound = ballot.round;
-    this.role = "candidate";
-    this.leaderId = null;
-    this.leaderBallot = null;
-    this.leadership = null;
-    this.myBallot = ballot;
+    this.stepDown();
     this.phase1 = new Phase1(ballot, this.learner.applied + 1, this.now);
-    this.timer.reset();
     this.broadcast({ type: "prepare", ballot, from: this.phase1.from });
   }
 
   private stepDown(): void {
-    this.role = "follower";
     this.phase1 = null;
     this.leadership = null;
-    this.myBallot = null;
     this.leaderId = null;
     this.leaderBallot = null;
     this.timer.reset();
   }
 
-  /** A proposer whose ballot is below what our own acceptor promised has lost: step down. */
-  private stepDownIfOutranked(): void {
-    if (this.myBallot && compareBallots(this.acceptor.promised, this.myBallot) > 0) this.stepDown();
+  /**
+   * A proposer whose ballot is below a promise has lost: step down. By default the promise is our
+   * own acceptor's; a reject of `ballot` brings another acceptor's.
+   */
+  private stepDownIfOutranked(ballot?: Ballot, promised = this.acceptor.promised): void {
+    const mine = this.myBallot;
+    if (!mine || (ballot && !ballotEqual(ballot, mine))) return;
+    if (compareBallots(promised, mine) > 0) this.stepDown();
   }
 
   /** `from` acts as leader with `ballot` (not below our promise): follow it. */
@@ -323,9 +335,7 @@ export class PaxosNode {
         return;
       case "reject":
         this.maxRound = Math.max(this.maxRound, msg.promised.round);
-        if (this.myBallot && ballotEqual(msg.ballot, this.myBallot)) {
-          if (compareBallots(msg.promised, this.myBallot) > 0) this.stepDown();
-        }
+        this.stepDownIfOutranked(msg.ballot, msg.promised);
         return;
       case "heartbeat":
         if (compareBallots(msg.ballot, this.acceptor.promised) < 0) {
@@ -347,31 +357,15 @@ export class PaxosNode {
         if (msg.from <= this.learner.applied) this.send(from, this.catchupFor(msg.from));
         return;
       case "forward":
-        if (this.role === "leader") for (const r of msg.requests) this.enqueue(r);
+        if (this.leadership) for (const r of msg.requests) this.enqueue(r);
         return;
     }
   }
 
   private onPrepare(from: NodeId, ballot: Ballot, fromSlot: number): void {
-    const refuse = () =>
+    const ans = this.sticksToLeader(from) ? undefined : this.acceptor.prepare(ballot);
+    if (!ans?.ok) {
       this.send(from, { type: "reject", ballot, promised: this.acceptor.promised });
-    // Stickiness: while a leader is live, do not help anyone else unseat it. (Refusing to promise
-    // is always safe; it only delays elections until the leader goes quiet.)
-    if (from !== this.id) {
-      if (this.role === "leader") {
-        refuse();
-        return;
-      }
-      if (this.role === "follower" && this.leaderId !== null && this.leaderId !== from) {
-        if (this.timer.leaderFresh()) {
-          refuse();
-          return;
-        }
-      }
-    }
-    const ans = this.acceptor.prepare(ballot);
-    if (!ans.ok) {
-      refuse();
       return;
     }
     if (ans.write) this.outbox.write(ans.write);
@@ -387,22 +381,37 @@ export class PaxosNode {
       chosen: [],
     };
     if (fromSlot <= this.learner.applied) {
-      const c = this.catchupFor(fromSlot, Number.POSITIVE_INFINITY);
+      const c = this.learner.chosenFrom(fromSlot, Number.POSITIVE_INFINITY);
       promise.chosen = c.entries;
       if (c.snapshot) promise.snapshot = c.snapshot;
     }
     this.send(from, promise);
   }
 
+  /**
+   * Stickiness: while a leader is live (ourselves, or one heard from recently), do not help anyone
+   * else unseat it. (Refusing to promise is always safe; it only delays elections until the leader
+   * goes quiet.)
+   */
+  private sticksToLeader(from: NodeId): boolean {
+    if (from === this.id) return false;
+    if (this.leadership) return true;
+    return (
+      this.role === "follower" &&
+      this.leaderId !== null &&
+      this.leaderId !== from &&
+      this.timer.leaderFresh()
+    );
+  }
+
   private onPromise(from: NodeId, msg: Extract<PeerMessage, { type: "promise" }>): void {
     const p1 = this.phase1;
-    if (this.role !== "candidate" || !p1 || !ballotEqual(msg.ballot, p1.ballot)) return;
+    if (!p1 || !ballotEqual(msg.ballot, p1.ballot)) return;
     p1.promises.set(from, msg);
     if (p1.promises.size >= this.quorum) this.becomeLeader(p1);
   }
 
   private becomeLeader(p1: Phase1): void {
-    this.phase1 = null;
     for (const p of p1.promises.values()) if (p.snapshot) this.installSnapshot(p.snapshot);
     for (const p of p1.promises.values()) {
       for (const e of p.chosen) this.learner.learn(e.slot, e.value);
@@ -411,60 +420,46 @@ export class PaxosNode {
     const best = p1.highestAccepted();
     let maxSlot = Math.max(this.learner.maxChosen(), p1.from - 1);
     for (const slot of best.keys()) maxSlot = Math.max(maxSlot, slot);
-    this.role = "leader";
     this.leaderId = this.id;
     this.leaderBallot = p1.ballot;
     const L = new Leadership(p1.ballot, maxSlot + 1);
+    this.phase1 = null;
     this.leadership = L;
     for (let slot = this.learner.applied + 1; slot <= maxSlot; slot++) {
-      if (!this.learner.isChosen(slot)) this.propose(slot, best.get(slot)?.value ?? NOOP);
+      if (!this.learner.isChosen(slot)) this.propose(L, slot, best.get(slot)?.value ?? NOOP);
     }
     this.timer.startWindow();
-    this.timer.heartbeatElapsed = 0;
-    const hb: PeerMessage = { type: "heartbeat", ballot: L.ballot, commit: this.learner.applied };
-    for (const p of this.peers()) this.send(p, hb);
+    this.heartbeat(L);
     for (const p of this.pending.byKey.values()) {
       this.enqueue(p.request);
-      p.sent = true;
-      p.lastSent = this.now;
+      this.markSent(p);
     }
   }
 
-  private propose(slot: number, value: SlotValue): void {
-    const L = this.leadership;
-    if (!L) return;
-    L.inflight.set(slot, { value, acks: new Set(), sentAt: this.now });
+  private propose(L: Leadership, slot: number, value: SlotValue): void {
+    const accept = L.propose(slot, value, this.now);
     for (const r of value.requests) {
-      const p = this.pending.byKey.get(requestKey(r));
-      if (p) {
-        p.sent = true;
-        p.lastSent = this.now;
-      }
+      const p = this.pending.get(r);
+      if (p) this.markSent(p);
     }
-    this.broadcast({ type: "accept", ballot: L.ballot, slot, value });
+    this.broadcast(accept);
   }
 
   /** Leader: put queued requests into new slots, up to maxInflight slots in flight. */
   private fillSlots(): void {
     const L = this.leadership;
-    if (this.role !== "leader" || !L) return;
-    while (L.queue.length > 0 && L.inflight.size < this.cfg.maxInflight) {
-      const batch = L.queue.splice(0, this.cfg.maxBatch);
-      for (const b of batch) L.queued.delete(b.key);
-      const requests = batch
-        .map((b) => b.request)
-        .filter((r) => this.learner.sm.lookup(r) === undefined);
-      if (requests.length > 0) this.propose(L.nextSlot++, { requests });
+    if (!L) return;
+    while (L.canFill(this.cfg.maxInflight)) {
+      const requests = L.takeBatch(this.cfg.maxBatch).filter(
+        (r) => this.learner.sm.lookup(r) === undefined,
+      );
+      if (requests.length > 0) this.propose(L, L.nextSlot++, { requests });
     }
   }
 
+  /** Leader: queue a request for a slot, unless it was applied already. */
   private enqueue(request: ClientRequest): void {
-    const L = this.leadership;
-    if (!L || this.learner.sm.lookup(request) !== undefined) return;
-    const key = requestKey(request);
-    if (L.queued.has(key)) return;
-    L.queued.add(key);
-    L.queue.push({ key, request });
+    if (this.learner.sm.lookup(request) === undefined) this.leadership?.enqueue(request);
   }
 
   private onAccept(from: NodeId, ballot: Ballot, slot: number, value: SlotValue): void {
@@ -486,22 +481,18 @@ export class PaxosNode {
 
   private onAccepted(from: NodeId, ballot: Ballot, slot: number): void {
     const L = this.leadership;
-    if (this.role !== "leader" || !L || !ballotEqual(ballot, L.ballot)) return;
+    if (!L || !ballotEqual(ballot, L.ballot)) return;
     this.timer.heard.add(from);
-    const inf = L.inflight.get(slot);
-    if (!inf) return;
-    inf.acks.add(from);
-    if (inf.acks.size < this.quorum) return;
-    L.inflight.delete(slot);
-    if (this.learner.learn(slot, inf.value)) this.newlyChosen.push({ slot, value: inf.value });
+    const value = L.accepted(from, slot, this.quorum);
+    if (value === undefined) return;
+    if (this.learner.learn(slot, value)) this.newlyChosen.push({ slot, value });
     this.apply();
   }
 
   private onHeartbeatAck(from: NodeId, ballot: Ballot, commit: number): void {
     const L = this.leadership;
-    if (this.role !== "leader" || !L || !ballotEqual(ballot, L.ballot)) return;
+    if (!L || !ballotEqual(ballot, L.ballot)) return;
     this.timer.heard.add(from);
-    L.peerCommit.set(from, commit);
     if (commit < this.learner.applied) this.send(from, this.catchupFor(commit + 1));
     else if (commit > this.learner.applied) {
       this.send(from, { type: "catchup", from: this.learner.applied + 1 });
@@ -509,22 +500,8 @@ export class PaxosNode {
   }
 
   /** A `chosen` message with what we know from slot `from` on (a snapshot if compacted). */
-  private catchupFor(
-    from: number,
-    max = this.cfg.maxCatchup,
-  ): {
-    type: "chosen";
-    entries: ChosenEntry[];
-    snapshot?: Snapshot;
-  } {
-    const entries = this.learner.entriesFrom(from, max);
-    if (entries) return { type: "chosen", entries };
-    const snap = this.learner.snapshot as Snapshot;
-    return {
-      type: "chosen",
-      entries: this.learner.entriesFrom(snap.index + 1, max) ?? [],
-      snapshot: snap,
-    };
+  private catchupFor(from: number): PeerMessage {
+    return { type: "chosen", ...this.learner.chosenFrom(from, this.cfg.maxCatchup) };
   }
 
   // ---- Applying, snapshots ----------------------------------------------------------------
@@ -548,12 +525,7 @@ export class PaxosNode {
     this.outbox.write({ type: "snapshot", snapshot: snap });
     this.acceptor.compact(snap.index);
     this.snapshotInstalled = snap.index;
-    if (this.leadership) {
-      for (const slot of [...this.leadership.inflight.keys()]) {
-        if (slot <= snap.index) this.leadership.inflight.delete(slot);
-      }
-      this.leadership.nextSlot = Math.max(this.leadership.nextSlot, snap.index + 1);
-    }
+    this.leadership?.compact(snap.index);
     for (const p of [...this.pending.byKey.values()]) {
       const known = this.learner.sm.lookup(p.request);
       if (known === undefined) continue;
@@ -578,15 +550,20 @@ export class PaxosNode {
 
   /** Hands a pending request to consensus: propose it (leader) or forward it to the leader. */
   private route(p: PendingRequest): void {
-    if (this.role === "leader") {
+    if (this.leadership) {
       // Once queued it may be proposed: it can no longer be answered `unavailable`.
       if (!p.sent) this.enqueue(p.request);
       p.sent = true;
     } else if (this.role === "follower" && this.leaderId !== null) {
-      this.toForward.push(p.request); // sent in one message per settle (see settle)
-      p.sent = true;
-      p.lastSent = this.now;
+      this.toForward.push(p.request); // sent in one message per ready() (see settle)
+      this.markSent(p);
     }
+  }
+
+  /** Proposed or forwarded now: from here on it may be applied, so never `unavailable`. */
+  private markSent(p: PendingRequest): void {
+    p.sent = true;
+    p.lastSent = this.now;
   }
 
   private pendingTick(): void {

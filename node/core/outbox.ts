@@ -20,7 +20,7 @@ type Held =
   | { dep: number; kind: "reply"; reqId: ReqId; result: CommandResult };
 
 /** The messages that must wait for the writes made before them. */
-export function dependsOnWrites(msg: PeerMessage): boolean {
+function dependsOnWrites(msg: PeerMessage): boolean {
   return msg.type === "promise" || msg.type === "accepted";
 }
 

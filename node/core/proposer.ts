@@ -1,9 +1,8 @@
-// The proposer's per-ballot state. Phase 1 runs once for every slot from the first unchosen one
-// on (`from`); with a quorum of promises the new leader re-proposes, in every slot above what is
-// known chosen, the value accepted with the highest ballot, and fills holes with no-ops. Phase 2
-// then runs per slot: a slot is chosen once a quorum accepted it at our ballot.
+// The proposer's phase 1. It runs once for every slot from the first unchosen one on (`from`);
+// with a quorum of promises the new leader re-proposes, in every slot above what is known chosen,
+// the value accepted with the highest ballot, and fills holes with no-ops. Phase 2 then runs per
+// slot (leader.ts).
 
-import type { ClientRequest } from "../command.js";
 import { compareBallots } from "./ballot.js";
 import type { AcceptedEntry, Ballot, ChosenEntry, NodeId, SlotValue, Snapshot } from "./types.js";
 
@@ -37,31 +36,5 @@ export class Phase1 {
       }
     }
     return best;
-  }
-}
-
-export interface Inflight {
-  value: SlotValue;
-  acks: Set<NodeId>;
-  sentAt: number;
-}
-
-/** Phase 2 state of a leader for its ballot. */
-export class Leadership {
-  readonly inflight = new Map<number, Inflight>();
-  /** Requests waiting for a slot, in arrival order, deduplicated by key. */
-  queue: { key: string; request: ClientRequest }[] = [];
-  readonly queued = new Set<string>();
-  /** Peers' reported commit points. */
-  readonly peerCommit = new Map<NodeId, number>();
-
-  constructor(
-    readonly ballot: Ballot,
-    public nextSlot: number,
-  ) {}
-
-  /** Proposals beyond what phase 1 re-proposed, counted against maxInflight. */
-  get inflightCount(): number {
-    return this.inflight.size;
   }
 }

@@ -39,6 +39,10 @@ export class PendingRequests {
     return fresh;
   }
 
+  get(request: ClientRequest): PendingRequest | undefined {
+    return this.byKey.get(requestKey(request));
+  }
+
   take(request: ClientRequest): PendingRequest | undefined {
     const key = requestKey(request);
     const p = this.byKey.get(key);

@@ -5,7 +5,7 @@
 import type { ClientRequest, CommandResult, KvValue } from "../command.js";
 import type { Session, Snapshot } from "./types.js";
 
-export function jsonEqual(a: KvValue, b: KvValue): boolean {
+function jsonEqual(a: KvValue, b: KvValue): boolean {
   if (a === b) return true;
   return JSON.stringify(canonical(a)) === JSON.stringify(canonical(b));
 }

@@ -36,9 +36,11 @@ export interface OpenedLog {
   truncatedBytes: number;
 }
 
-type Op =
-  | { kind: "append"; data: Buffer; done: Settle }
-  | { kind: "rewrite"; data: Buffer; done: Settle };
+interface Op {
+  kind: "append" | "rewrite";
+  data: Buffer;
+  done: Settle;
+}
 
 interface Settle {
   resolve: () => void;
@@ -133,15 +135,7 @@ export class DurableLog {
    * After a failed write the log refuses further appends: what is on disk is no longer known.
    */
   append(records: readonly unknown[]): Promise<void> {
-    let data: Buffer;
-    try {
-      data = Buffer.concat(records.map(encodeRecord));
-    } catch (error) {
-      return Promise.reject(error);
-    }
-    this.counters.appends++;
-    this.counters.records += records.length;
-    return this.enqueue("append", data);
+    return this.submit("append", records);
   }
 
   /**
@@ -149,13 +143,7 @@ export class DurableLog {
    * redundant). Appends issued before this call are written first; later ones land after it.
    */
   rewrite(records: readonly unknown[]): Promise<void> {
-    let data: Buffer;
-    try {
-      data = Buffer.concat(records.map(encodeRecord));
-    } catch (error) {
-      return Promise.reject(error);
-    }
-    return this.enqueue("rewrite", data);
+    return this.submit("rewrite", records);
   }
 
   stats(): DurableLogStats {
@@ -169,6 +157,21 @@ export class DurableLog {
     this.closed = true;
     await drained;
     await this.handle.close();
+  }
+
+  /** Encodes `records` (a non-JSON record rejects, nothing queued) and queues them. */
+  private submit(kind: Op["kind"], records: readonly unknown[]): Promise<void> {
+    let data: Buffer;
+    try {
+      data = Buffer.concat(records.map(encodeRecord));
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    if (kind === "append") {
+      this.counters.appends++;
+      this.counters.records += records.length;
+    }
+    return this.enqueue(kind, data);
   }
 
   private enqueue(kind: Op["kind"], data: Buffer): Promise<void> {

@@ -4,7 +4,7 @@
 // every node learns the same value for a slot, and replicas agree at every applied index.
 
 import type { CommandResult } from "../command.js";
-import { PaxosNode } from "../core/node.js";
+import { isEmptyReady, PaxosNode } from "../core/node.js";
 import { compactWrites, recoverDurableState } from "../core/storage.js";
 import type { NodeConfig, NodeId, PeerMessage, ReqId, StorageWrite } from "../core/types.js";
 import { isPeerMessage } from "../core/validate.js";
@@ -189,11 +189,7 @@ export class Cluster {
     if (!core) return;
     for (;;) {
       const rd = core.ready();
-      const empty =
-        rd.persist.length === 0 &&
-        rd.messages.length === 0 &&
-        rd.replies.length === 0 &&
-        rd.applied.length === 0;
+      const empty = isEmptyReady(rd);
       if (rd.token !== undefined) {
         n.unsynced.push({ token: rd.token, writes: rd.persist });
         this.scheduleSync(n);

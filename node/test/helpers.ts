@@ -2,7 +2,7 @@
 // cluster (instant disk, a network that delivers in order unless cut) for scenario tests.
 
 import type { ClientRequest, CommandResult } from "../command.js";
-import { PaxosNode } from "../core/node.js";
+import { isEmptyReady, PaxosNode } from "../core/node.js";
 import { recoverDurableState } from "../core/storage.js";
 import type {
   DurableState,
@@ -58,9 +58,7 @@ export function drain(node: PaxosNode, { sync = false } = {}): Ready {
       if (sync) node.persisted(rd.token);
     }
     if (rd.snapshotInstalled !== undefined) all.snapshotInstalled = rd.snapshotInstalled;
-    if (rd.persist.length + rd.messages.length + rd.replies.length + rd.applied.length === 0) {
-      return all;
-    }
+    if (isEmptyReady(rd)) return all;
   }
 }
 
