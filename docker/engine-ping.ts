@@ -13,15 +13,27 @@ export const DOCKER_SOCKET = process.env.DOCKER_HOST?.startsWith("unix://")
   : "/var/run/docker.sock";
 
 /** Whether the engine answers GET /_ping on its socket. */
-export function engineAnswers(socket = DOCKER_SOCKET, timeoutMs = 2000): Promise<boolean> {
+export async function engineAnswers(socket = DOCKER_SOCKET, timeoutMs = 2000): Promise<boolean> {
+  return (await engineUnavailable(socket, timeoutMs)) === undefined;
+}
+
+/** Why the engine does not answer GET /_ping on its socket, or undefined when it does. */
+export function engineUnavailable(
+  socket = DOCKER_SOCKET,
+  timeoutMs = 2000,
+): Promise<string | undefined> {
   return new Promise((resolve) => {
-    if (!existsSync(socket)) return resolve(false);
+    if (!existsSync(socket)) return resolve(`no engine at ${socket}`);
     const req = request({ socketPath: socket, path: "/_ping", timeout: timeoutMs }, (res) => {
       res.resume();
-      resolve(res.statusCode === 200);
+      resolve(
+        res.statusCode === 200
+          ? undefined
+          : `the engine at ${socket} answered ${res.statusCode} to /_ping`,
+      );
     });
-    req.on("timeout", () => req.destroy());
-    req.on("error", () => resolve(false));
+    req.on("timeout", () => req.destroy(new Error(`no answer in ${timeoutMs / 1000} s`)));
+    req.on("error", (e) => resolve(`the engine at ${socket} does not answer: ${e.message}`));
     req.end();
   });
 }

@@ -6,6 +6,7 @@
 import { readFileSync } from "node:fs";
 import { parseDocument, stringify } from "yaml";
 import { z } from "zod";
+import { WORKLOAD_NAMES, type WorkloadName } from "../workloads/index.js";
 import { UsageError } from "./exit.js";
 import { NEMESIS_KINDS, type NemesisKind } from "./types.js";
 
@@ -14,7 +15,7 @@ export interface TestConfig {
   backend: string;
   runtime: "auto" | "local" | "docker";
   nodes: number;
-  workload: "register" | "kv" | "set";
+  workload: WorkloadName;
   nemesis: NemesisKind[];
   /**
    * The nemesis was given as `all`: every kind the runtime can do on this machine. The CLI glue
@@ -112,9 +113,7 @@ const schema = z.strictObject({
     .enum(["auto", "local", "docker"], { error: "must be auto, local or docker" })
     .default("auto"),
   nodes: count(99).default(5),
-  workload: z
-    .enum(["register", "kv", "set"], { error: "must be register, kv or set" })
-    .default("kv"),
+  workload: z.enum(WORKLOAD_NAMES, { error: "must be register, kv or set" }).default("kv"),
   nemesis: nemesisList.default(["partition", "kill", "pause"]),
   "nemesis-interval": positive.default(10),
   "time-limit": positive.default(60),

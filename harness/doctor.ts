@@ -2,8 +2,7 @@
 // kind of each runtime (the Docker runtime's when an engine answers), and why not where it
 // does not. Informational: exits 0.
 
-import { access } from "node:fs/promises";
-import http from "node:http";
+import { DOCKER_SOCKET, engineUnavailable } from "../docker/engine-ping.js";
 import { dockerCapabilities } from "./runtime/docker.js";
 import { dockerDelayUnavailable } from "./runtime/docker-network.js";
 import { LocalRuntime } from "./runtime/local.js";
@@ -32,32 +31,10 @@ export async function runDoctor(
 }
 
 /** Why no Docker engine answers, or undefined when one does. */
-export async function dockerEngine(): Promise<string | undefined> {
+async function dockerEngine(): Promise<string | undefined> {
   const host = process.env.DOCKER_HOST;
   if (host !== undefined && host !== "" && !host.startsWith("unix://")) {
     return `DOCKER_HOST=${host} is not a unix socket; only local engines are supported`;
   }
-  const socketPath = host?.startsWith("unix://")
-    ? host.slice("unix://".length)
-    : "/var/run/docker.sock";
-  try {
-    await access(socketPath);
-  } catch {
-    return `no engine at ${socketPath}`;
-  }
-  const answer = await new Promise<string | undefined>((resolve) => {
-    const req = http.get({ socketPath, path: "/_ping", timeout: 3000 }, (res) => {
-      res.resume();
-      res.on("end", () =>
-        resolve(
-          res.statusCode === 200
-            ? undefined
-            : `the engine at ${socketPath} answered ${res.statusCode} to /_ping`,
-        ),
-      );
-    });
-    req.on("timeout", () => req.destroy(new Error("no answer in 3 s")));
-    req.on("error", (e) => resolve(`the engine at ${socketPath} does not answer: ${e.message}`));
-  });
-  return answer;
+  return engineUnavailable(DOCKER_SOCKET, 3000);
 }

@@ -9,7 +9,6 @@ export interface RunFolder {
   dir: string;
   /** config.yaml, history.jsonl, results.json, harness.log */
   file(name: "config.yaml" | "history.jsonl" | "results.json" | "harness.log"): string;
-  nodesDir: string;
 }
 
 /** YYYYMMDDTHHMMSS in local time. */
@@ -24,11 +23,7 @@ export function createRunFolder(store: string, name: string, now = new Date()): 
   let dir = base;
   for (let i = 2; existsSync(dir); i++) dir = `${base}-${i}`;
   mkdirSync(path.join(dir, "nodes"), { recursive: true });
-  return {
-    dir,
-    file: (f) => path.join(dir, f),
-    nodesDir: path.join(dir, "nodes"),
-  };
+  return { dir, file: (f) => path.join(dir, f) };
 }
 
 /** Points store/latest at the run (relative, so the store can be moved). */

@@ -6,7 +6,7 @@ import { registerWorkload } from "./register.js";
 import { setWorkload } from "./set.js";
 
 export type WorkloadName = Workload["name"];
-export const WORKLOAD_NAMES: readonly WorkloadName[] = ["register", "kv", "set"];
+export const WORKLOAD_NAMES = ["register", "kv", "set"] as const satisfies readonly WorkloadName[];
 
 export function makeWorkload(name: WorkloadName, options: WorkloadOptions): Workload {
   switch (name) {

@@ -2,20 +2,14 @@
 // cas of small values; checked with the kv model, key by key (P-compositionality).
 
 import type { Workload, WorkloadOptions } from "../harness/types.js";
-import { randomInt, zipfian } from "./random.js";
-import { registerOp } from "./register.js";
+import { zipfian } from "./random.js";
+import { keyedWorkload } from "./register.js";
 
 export function kvWorkload(options: WorkloadOptions): Workload {
-  const n = Math.max(1, options.keys);
-  const keys = Array.from({ length: n }, (_, i) => `k${i}`);
-  const pick =
-    options.distribution === "zipfian"
-      ? zipfian(n, options.random)
-      : () => randomInt(options.random, n);
-  return {
-    name: "kv",
-    model: "kv",
-    next: () => registerOp(options.random, keys[pick()] as string),
-    final: () => keys.map((key) => ({ f: "read", key })),
-  };
+  return keyedWorkload(
+    { name: "kv", model: "kv" },
+    "k",
+    options,
+    options.distribution === "zipfian" ? (count) => zipfian(count, options.random) : undefined,
+  );
 }

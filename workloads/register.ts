@@ -15,13 +15,26 @@ export function registerOp(random: () => number, key: string): Invocation {
   return { f: "cas", key, value: [randomInt(random, VALUES), randomInt(random, VALUES)] };
 }
 
-export function registerWorkload(options: WorkloadOptions): Workload {
-  const keys = Array.from({ length: Math.max(1, options.keys) }, (_, i) => `r${i}`);
+/**
+ * Register operations on `<prefix>0..<prefix>(count-1)` (at least one key), the key of each
+ * picked by `pick` (an index below the count; default uniform). After the faults: a read of
+ * every key from every node. The register and kv workloads.
+ */
+export function keyedWorkload(
+  kind: Pick<Workload, "name" | "model">,
+  prefix: string,
+  options: WorkloadOptions,
+  pick: (count: number) => () => number = (count) => () => randomInt(options.random, count),
+): Workload {
+  const keys = Array.from({ length: Math.max(1, options.keys) }, (_, i) => `${prefix}${i}`);
+  const next = pick(keys.length);
   return {
-    name: "register",
-    model: "cas-register",
-    next: () => registerOp(options.random, keys[randomInt(options.random, keys.length)] as string),
-    // After the faults: a read of every key from every node.
+    ...kind,
+    next: () => registerOp(options.random, keys[next()] as string),
     final: () => keys.map((key) => ({ f: "read", key })),
   };
+}
+
+export function registerWorkload(options: WorkloadOptions): Workload {
+  return keyedWorkload({ name: "register", model: "cas-register" }, "r", options);
 }

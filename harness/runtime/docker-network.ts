@@ -93,18 +93,11 @@ export class DockerNetworkFaults implements NetworkFaults {
 
   async delay(_nodes: readonly NodeId[], ms: number): Promise<void> {
     if (ms === 0) return;
-    throw new Error(
-      (await this.delayUnavailable()) ?? "delay between containers is not implemented",
-    );
+    throw new Error(await dockerDelayUnavailable());
   }
 
   heal(): Promise<void> {
     return this.active().heal();
-  }
-
-  /** Why delays cannot be had: the host kernel's netem, which the containers share. */
-  delayUnavailable(): Promise<string | undefined> {
-    return dockerDelayUnavailable();
   }
 
   private active(): IptablesNetwork {

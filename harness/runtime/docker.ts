@@ -14,10 +14,8 @@ import {
   existsSync,
   mkdirSync,
   readdirSync,
-  renameSync,
   statSync,
   type WriteStream,
-  writeFileSync,
 } from "node:fs";
 import path from "node:path";
 import Docker from "dockerode";
@@ -35,8 +33,10 @@ import type {
   RunContext,
   Runtime,
 } from "../types.js";
-import { DockerNetworkFaults } from "./docker-network.js";
-import { processIdentity } from "./procfs.js";
+import { DockerNetworkFaults, dockerDelayUnavailable } from "./docker-network.js";
+import { FaketimeClock, faketimeEnv } from "./faketime.js";
+import { ownerAlive, ownerTag } from "./procfs.js";
+import { waitForStatus } from "./ready.js";
 
 export const RUN_LABEL = "io.paxos-harness.run";
 /** `<pid>:<start time>` of the harness process that created the object (see procfs.ts). */
@@ -87,10 +87,8 @@ export class DockerRuntime implements Runtime, Killer, Pauser, ClockFaults {
   private networkName = "";
   private image = "";
   private stopped = false;
-  /** What removeLeftovers() found of earlier runs at start (for the tests and the log). */
-  leftovers: Leftovers = { objects: 0, chains: [] };
-  /** Milliseconds from start() to every node answering /status. */
-  readyMs = 0;
+  /** The offset files under <run>/clock, mounted at /clock in every node. */
+  private readonly faketime = new FaketimeClock(FAKETIME_LIB);
 
   constructor(private readonly options: DockerRuntimeOptions) {
     this.docker = options.docker ?? new Docker();
@@ -105,7 +103,7 @@ export class DockerRuntime implements Runtime, Killer, Pauser, ClockFaults {
     let nodes = requested;
     this.run = run;
     const started = performance.now();
-    const { objects, liveRuns } = await removeLeftovers(this.docker, (m) => run.log(m));
+    const { liveRuns } = await removeLeftovers(this.docker, (m) => run.log(m));
     // The image carries dist/: from source, compile first (when a source is newer than its
     // output) so that it holds this very code.
     const stale = import.meta.url.endsWith(".ts") ? staleOutput(this.options.root) : undefined;
@@ -122,23 +120,24 @@ export class DockerRuntime implements Runtime, Killer, Pauser, ClockFaults {
     nodes = await this.createNetwork(nodes, labels);
     this.specs = [...nodes];
     mkdirSync(path.join(run.dir, "nodes"), { recursive: true });
-    mkdirSync(path.join(run.dir, "clock"), { recursive: true });
+    await this.faketime.prepare(
+      run.dir,
+      nodes.map((n) => n.id),
+    );
     // The helper removes the chains of runs that are gone before it creates ours.
     const chains = await this.network.setUp(this.image, nodes, labels, liveRuns);
     if (chains.length > 0) run.log(`removed iptables chains of earlier runs: ${chains.join(" ")}`);
-    this.leftovers = { objects, chains };
 
     const command = backend.containerCommand;
     if (!command) throw new Error(`backend ${backend.name} has no container command`);
     const create = async (spec: NodeSpec) => {
-      this.writeClock(spec.id, "+0");
       const cmd = command.call(backend, spec, nodes);
       const container = await this.docker.createContainer({
         name: `paxos-${this.runId}-${spec.id}`,
         Image: this.image,
         Entrypoint: [cmd.command],
         Cmd: cmd.args,
-        Env: Object.entries({ ...this.faketimeEnv(spec.id), ...cmd.env }).map(
+        Env: Object.entries({ ...faketimeEnv(FAKETIME_LIB, `/clock/${spec.id}`), ...cmd.env }).map(
           ([k, v]) => `${k}=${v}`,
         ),
         Labels: { ...labels, [NODE_LABEL]: spec.id },
@@ -174,10 +173,8 @@ export class DockerRuntime implements Runtime, Killer, Pauser, ClockFaults {
     await Promise.all(nodes.map((spec) => this.startContainer(spec.id)));
     const handles = nodes.map((spec) => ({ spec, url: `http://${spec.host}:${spec.httpPort}` }));
     await Promise.all(handles.map((h) => this.waitReady(h)));
-    this.readyMs = performance.now() - started;
-    run.log(
-      `${nodes.length} containers answer /status after ${(this.readyMs / 1000).toFixed(1)} s`,
-    );
+    const readyMs = performance.now() - started;
+    run.log(`${nodes.length} containers answer /status after ${(readyMs / 1000).toFixed(1)} s`);
     return handles;
   }
 
@@ -196,7 +193,7 @@ export class DockerRuntime implements Runtime, Killer, Pauser, ClockFaults {
   }
 
   async capabilities(): Promise<Capabilities> {
-    return dockerCapabilities(await this.network.delayUnavailable());
+    return dockerCapabilities(await dockerDelayUnavailable());
   }
 
   async kill(node: NodeId): Promise<void> {
@@ -218,19 +215,12 @@ export class DockerRuntime implements Runtime, Killer, Pauser, ClockFaults {
     await this.container(node).unpause();
   }
 
-  async skew(node: NodeId, offsetMs: number): Promise<void> {
-    this.writeClock(node, `${offsetMs >= 0 ? "+" : ""}${(offsetMs / 1000).toFixed(3)}`);
+  skew(node: NodeId, offsetMs: number): Promise<void> {
+    return this.faketime.skew(node, offsetMs);
   }
 
-  async reset(): Promise<void> {
-    for (const spec of this.specs) this.writeClock(spec.id, "+0");
-  }
-
-  /** Write then rename: libfaketime in the container never reads a half-written file. */
-  private writeClock(node: NodeId, offset: string): void {
-    const file = this.clockFile(node);
-    writeFileSync(`${file}.tmp`, `${offset}\n`);
-    renameSync(`${file}.tmp`, file);
+  reset(): Promise<void> {
+    return this.faketime.reset();
   }
 
   /**
@@ -277,19 +267,6 @@ export class DockerRuntime implements Runtime, Killer, Pauser, ClockFaults {
     );
   }
 
-  private faketimeEnv(node: NodeId): Record<string, string> {
-    return {
-      LD_PRELOAD: FAKETIME_LIB,
-      FAKETIME_TIMESTAMP_FILE: `/clock/${node}`,
-      FAKETIME_CACHE_DURATION: "1",
-      FAKETIME_DONT_FAKE_MONOTONIC: "1",
-    };
-  }
-
-  private clockFile(node: NodeId): string {
-    return path.join((this.run as RunContext).dir, "clock", node);
-  }
-
   private container(node: NodeId): Docker.Container {
     const c = this.containers.get(node);
     if (!c) throw new Error(`no container for node ${node}`);
@@ -320,28 +297,25 @@ export class DockerRuntime implements Runtime, Killer, Pauser, ClockFaults {
     );
   }
 
-  private async waitReady(node: NodeHandle): Promise<void> {
+  private waitReady(node: NodeHandle): Promise<void> {
     const timeout = this.options.readyTimeoutMs ?? 30_000;
-    const deadline = performance.now() + timeout;
-    while (performance.now() < deadline) {
-      if (this.run?.signal.aborted) throw new Error("interrupted");
-      try {
-        const res = await fetch(`${node.url}/status`, { signal: AbortSignal.timeout(500) });
-        if (res.ok) return;
-      } catch {
-        // not up yet
-      }
-      const state = await this.container(node.spec.id).inspect();
-      if (!state.State.Running) {
-        throw new Error(
-          `node ${node.spec.id} exited (code ${state.State.ExitCode}); see nodes/${node.spec.id}.log`,
-        );
-      }
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    throw new Error(
-      `node ${node.spec.id} did not answer ${node.url}/status within ${timeout / 1000} s`,
-    );
+    const { id, host, httpPort } = node.spec;
+    return waitForStatus({
+      host,
+      port: httpPort,
+      timeoutMs: timeout,
+      probeMs: 500,
+      signal: this.run?.signal,
+      abortedMessage: "interrupted",
+      check: async () => {
+        const state = await this.container(id).inspect();
+        if (!state.State.Running) {
+          throw new Error(`node ${id} exited (code ${state.State.ExitCode}); see nodes/${id}.log`);
+        }
+      },
+      late: async () =>
+        new Error(`node ${id} did not answer ${node.url}/status within ${timeout / 1000} s`),
+    });
   }
 }
 
@@ -350,7 +324,7 @@ export class DockerRuntime implements Runtime, Killer, Pauser, ClockFaults {
  * Partitions and loss need the host's iptables (copied into the helper's image); clock skew
  * needs Debian's libfaketime (copied into the node image); kill and pause are the engine's.
  */
-export function dockerCapabilities(delayWhy: string | undefined): Capabilities {
+export function dockerCapabilities(delayWhy: string): Capabilities {
   const iptables = existsSync(IPTABLES_BINARY)
     ? ({ ok: true } as const)
     : ({
@@ -365,23 +339,12 @@ export function dockerCapabilities(delayWhy: string | undefined): Capabilities {
     clock: existsSync(FAKETIME_LIB)
       ? { ok: true }
       : { ok: false, why: `clock needs ${FAKETIME_LIB} (apt-get install libfaketime)` },
-    delay: delayWhy === undefined ? { ok: true } : { ok: false, why: delayWhy },
+    delay: { ok: false, why: delayWhy },
   };
 }
 
 /** This process, as the owner label records it. */
-const OWNER = ownerOf(process.pid);
-
-function ownerOf(pid: number): string {
-  return `${pid}:${processIdentity(pid)?.startTime ?? "?"}`;
-}
-
-/** Whether the harness that made an object (its owner label) is still running. */
-function ownerAlive(owner: string | undefined): boolean {
-  const [pid, startTime] = (owner ?? "").split(":");
-  if (!pid || !startTime || startTime === "?") return false;
-  return processIdentity(Number(pid))?.startTime === startTime;
-}
+const OWNER = ownerTag(process.pid);
 
 /**
  * The first source file under the build's folders that is newer than its compiled output (or
@@ -428,14 +391,6 @@ function compileProject(root: string): Promise<void> {
       },
     );
   });
-}
-
-/** What a run's start removed of earlier runs. */
-export interface Leftovers {
-  /** Containers, networks and volumes. */
-  objects: number;
-  /** iptables chains of ours (with their jumps). */
-  chains: string[];
 }
 
 /**

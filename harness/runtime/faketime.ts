@@ -1,7 +1,8 @@
-// Clock skew for local processes with libfaketime (Debian's `libfaketime`).
+// Clock skew with libfaketime (Debian's `libfaketime`), for both runtimes.
 //
 // Every node starts with the library preloaded and reads its offset from a file of its own,
-// `<run dir>/clock/<id>`, holding "+0" until a skew writes e.g. "+7.250s" or "-30s" there.
+// `<run dir>/clock/<id>` (bind-mounted at /clock/<id> in a container), holding "+0" until a
+// skew writes e.g. "+7.250s" or "-30s" there.
 // FAKETIME_CACHE_DURATION=1 makes a running process re-read the file every second, and
 // FAKETIME_DONT_FAKE_MONOTONIC=1 leaves monotonic clocks alone (performance.now(), timers),
 // so only the wall clock (Date.now()) moves. Checked on this machine kind: a node shifted by
@@ -41,6 +42,24 @@ export function formatOffset(offsetMs: number): string {
   return `${offsetMs < 0 ? "-" : "+"}${seconds}s`;
 }
 
+/**
+ * The environment that makes a node read its offset from `timestampFile` (the path as the node
+ * sees it), with the library preloaded before any `inherited` LD_PRELOAD.
+ */
+export function faketimeEnv(
+  library: string,
+  timestampFile: string,
+  inherited?: string,
+): Record<string, string> {
+  return {
+    LD_PRELOAD: inherited ? `${library}:${inherited}` : library,
+    FAKETIME_TIMESTAMP_FILE: timestampFile,
+    FAKETIME_CACHE_DURATION: "1",
+    FAKETIME_DONT_FAKE_MONOTONIC: "1",
+  };
+}
+
+/** The offset files of a cluster's nodes, under <run dir>/clock/, written atomically. */
 export class FaketimeClock implements ClockFaults {
   private dir: string | undefined;
   private ids: NodeId[] = [];
@@ -57,15 +76,10 @@ export class FaketimeClock implements ClockFaults {
     for (const id of ids) await this.write(id, 0);
   }
 
-  /** The environment a node starts with, or {} without the library. */
+  /** The environment a local process starts with, or {} without the library. */
   env(id: NodeId, inherited: string | undefined = process.env.LD_PRELOAD): Record<string, string> {
     if (this.library === undefined || this.dir === undefined) return {};
-    return {
-      LD_PRELOAD: inherited ? `${this.library}:${inherited}` : this.library,
-      FAKETIME_TIMESTAMP_FILE: this.file(id),
-      FAKETIME_CACHE_DURATION: "1",
-      FAKETIME_DONT_FAKE_MONOTONIC: "1",
-    };
+    return faketimeEnv(this.library, this.file(id), inherited);
   }
 
   async skew(node: NodeId, offsetMs: number): Promise<void> {

@@ -14,7 +14,6 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { closeSync, openSync } from "node:fs";
 import { mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
-import http from "node:http";
 import net from "node:net";
 import path from "node:path";
 import type {
@@ -37,7 +36,6 @@ import {
   IptablesNetwork,
   iptablesUnavailable,
   listOurChains,
-  netemUnavailable,
   removeIptablesChain,
   removeIptablesChainSync,
 } from "./iptables.js";
@@ -48,6 +46,7 @@ import {
   processIdentity,
   waitGone,
 } from "./procfs.js";
+import { waitForStatus } from "./ready.js";
 
 export interface LocalRuntimeOptions {
   /** Where the state file goes. Default: the store, two levels above the run dir. */
@@ -170,8 +169,8 @@ export class LocalRuntime implements Runtime {
       restart: (node) => this.restart(node),
     };
     this.pauser = {
-      pause: (node) => this.signal(node, "SIGSTOP", true),
-      resume: (node) => this.signal(node, "SIGCONT", false),
+      pause: async (node) => this.pause(node),
+      resume: async (node) => this.resumeProc(this.running(node)),
     };
   }
 
@@ -179,12 +178,11 @@ export class LocalRuntime implements Runtime {
     this.caps ??= (async () => {
       const net = await iptablesUnavailable();
       const faketime = await this.faketimeLibrary();
-      const netem = await netemUnavailable();
       const no = (why: string) => ({ ok: false as const, why });
       return {
         partition: net === undefined ? { ok: true } : no(net),
         loss: net === undefined ? { ok: true } : no(net.replace(/^partition/, "loss")),
-        delay: netem === undefined ? no(await delayUnavailable()) : no(netem),
+        delay: no(await delayUnavailable()),
         kill: { ok: true },
         pause: { ok: true },
         clock: faketime === undefined ? no(NO_FAKETIME) : { ok: true },
@@ -272,7 +270,7 @@ export class LocalRuntime implements Runtime {
       }
     };
     for (const proc of this.procs.values()) {
-      if (proc.paused) await attempt(`resume ${proc.spec.id}`, () => this.resumeProc(proc));
+      if (proc.paused) await attempt(`resume ${proc.spec.id}`, async () => this.resumeProc(proc));
     }
     await attempt("heal network", () => this.network.heal());
     await attempt("remove iptables chain", () => this.network.removeChain());
@@ -321,18 +319,22 @@ export class LocalRuntime implements Runtime {
     await this.waitReady(proc);
   }
 
-  private async signal(id: NodeId, signal: "SIGSTOP" | "SIGCONT", paused: boolean) {
-    const proc = this.proc(id);
-    if (proc.child?.pid === undefined) throw new Error(`${id} is not running`);
-    if (paused) {
-      proc.child.kill(signal);
-      proc.paused = true;
-    } else await this.resumeProc(proc);
+  private pause(id: NodeId): void {
+    const proc = this.running(id);
+    proc.child?.kill("SIGSTOP");
+    proc.paused = true;
   }
 
-  private async resumeProc(proc: Proc): Promise<void> {
+  private resumeProc(proc: Proc): void {
     proc.child?.kill("SIGCONT");
     proc.paused = false;
+  }
+
+  /** The node's process, which must be running. */
+  private running(id: NodeId): Proc {
+    const proc = this.proc(id);
+    if (proc.child?.pid === undefined) throw new Error(`${id} is not running`);
+    return proc;
   }
 
   private proc(id: NodeId): Proc {
@@ -371,23 +373,26 @@ export class LocalRuntime implements Runtime {
   }
 
   /** Polls /status until 200; rejects naming the node and quoting its log if it exits or hangs. */
-  private async waitReady(proc: Proc): Promise<void> {
+  private waitReady(proc: Proc): Promise<void> {
     const timeoutMs = this.options.startTimeoutMs ?? 20_000;
-    const deadline = Date.now() + timeoutMs;
     const { id, host, httpPort } = proc.spec;
-    for (;;) {
-      if (proc.child === undefined) {
-        throw new Error(`node ${id} exited before answering /status; ${await this.tail(proc)}`);
-      }
-      if (this.run?.signal.aborted) throw new Error(`node ${id}: start aborted`);
-      if ((await getStatus(host, httpPort, 1000)) === 200) return;
-      if (Date.now() > deadline) {
-        throw new Error(
+    return waitForStatus({
+      host,
+      port: httpPort,
+      timeoutMs,
+      probeMs: 1000,
+      signal: this.run?.signal,
+      abortedMessage: `node ${id}: start aborted`,
+      check: async () => {
+        if (proc.child === undefined) {
+          throw new Error(`node ${id} exited before answering /status; ${await this.tail(proc)}`);
+        }
+      },
+      late: async () =>
+        new Error(
           `node ${id} did not answer GET http://${host}:${httpPort}/status within ${timeoutMs} ms; ${await this.tail(proc)}`,
-        );
-      }
-      await new Promise((r) => setTimeout(r, 50));
-    }
+        ),
+    });
   }
 
   private async tail(proc: Proc): Promise<string> {
@@ -446,22 +451,6 @@ export class LocalRuntime implements Runtime {
       } catch {}
     }
   }
-}
-
-/** GET /status from 127.0.0.1; resolves to the status code, or 0 when there is no answer. */
-export function getStatus(host: string, port: number, timeoutMs: number): Promise<number> {
-  return new Promise((resolve) => {
-    const req = http.get(
-      { host, port, path: "/status", timeout: timeoutMs, agent: false },
-      (res) => {
-        res.resume();
-        res.on("end", () => resolve(res.statusCode ?? 0));
-        res.on("error", () => resolve(0));
-      },
-    );
-    req.on("timeout", () => req.destroy());
-    req.on("error", () => resolve(0));
-  });
 }
 
 export interface Leftovers {

@@ -36,6 +36,21 @@ export function isSameProcess(recorded: ProcessIdentity): boolean {
   );
 }
 
+/**
+ * A process in one string, `<pid>:<start time>` (the Docker runtime's owner label); "?" for
+ * the start time when there is no such process.
+ */
+export function ownerTag(pid: number): string {
+  return `${pid}:${processIdentity(pid)?.startTime ?? "?"}`;
+}
+
+/** Whether the process an ownerTag() names is still running (same PID, same start time). */
+export function ownerAlive(tag: string | undefined): boolean {
+  const [pid, startTime] = (tag ?? "").split(":");
+  if (!pid || !startTime || startTime === "?") return false;
+  return processIdentity(Number(pid))?.startTime === startTime;
+}
+
 /** Whether a process with this PID exists and is not a zombie. */
 export function isRunning(pid: number): boolean {
   try {
