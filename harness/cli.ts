@@ -2,6 +2,8 @@
 // 0 valid, 1 invalid, 2 unknown, 3 error (bad input, set-up failure); see design.md.
 
 import { Command, CommanderError, Option } from "commander";
+import { FORMATS } from "../checker/formats/index.js";
+import { MODEL_NAMES } from "../checker/models/index.js";
 import { runCheck } from "./check-command.js";
 import { runDoctor } from "./doctor.js";
 import { EXIT, UsageError } from "./exit.js";
@@ -22,14 +24,12 @@ export async function main(argv: readonly string[]): Promise<number> {
     .addOption(
       new Option("--model <model>", "the model (default: from the history's content)").choices([
         "register",
-        "cas-register",
-        "kv",
-        "set",
+        ...MODEL_NAMES,
       ]),
     )
     .addOption(
       new Option("--format <format>", "the history format")
-        .choices(["auto", "jsonl", "jepsen-edn", "porcupine-etcd", "porcupine-kv"])
+        .choices(["auto", ...FORMATS])
         .default("auto"),
     )
     .option("--initial <value>", "the register's initial value (JSON, else a string)")
