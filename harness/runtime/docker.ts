@@ -36,7 +36,7 @@ import type {
 import { DockerNetworkFaults, dockerDelayUnavailable } from "./docker-network.js";
 import { FaketimeClock, faketimeEnv } from "./faketime.js";
 import { ownerAlive, ownerTag } from "./procfs.js";
-import { waitForStatus } from "./ready.js";
+import { nodeHandle, waitForStatus } from "./ready.js";
 
 export const RUN_LABEL = "io.paxos-harness.run";
 /** `<pid>:<start time>` of the harness process that created the object (see procfs.ts). */
@@ -171,7 +171,7 @@ export class DockerRuntime implements Runtime, Killer, Pauser, ClockFaults {
     };
     await Promise.all(nodes.map(create));
     await Promise.all(nodes.map((spec) => this.startContainer(spec.id)));
-    const handles = nodes.map((spec) => ({ spec, url: `http://${spec.host}:${spec.httpPort}` }));
+    const handles = nodes.map(nodeHandle);
     await Promise.all(handles.map((h) => this.waitReady(h)));
     const readyMs = performance.now() - started;
     run.log(`${nodes.length} containers answer /status after ${(readyMs / 1000).toFixed(1)} s`);
@@ -204,7 +204,7 @@ export class DockerRuntime implements Runtime, Killer, Pauser, ClockFaults {
   async restart(node: NodeId): Promise<void> {
     await this.startContainer(node);
     const spec = this.specs.find((s) => s.id === node) as NodeSpec;
-    await this.waitReady({ spec, url: `http://${spec.host}:${spec.httpPort}` });
+    await this.waitReady(nodeHandle(spec));
   }
 
   async pause(node: NodeId): Promise<void> {

@@ -46,7 +46,7 @@ import {
   processIdentity,
   waitGone,
 } from "./procfs.js";
-import { waitForStatus } from "./ready.js";
+import { nodeHandle, waitForStatus } from "./ready.js";
 
 export interface LocalRuntimeOptions {
   /** Where the state file goes. Default: the store, two levels above the run dir. */
@@ -240,7 +240,7 @@ export class LocalRuntime implements Runtime {
         nodes: nodes.length,
         ms: Date.now() - started,
       });
-      return nodes.map((spec) => ({ spec, url: `http://${spec.host}:${spec.httpPort}` }));
+      return nodes.map(nodeHandle);
     } catch (error) {
       await this.stop();
       throw error;

@@ -1,6 +1,12 @@
 // Whether a node is up: both runtimes poll its GET /status until it answers 200.
 
 import http from "node:http";
+import type { NodeHandle, NodeSpec } from "../types.js";
+
+/** What the harness knows of a node: its spec and the base URL of its client API. */
+export function nodeHandle(spec: NodeSpec): NodeHandle {
+  return { spec, url: `http://${spec.host}:${spec.httpPort}` };
+}
 
 /** GET /status (from the host's own address); resolves to the status code, or 0 when there is no answer. */
 export function getStatus(host: string, port: number, timeoutMs: number): Promise<number> {
