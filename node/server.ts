@@ -354,6 +354,7 @@ export class NodeServer {
     if (rd.snapshotInstalled !== undefined) {
       this.logger.info("snapshot installed from a peer", { index: rd.snapshotInstalled });
     }
+    for (const v of rd.violations ?? []) this.logger.error("protocol violation", { detail: v });
   }
 
   private persist(writes: StorageWrite[], token: number): void {

@@ -2,13 +2,23 @@
 //   prepare(b): if b >= promised, promise b (write it) and report the accepted values; else refuse
 //               with the highest promise.
 //   accept(b, slot, v): if b >= promised, accept (write it; b becomes the promise); else refuse.
+// One more refusal, defence in depth: an accept of a different value for a (slot, ballot) it
+// already accepted. A correct proposer never sends one (a ballot is used once, for one value per
+// slot); answering `accepted` to it would let a reused ballot count a false ack.
 // Every change comes back as a StorageWrite; the node releases the answer only after the write is
 // durable (see outbox.ts). Entries at or below the snapshot's index are dropped (compact).
 
 import { compareBallots, ZERO_BALLOT } from "./ballot.js";
 import type { AcceptedEntry, Ballot, DurableState, SlotValue, StorageWrite } from "./types.js";
 
-export type AcceptorAnswer = { ok: true; write?: StorageWrite } | { ok: false; promised: Ballot };
+export type AcceptorAnswer =
+  | { ok: true; write?: StorageWrite }
+  | { ok: false; promised: Ballot; conflict?: AcceptedEntry };
+
+/** Values are plain JSON built the same way on every node, so their texts compare. */
+export function sameValue(a: SlotValue, b: SlotValue): boolean {
+  return a === b || JSON.stringify(a) === JSON.stringify(b);
+}
 
 export class Acceptor {
   promised: Ballot;
@@ -32,9 +42,12 @@ export class Acceptor {
 
   accept(ballot: Ballot, slot: number, value: SlotValue): AcceptorAnswer {
     if (compareBallots(ballot, this.promised) < 0) return { ok: false, promised: this.promised };
-    this.promised = ballot;
     const prev = this.accepted.get(slot);
-    if (prev && compareBallots(prev.ballot, ballot) === 0) return { ok: true }; // a duplicate
+    if (prev && compareBallots(prev.ballot, ballot) === 0) {
+      if (sameValue(prev.value, value)) return { ok: true }; // a duplicate
+      return { ok: false, promised: this.promised, conflict: prev };
+    }
+    this.promised = ballot;
     this.accepted.set(slot, { slot, ballot, value });
     return { ok: true, write: { type: "accept", slot, ballot, value } };
   }

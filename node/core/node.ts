@@ -37,7 +37,8 @@ export function isEmptyReady(rd: Ready): boolean {
     rd.persist.length === 0 &&
     rd.messages.length === 0 &&
     rd.replies.length === 0 &&
-    rd.applied.length === 0
+    rd.applied.length === 0 &&
+    (rd.violations === undefined || rd.violations.length === 0)
   );
 }
 
@@ -58,7 +59,7 @@ export class PaxosNode {
   private readonly quorum: number;
   private readonly acceptor: Acceptor;
   private readonly learner: Learner;
-  private readonly outbox = new Outbox();
+  private readonly outbox: Outbox;
   private readonly timer: ElectionTimer;
   private readonly pending = new PendingRequests();
 
@@ -77,12 +78,14 @@ export class PaxosNode {
   private newlyChosen: ChosenEntry[] = [];
   private toForward: ClientRequest[] = [];
   private snapshotInstalled: number | undefined;
+  private violations: string[] = [];
 
   constructor(opts: NodeOptions) {
     this.cfg = opts.config;
     this.id = opts.config.id;
     this.peers = opts.config.peers.filter((p) => p !== this.id);
     this.members = [this.id, ...this.peers];
+    this.outbox = new Outbox(this.cfg.mutant !== "prepare-before-durable-promise");
     this.quorum = Math.floor(this.members.length / 2) + 1;
     const durable = opts.durable ?? emptyDurableState();
     this.acceptor = new Acceptor(durable);
@@ -132,7 +135,8 @@ export class PaxosNode {
       this.outbox.hasWork() ||
       this.outMessages.length > 0 ||
       this.outReplies.length > 0 ||
-      this.appliedOut.length > 0
+      this.appliedOut.length > 0 ||
+      this.violations.length > 0
     );
   }
 
@@ -148,6 +152,8 @@ export class PaxosNode {
     };
     if (token !== undefined) rd.token = token;
     if (this.snapshotInstalled !== undefined) rd.snapshotInstalled = this.snapshotInstalled;
+    if (this.violations.length > 0) rd.violations = this.violations;
+    this.violations = [];
     this.outMessages = [];
     this.outReplies = [];
     this.appliedOut = [];
@@ -250,7 +256,7 @@ export class PaxosNode {
       if (this.timer.expired()) this.campaign();
       else if (p1 && this.now - p1.sentAt >= this.cfg.retryTicks) {
         p1.sentAt = this.now;
-        this.broadcast({ type: "prepare", ballot: p1.ballot, from: p1.from }, p1.promises);
+        this.sendPrepares(p1);
       }
     }
     this.pendingTick();
@@ -281,8 +287,23 @@ export class PaxosNode {
     const ballot = nextBallot(Math.max(this.maxRound, this.acceptor.promised.round), this.id);
     this.maxRound = ballot.round;
     this.stepDown();
-    this.phase1 = new Phase1(ballot, this.learner.applied + 1, this.now);
-    this.broadcast({ type: "prepare", ballot, from: this.phase1.from });
+    const p1 = new Phase1(ballot, this.learner.applied + 1, this.now);
+    this.phase1 = p1;
+    if (this.cfg.mutant === "prepare-before-durable-promise") {
+      this.broadcast({ type: "prepare", ballot, from: p1.from });
+      return;
+    }
+    // Our own promise first: the prepares are held until it is durable (outbox.ts), so a crash
+    // before then sends none, and a restart never campaigns with this ballot again.
+    this.onPrepare(this.id, ballot, p1.from);
+    this.sendPrepares(p1);
+  }
+
+  /** Phase 1a to the peers that have not promised yet (our own promise is made in campaign). */
+  private sendPrepares(p1: Phase1): void {
+    const msg: PeerMessage = { type: "prepare", ballot: p1.ballot, from: p1.from };
+    if (this.cfg.mutant === "prepare-before-durable-promise") this.broadcast(msg, p1.promises);
+    else for (const p of this.peers) if (!p1.promises.has(p)) this.send(p, msg);
   }
 
   private stepDown(): void {
@@ -417,7 +438,9 @@ export class PaxosNode {
       for (const e of p.chosen) this.learner.learn(e.slot, e.value);
     }
     this.apply();
-    const best = p1.highestAccepted();
+    const { best, conflicts } = p1.highestAccepted();
+    for (const c of conflicts)
+      this.violations.push(`phase 1 of ${p1.ballot.round}/${this.id}: ${c}`);
     let maxSlot = Math.max(this.learner.maxChosen(), p1.from - 1);
     for (const slot of best.keys()) maxSlot = Math.max(maxSlot, slot);
     this.leaderId = this.id;
@@ -470,6 +493,12 @@ export class PaxosNode {
     }
     const ans = this.acceptor.accept(ballot, slot, value);
     if (!ans.ok) {
+      if (ans.conflict) {
+        this.violations.push(
+          `accept from ${from} for slot ${slot} under ballot ${ballot.round}/${ballot.node} ` +
+            "carries a value other than the one already accepted under it: refused",
+        );
+      }
       this.send(from, { type: "reject", ballot, promised: ans.promised });
       return;
     }

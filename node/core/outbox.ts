@@ -7,10 +7,16 @@
 // durable. So an acceptor never answers before its promise/accept is durable, and a proposer
 // (which hears its own acceptor the same way) never counts an answer that a crash could undo.
 //
-// Nothing else depends on the local disk, so it leaves at once: accepts and prepares (the
-// proposer's promise to itself is counted only when durable, as above), heartbeats, chosen values
-// (facts, learned from durable quorums), rejects (a lost promise behind a reject only makes a
-// proposer step down needlessly), and client replies (results of chosen slots).
+// A candidate's `prepare` depends on its own promise of the same ballot: if the prepares left
+// first and the node crashed before that promise was durable, it would come back with a lower
+// promise and campaign with the very same ballot again, so two different values could be
+// proposed under one ballot (a lost acknowledged write). So a prepare waits too, and the node
+// makes its own promise before sending any (node.ts, campaign).
+//
+// Nothing else depends on the local disk, so it leaves at once: accepts (the leader's ballot was
+// promised durably before its prepares left), heartbeats, chosen values (facts, learned from
+// durable quorums), rejects (a lost promise behind a reject only makes a proposer step down
+// needlessly), and client replies (results of chosen slots).
 
 import type { CommandResult } from "../command.js";
 import type { NodeId, PeerMessage, ReqId, StorageWrite } from "./types.js";
@@ -19,12 +25,19 @@ type Held =
   | { dep: number; kind: "msg"; to: NodeId; msg: PeerMessage }
   | { dep: number; kind: "reply"; reqId: ReqId; result: CommandResult };
 
-/** The messages that must wait for the writes made before them. */
-function dependsOnWrites(msg: PeerMessage): boolean {
-  return msg.type === "promise" || msg.type === "accepted";
-}
-
 export class Outbox {
+  /** With `preparesWait` false (a mutant only), prepares leave at once, as an old bug had it. */
+  constructor(private readonly preparesWait = true) {}
+
+  /** The messages that must wait for the writes made before them. */
+  private dependsOnWrites(msg: PeerMessage): boolean {
+    return (
+      msg.type === "promise" ||
+      msg.type === "accepted" ||
+      (msg.type === "prepare" && this.preparesWait)
+    );
+  }
+
   private unissued: StorageWrite[] = [];
   private issued = 0;
   private synced = 0;
@@ -40,7 +53,7 @@ export class Outbox {
   }
 
   send(to: NodeId, msg: PeerMessage): void {
-    this.held.push({ dep: dependsOnWrites(msg) ? this.latest() : 0, kind: "msg", to, msg });
+    this.held.push({ dep: this.dependsOnWrites(msg) ? this.latest() : 0, kind: "msg", to, msg });
   }
 
   reply(reqId: ReqId, result: CommandResult): void {

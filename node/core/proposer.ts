@@ -3,6 +3,7 @@
 // the value accepted with the highest ballot, and fills holes with no-ops. Phase 2 then runs per
 // slot (leader.ts).
 
+import { sameValue } from "./acceptor.js";
 import { compareBallots } from "./ballot.js";
 import type { AcceptedEntry, Ballot, ChosenEntry, NodeId, SlotValue, Snapshot } from "./types.js";
 
@@ -26,15 +27,26 @@ export class Phase1 {
     this.sentAt = now;
   }
 
-  /** The highest-ballot accepted value of every slot reported by the promises. */
-  highestAccepted(): Map<number, AcceptedEntry> {
+  /**
+   * The highest-ballot accepted value of every slot reported by the promises. Two promises that
+   * report different values for one slot under equal ballots mean a ballot was used twice: no
+   * choice between them is safe, so each such slot is reported in `conflicts`.
+   */
+  highestAccepted(): { best: Map<number, AcceptedEntry>; conflicts: string[] } {
     const best = new Map<number, AcceptedEntry>();
+    const conflicts: string[] = [];
     for (const p of this.promises.values()) {
       for (const e of p.accepted) {
         const prev = best.get(e.slot);
-        if (!prev || compareBallots(e.ballot, prev.ballot) > 0) best.set(e.slot, e);
+        const c = prev ? compareBallots(e.ballot, prev.ballot) : 1;
+        if (c > 0) best.set(e.slot, e);
+        else if (c === 0 && prev && !sameValue(prev.value, e.value)) {
+          conflicts.push(
+            `slot ${e.slot}: two values accepted under ballot ${e.ballot.round}/${e.ballot.node}`,
+          );
+        }
       }
     }
-    return best;
+    return { best, conflicts };
   }
 }

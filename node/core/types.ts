@@ -3,6 +3,7 @@
 // PeerMessage as one JSON frame and the disk can store a StorageWrite as one JSON record.
 
 import type { ClientRequest, CommandResult, KvValue } from "../command.js";
+import type { Mutant } from "./mutants.js";
 
 export type NodeId = string;
 
@@ -114,6 +115,8 @@ export interface NodeConfig {
   maxInflight: number;
   /** At most this many chosen entries in one `chosen` message (catch-up). */
   maxCatchup: number;
+  /** A deliberate bug (mutants.ts), for tests of the tests only. Absent in every normal run. */
+  mutant?: Mutant;
 }
 
 export const defaultTiming = {
@@ -157,6 +160,11 @@ export interface Ready {
   applied: ChosenEntry[];
   /** The index of a snapshot installed from another node since the last ready(), if any. */
   snapshotInstalled?: number;
+  /**
+   * Protocol violations seen since the last ready(): messages no correct peer sends (two values
+   * for one slot and ballot). The core refuses them; the shell logs them as errors.
+   */
+  violations?: string[];
 }
 
 export type Role = "leader" | "follower" | "candidate";
