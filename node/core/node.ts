@@ -65,6 +65,8 @@ export class PaxosNode {
 
   /** Candidate: phase 1 of our ballot. Leader: phase 2 of it. Neither: follower. */
   private phase1: Phase1 | null = null;
+  /** A pre-vote in progress: the round asked about and who said yes (ourselves included). */
+  private prevote: { round: number; granted: Set<NodeId>; sentAt: number } | null = null;
   private leadership: Leadership | null = null;
   /** The leader we follow (ourselves when leading), null if none known. */
   private leaderId: NodeId | null = null;
@@ -184,6 +186,15 @@ export class PaxosNode {
     };
   }
 
+  /**
+   * What this replica's state machine holds for a request (for checks that an acknowledged
+   * request survived): its result, "stale" once the client's later request replaced it, or
+   * undefined if it was never applied here.
+   */
+  appliedResult(request: ClientRequest): CommandResult | "stale" | undefined {
+    return this.learner.sm.lookup(request);
+  }
+
   /** The key-value contents, canonically (for checks that replicas agree). */
   stateDigest(): string {
     return this.learner.sm.digest();
@@ -252,11 +263,21 @@ export class PaxosNode {
     if (this.leadership) this.leaderTick(this.leadership);
     else {
       const p1 = this.phase1;
+      const pv = this.prevote;
       this.timer.elapsed++;
-      if (this.timer.expired()) this.campaign();
-      else if (p1 && this.now - p1.sentAt >= this.cfg.retryTicks) {
+      if (this.timer.expired()) {
+        // A candidate still waiting for its own promise to be durable has sent nothing yet:
+        // starting over would only raise its promise again behind a slow disk.
+        if (p1 && !p1.promises.has(this.id)) this.timer.reset();
+        else this.startPrevote();
+      } else if (p1 && this.now - p1.sentAt >= this.cfg.retryTicks) {
         p1.sentAt = this.now;
         this.sendPrepares(p1);
+      } else if (pv && this.now - pv.sentAt >= this.cfg.retryTicks) {
+        pv.sentAt = this.now;
+        for (const p of this.peers) {
+          if (!pv.granted.has(p)) this.send(p, { type: "prevote", round: pv.round });
+        }
       }
     }
     this.pendingTick();
@@ -283,7 +304,37 @@ export class PaxosNode {
     this.sendToPeers({ type: "heartbeat", ballot: L.ballot, commit: this.learner.applied });
   }
 
+  /**
+   * Before raising its round, a node asks whether a quorum would promise it (Raft's pre-vote):
+   * one cut off from a quorum, or whose peers still hear a live leader, never raises its round,
+   * so it cannot depose a healthy leader when it rejoins.
+   */
+  private startPrevote(): void {
+    this.timer.reset();
+    const round = Math.max(this.maxRound, this.acceptor.promised.round) + 1;
+    this.prevote = { round, granted: new Set([this.id]), sentAt: this.now };
+    if (this.quorum <= 1) {
+      this.campaign();
+      return;
+    }
+    this.sendToPeers({ type: "prevote", round });
+  }
+
+  /** Whether we would promise `from` a ballot of `round` now (a prepare would not be refused). */
+  private wouldPromise(from: NodeId, round: number): boolean {
+    if (this.sticksToLeader(from)) return false;
+    return compareBallots({ round, node: from }, this.acceptor.promised) > 0;
+  }
+
+  private onPrevoteReply(from: NodeId, round: number, granted: boolean): void {
+    const pv = this.prevote;
+    if (!pv || pv.round !== round || !granted) return;
+    pv.granted.add(from);
+    if (pv.granted.size >= this.quorum) this.campaign();
+  }
+
   private campaign(): void {
+    this.prevote = null;
     const ballot = nextBallot(Math.max(this.maxRound, this.acceptor.promised.round), this.id);
     this.maxRound = ballot.round;
     this.stepDown();
@@ -308,6 +359,7 @@ export class PaxosNode {
 
   private stepDown(): void {
     this.phase1 = null;
+    this.prevote = null;
     this.leadership = null;
     this.leaderId = null;
     this.leaderBallot = null;
@@ -329,6 +381,7 @@ export class PaxosNode {
     if (from === this.id) return;
     if (this.myBallot && compareBallots(ballot, this.myBallot) > 0) this.stepDown();
     if (this.role !== "follower") return;
+    this.prevote = null;
     this.timer.reset();
     if (this.leaderId !== from || !this.leaderBallot || !ballotEqual(this.leaderBallot, ballot)) {
       this.leaderId = from;
@@ -376,6 +429,16 @@ export class PaxosNode {
         return;
       case "catchup":
         if (msg.from <= this.learner.applied) this.send(from, this.catchupFor(msg.from));
+        return;
+      case "prevote":
+        this.send(from, {
+          type: "prevoteReply",
+          round: msg.round,
+          granted: this.wouldPromise(from, msg.round),
+        });
+        return;
+      case "prevoteReply":
+        this.onPrevoteReply(from, msg.round, msg.granted);
         return;
       case "forward":
         if (this.leadership) for (const r of msg.requests) this.enqueue(r);

@@ -72,6 +72,12 @@ export type PeerMessage =
   | { type: "heartbeatAck"; ballot: Ballot; commit: number }
   | { type: "chosen"; entries: ChosenEntry[]; snapshot?: Snapshot }
   | { type: "catchup"; from: number }
+  /**
+   * Pre-vote: would you promise a ballot of `round` from me now? Changes nothing on the receiver;
+   * a node campaigns (and raises its round) only once a quorum said yes.
+   */
+  | { type: "prevote"; round: number }
+  | { type: "prevoteReply"; round: number; granted: boolean }
   | { type: "forward"; requests: ClientRequest[] };
 
 /**

@@ -51,6 +51,10 @@ export function isPeerMessage(x: unknown): x is PeerMessage {
       return arrayOf(x.entries, isChosen) && optSnapshot(x.snapshot);
     case "catchup":
       return isInt(x.from);
+    case "prevote":
+      return isInt(x.round);
+    case "prevoteReply":
+      return isInt(x.round) && typeof x.granted === "boolean";
     case "forward":
       return arrayOf(x.requests, isRequest);
     default:

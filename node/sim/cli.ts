@@ -1,8 +1,10 @@
 // npm run sim -- --seeds N [--from S] [--nodes 3|5] [--steps K]
 // npm run sim -- --seed S --nodes N --steps K      (reproduce one run exactly)
+// npm run sim -- --seeds N --mutant NAME           (every core built with a deliberate bug)
 // Runs seeded simulations of the real core; on a failure prints the command that reproduces it
 // and exits 1.
 
+import { MUTANTS, type Mutant } from "../core/mutants.js";
 import { runSimulation } from "./run.js";
 
 function arg(name: string): string | undefined {
@@ -31,12 +33,18 @@ if (fixedNodes !== undefined && fixedNodes !== "3" && fixedNodes !== "5") {
 }
 const steps = num("steps", 3000);
 const verbose = process.argv.includes("--verbose");
+const mutantArg = arg("mutant");
+if (mutantArg !== undefined && !(MUTANTS as readonly string[]).includes(mutantArg)) {
+  console.error(`--mutant: expected one of ${MUTANTS.join(", ")}, got ${mutantArg}`);
+  process.exit(3);
+}
+const mutant = mutantArg as Mutant | undefined;
 
 let failed = 0;
 const started = performance.now();
 for (let seed = from; seed < from + count; seed++) {
   const nodes = fixedNodes !== undefined ? (fixedNodes === "5" ? 5 : 3) : seed % 2 ? 3 : 5;
-  const res = runSimulation({ seed, nodes, steps });
+  const res = runSimulation({ seed, nodes, steps, ...(mutant ? { mutant } : {}) });
   const s = res.stats;
   if (verbose || single !== undefined) {
     console.log(
@@ -51,7 +59,8 @@ for (let seed = from; seed < from + count; seed++) {
   if (res.violations.length > 0) {
     failed++;
     console.log(`FAIL seed ${seed}: ${res.violations.slice(0, 5).join("; ")}`);
-    console.log(`  reproduce: npm run sim -- --seed ${seed} --nodes ${nodes} --steps ${steps}`);
+    const m = mutant ? ` --mutant ${mutant}` : "";
+    console.log(`  reproduce: npm run sim -- --seed ${seed} --nodes ${nodes} --steps ${steps}${m}`);
   }
 }
 const secs = ((performance.now() - started) / 1000).toFixed(1);

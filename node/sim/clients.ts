@@ -53,6 +53,8 @@ export class Clients {
   private readonly byReq = new Map<ReqId, InFlight>();
   /** "clientId/seq" of every request answered `unavailable` by every node it was sent to. */
   readonly failed = new Set<string>();
+  /** Every request acknowledged with a result, and that result. */
+  readonly acked: { request: ClientRequest; result: CommandResult }[] = [];
   private nextReq = 1;
   private nextProcess: number;
 
@@ -137,6 +139,7 @@ export class Clients {
       if (op.outstanding.size === 0) this.finish(op, "fail");
       return;
     }
+    this.acked.push({ request: op.request, result });
     this.finish(op, toOutput(op.input, result));
   }
 
@@ -149,7 +152,7 @@ export class Clients {
       this.stats.fail++;
       const key = `${op.request.clientId}/${op.request.seq}`;
       this.failed.add(key);
-      if (this.cluster.appliedRequests.has(key)) {
+      if (this.cluster.requestSlot.has(key)) {
         this.cluster.violations.push(`${key} was answered unavailable after it was applied`);
       }
     } else if (output === UNKNOWN) {

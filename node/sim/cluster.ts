@@ -1,12 +1,25 @@
 // The simulated cluster: real PaxosNode cores over a simulated network (loss, duplication,
 // reordering, delay, partitions) and simulated disks (writes pending until a sync; a crash drops
-// unsynced writes), with crash-restarts. It also checks the safety invariants as it goes:
-// every node learns the same value for a slot, and replicas agree at every applied index.
+// unsynced writes; one disk may be many times slower than the others), with crash-restarts, some
+// of them tied to elections (a new leader crashes a few ticks after it wins, when what it wrote
+// while campaigning is least likely to be durable). It checks the safety invariants at every
+// step: no two values accepted for one (slot, ballot) anywhere, no ballot campaigned with again by
+// a later incarnation of its node, every node applies the same value at a slot, replicas agree at
+// every applied index, and no protocol violation reported by a core.
 
 import type { CommandResult } from "../command.js";
+import { compareBallots, ZERO_BALLOT } from "../core/ballot.js";
 import { isEmptyReady, PaxosNode } from "../core/node.js";
 import { compactWrites, recoverDurableState } from "../core/storage.js";
-import type { NodeConfig, NodeId, PeerMessage, ReqId, StorageWrite } from "../core/types.js";
+import type {
+  Ballot,
+  DurableState,
+  NodeConfig,
+  NodeId,
+  PeerMessage,
+  ReqId,
+  StorageWrite,
+} from "../core/types.js";
 import { isPeerMessage } from "../core/validate.js";
 import type { EventQueue } from "./events.js";
 import type { Prng } from "./prng.js";
@@ -25,6 +38,11 @@ export interface FaultConfig {
   crashes: boolean;
   /** A disk sync completes 1..this many time units after it is needed (a slow disk widens the window of unsynced writes). */
   syncDelay: number;
+  /** One node's disk (slowNode) syncs this many times slower than the others (1: none). */
+  slowDisk: number;
+  slowNode?: NodeId;
+  /** Probability that a node that just won an election crashes 1..3 ticks later (half of it for a new candidate). */
+  electionCrash: number;
 }
 
 export interface ClusterStats {
@@ -39,6 +57,8 @@ export interface ClusterStats {
   leaderChanges: number;
   snapshotsInstalled: number;
   maxApplied: number;
+  /** Crashes of a new leader within a few ticks of its win. */
+  electionCrashes: number;
 }
 
 interface SimNode {
@@ -66,6 +86,7 @@ export class Cluster {
     leaderChanges: 0,
     snapshotsInstalled: 0,
     maxApplied: 0,
+    electionCrashes: 0,
   };
   readonly violations: string[] = [];
   /** slot -> JSON of the value learned for it (by any node). */
@@ -73,12 +94,21 @@ export class Cluster {
   /** applied index -> digest of the key-value state there. */
   private readonly digests = new Map<number, string>();
   private readonly leaderBallots = new Set<string>();
+  private readonly candidateBallots = new Set<string>();
+  /** node -> slot (0: the promise) -> the highest ballot its messages claimed durable. */
+  private readonly answered = new Map<NodeId, Map<number, Ballot>>();
+  /** "slot@round/node" -> JSON of the value accepted there, by any acceptor. */
+  private readonly acceptedAt = new Map<string, string>();
+  /** "round/node" of every prepare sent -> the incarnation of its node that sent it. */
+  private readonly prepared = new Map<string, number>();
+  /** "clientId/seq" -> the slot where it was first applied. */
+  readonly requestSlot = new Map<string, number>();
+  /** Faults tied to elections happen only while this is on (the run turns it off to heal). */
+  faultsOn = true;
   /** Partition: node -> group number; undefined = fully connected. */
   private groups: Map<NodeId, number> | undefined;
   onReply: ReplyHandler = () => {};
   validateFrames = false;
-  /** "clientId/seq" of every request applied by some node. */
-  readonly appliedRequests = new Set<string>();
   /** Requests answered `unavailable` (definite): applying one is a violation. */
   failedRequests: ReadonlySet<string> = new Set();
 
@@ -130,11 +160,9 @@ export class Cluster {
       ...this.timing,
     };
     const prng = this.rng.fork();
-    n.core = new PaxosNode({
-      config,
-      durable: recoverDurableState(n.disk),
-      random: () => prng.next(),
-    });
+    const durable = recoverDurableState(n.disk);
+    this.checkRecovered(n, durable);
+    n.core = new PaxosNode({ config, durable, random: () => prng.next() });
     const inc = ++n.incarnation;
     const tick = () => {
       if (n.incarnation !== inc || !n.core) return;
@@ -194,12 +222,35 @@ export class Cluster {
         n.unsynced.push({ token: rd.token, writes: rd.persist });
         this.scheduleSync(n);
       }
+      for (const w of rd.persist) {
+        if (w.type !== "accept") continue;
+        const at = `${w.slot}@${w.ballot.round}/${w.ballot.node}`;
+        const v = JSON.stringify(w.value);
+        const prev = this.acceptedAt.get(at);
+        if (prev === undefined) this.acceptedAt.set(at, v);
+        else if (prev !== v)
+          this.violations.push(`slot ${at}: ${n.id} accepted ${v}, another ${prev}`);
+      }
+      for (const m of rd.messages) {
+        if (m.msg.type === "accepted") this.noteAnswered(n, m.msg.slot, m.msg.ballot);
+        if (m.msg.type === "promise") this.noteAnswered(n, 0, m.msg.ballot);
+        if (m.msg.type !== "prepare" || m.msg.ballot.node !== n.id) continue;
+        this.noteAnswered(n, 0, m.msg.ballot);
+        const b = `${m.msg.ballot.round}/${m.msg.ballot.node}`;
+        const by = this.prepared.get(b);
+        if (by === undefined) this.prepared.set(b, n.incarnation);
+        else if (by !== n.incarnation) {
+          this.violations.push(`ballot ${b} reused by ${n.id} after a restart`);
+        }
+      }
+      for (const v of rd.violations ?? []) this.violations.push(`${n.id}: ${v}`);
       for (const e of rd.applied) {
         const v = JSON.stringify(e.value);
         const prev = this.chosen.get(e.slot);
         for (const r of e.value.requests) {
-          this.appliedRequests.add(`${r.clientId}/${r.seq}`);
-          if (this.failedRequests.has(`${r.clientId}/${r.seq}`)) {
+          const key = `${r.clientId}/${r.seq}`;
+          if (!this.requestSlot.has(key)) this.requestSlot.set(key, e.slot);
+          if (this.failedRequests.has(key)) {
             this.violations.push(
               `slot ${e.slot}: ${r.clientId}/${r.seq} was answered unavailable, yet applied`,
             );
@@ -228,8 +279,66 @@ export class Cluster {
       if (!this.leaderBallots.has(b)) {
         this.leaderBallots.add(b);
         this.stats.leaderChanges++;
+        if (this.faultsOn && this.rng.chance(this.faults.electionCrash)) this.crashSoon(n);
+      }
+    } else if (st.role === "candidate" && st.ballot) {
+      const b = `${st.ballot.round}/${st.ballot.node}`;
+      if (!this.candidateBallots.has(b)) {
+        this.candidateBallots.add(b);
+        if (this.faultsOn && this.rng.chance(this.faults.electionCrash / 2)) this.crashSoon(n);
       }
     }
+  }
+
+  /**
+   * What a node's messages promised about its disk: a prepare of its own ballot or a promise
+   * (slot 0 here) means that ballot is promised durably, an `accepted` that the slot's value at
+   * that ballot is durable. Kept per node, the highest ballot per slot.
+   */
+  private noteAnswered(n: SimNode, slot: number, ballot: Ballot): void {
+    const m = this.answered.get(n.id) ?? new Map<number, Ballot>();
+    this.answered.set(n.id, m);
+    const prev = m.get(slot);
+    if (!prev || compareBallots(ballot, prev) > 0) m.set(slot, ballot);
+  }
+
+  /**
+   * A restarting node must find on its disk everything its messages claimed was durable: a
+   * promise at least as high as any ballot it prepared or promised, and for every slot it
+   * answered `accepted`, an entry at that ballot or higher (or a snapshot covering the slot).
+   */
+  private checkRecovered(n: SimNode, d: DurableState): void {
+    const claims = this.answered.get(n.id);
+    if (!claims) return;
+    const promised = d.promised ?? ZERO_BALLOT;
+    const floor = d.snapshot?.index ?? 0;
+    const accepted = new Map(d.accepted.map((e) => [e.slot, e.ballot]));
+    for (const [slot, ballot] of claims) {
+      const b = `${ballot.round}/${ballot.node}`;
+      if (slot === 0) {
+        if (compareBallots(promised, ballot) < 0) {
+          this.violations.push(`${n.id} restarted with promise below ${b}, which it had sent out`);
+        }
+      } else if (slot > floor) {
+        const has = accepted.get(slot);
+        if (!has || compareBallots(has, ballot) < 0) {
+          this.violations.push(
+            `${n.id} restarted without slot ${slot} at ${b}, which it had acknowledged`,
+          );
+        }
+      }
+    }
+  }
+
+  /** A new leader (or candidate) crashes 1..3 ticks later and restarts a little later. */
+  private crashSoon(n: SimNode): void {
+    const inc = n.incarnation;
+    this.events.after(this.rng.int(1, 3) * TICK, () => {
+      if (n.incarnation !== inc || !n.core) return;
+      this.stats.electionCrashes++;
+      this.crash(n);
+      this.events.after(this.rng.int(1, 8) * TICK, () => this.restart(n));
+    });
   }
 
   /** Group commit: one sync makes every write issued so far durable. */
@@ -237,7 +346,10 @@ export class Cluster {
     if (n.syncScheduled) return;
     n.syncScheduled = true;
     const inc = n.incarnation;
-    this.events.after(this.rng.int(1, this.faults.syncDelay), () => {
+    const slow = n.id === this.faults.slowNode ? this.faults.slowDisk : 1;
+    // A slow disk at most about one election timeout per sync: slower, and no node could lead.
+    const most = Math.max(this.faults.syncDelay, Math.min(this.faults.syncDelay * slow, 20 * TICK));
+    this.events.after(this.rng.int(1, most), () => {
       if (n.incarnation !== inc || !n.core) return;
       n.syncScheduled = false;
       const batch = n.unsynced;

@@ -5,11 +5,34 @@ import { checkOperations } from "../../checker/check.js";
 import type { HistoryOp } from "../../checker/history.js";
 import type { CheckResult } from "../../checker/model.js";
 import { modelFor } from "../../checker/models/index.js";
+import type { Mutant } from "../core/mutants.js";
 import type { NodeConfig } from "../core/types.js";
 import { type ClientStats, Clients } from "./clients.js";
 import { Cluster, type ClusterStats, type FaultConfig, TICK } from "./cluster.js";
 import { EventQueue } from "./events.js";
 import { Prng } from "./prng.js";
+
+/**
+ * Every acknowledged request must be in every replica that has applied past its slot: the
+ * replica's session for the client holds the same result (or a later request of that client).
+ */
+function lostAcknowledged(cluster: Cluster, clients: Clients): string[] {
+  const out: string[] = [];
+  for (const { request, result } of clients.acked) {
+    const key = `${request.clientId}/${request.seq}`;
+    const slot = cluster.requestSlot.get(key);
+    for (const n of cluster.up()) {
+      const core = n.core as NonNullable<typeof n.core>;
+      if (slot === undefined || core.status().appliedIndex < slot) continue;
+      const there = core.appliedResult(request);
+      if (there === "stale") continue;
+      if (there === undefined || JSON.stringify(there) !== JSON.stringify(result)) {
+        out.push(`acknowledged ${key} (slot ${slot}) is not in ${n.id}'s state`);
+      }
+    }
+  }
+  return out;
+}
 
 export interface SimOptions {
   seed: number;
@@ -24,6 +47,8 @@ export interface SimOptions {
   validateFrames?: boolean;
   /** Checker timeout, seconds. */
   checkTimeout?: number;
+  /** Run every core with this deliberate bug (to show the simulation catches it). */
+  mutant?: Mutant;
 }
 
 export interface SimStats extends ClusterStats, ClientStats {
@@ -34,6 +59,8 @@ export interface SimStats extends ClusterStats, ClientStats {
 }
 
 export interface SimResult {
+  /** The faults this run drew from its seed (or was given). */
+  faults: FaultConfig;
   history: HistoryOp[];
   violations: string[];
   stats: SimStats;
@@ -61,10 +88,16 @@ export function runSimulation(opts: SimOptions): SimResult {
     partitions: rng.chance(0.7),
     crashes: rng.chance(0.8),
     syncDelay: rng.pick([4, 10, 40]),
+    // Disks of one speed and crashes at random times never hit a ballot reused after a restart;
+    // one slow disk and new leaders crashing soon after they win do.
+    slowDisk: rng.pick([1, 10, 10, 20]),
+    electionCrash: rng.pick([0, 0.2, 0.5]),
     ...opts.faults,
   };
   const ids = Array.from({ length: opts.nodes }, (_, i) => `n${i + 1}`);
-  const cluster = new Cluster(rng, events, ids, SIM_TIMING, faults);
+  faults.slowNode ??= rng.pick(ids);
+  const timing = opts.mutant ? { ...SIM_TIMING, mutant: opts.mutant } : SIM_TIMING;
+  const cluster = new Cluster(rng, events, ids, timing, faults);
   cluster.validateFrames = opts.validateFrames ?? false;
   const faultsUntil = Math.floor(opts.steps * 0.75);
   const clients = new Clients(rng, events, cluster, {
@@ -75,6 +108,9 @@ export function runSimulation(opts: SimOptions): SimResult {
   });
 
   cluster.failedRequests = clients.failed;
+  events.at(faultsUntil, () => {
+    cluster.faultsOn = false;
+  });
   scheduleNemesis(rng, events, cluster, faults, faultsUntil);
   while (events.step(opts.steps)) {
     // run
@@ -83,10 +119,11 @@ export function runSimulation(opts: SimOptions): SimResult {
   const outcome = checkOperations(modelFor("kv"), clients.history, {
     timeout: opts.checkTimeout ?? 20,
   });
-  const violations = [...cluster.violations];
+  const violations = [...cluster.violations, ...lostAcknowledged(cluster, clients)];
   if (outcome.result === "illegal") violations.push("history is not linearizable");
   if (outcome.result === "unknown") violations.push("checker timed out");
   return {
+    faults,
     history: clients.history,
     violations,
     stats: {

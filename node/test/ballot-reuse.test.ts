@@ -88,6 +88,17 @@ class ManualCluster {
     for (let i = 0; i < 100; i++) {
       n.tick();
       this.pump(id);
+      // Pre-votes are granted (every peer would promise): what follows is the real campaign.
+      const prevotes = this.queue.filter((m) => m.from === id && m.msg.type === "prevote");
+      this.queue = this.queue.filter((m) => !prevotes.includes(m));
+      for (const m of prevotes) {
+        n.receive(m.to, {
+          type: "prevoteReply",
+          round: (m.msg as { round: number }).round,
+          granted: true,
+        });
+        this.pump(id);
+      }
       const st = n.status();
       if (st.role === "candidate" && st.ballot) {
         this.ballotsUsed.get(id)?.push(st.ballot);

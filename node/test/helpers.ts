@@ -165,10 +165,20 @@ export function drainSync(node: PaxosNode): Ready {
   return drain(node, { sync: true });
 }
 
-/** Ticks a node until it campaigns (sends a prepare); returns its ballot. */
+/** Grants every pre-vote in `messages` on behalf of its addressee (a quorum that would promise). */
+export function grantPrevotes(node: PaxosNode, messages: Ready["messages"]): void {
+  for (const m of messages) {
+    if (m.msg.type === "prevote") {
+      node.receive(m.to, { type: "prevoteReply", round: m.msg.round, granted: true });
+    }
+  }
+}
+
+/** Ticks a node until it campaigns (its pre-vote granted, it sends a prepare); returns its ballot. */
 export function campaign(node: PaxosNode): { round: number; node: string } {
   for (let i = 0; i < 100; i++) {
     node.tick();
+    grantPrevotes(node, drainSync(node).messages);
     drainSync(node);
     const st = node.status();
     if (st.role !== "follower" && st.ballot) return st.ballot;
