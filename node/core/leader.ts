@@ -1,7 +1,8 @@
 // The leader's phase 2 for its ballot: the client requests waiting for a slot (in arrival order,
 // deduplicated), the slots proposed and not yet chosen with the acceptors that accepted them, and
 // the next free slot. Like the acceptor it only keeps the books: the node sends the messages it
-// hands back. A slot is chosen once a quorum accepted it at this ballot.
+// hands back. A slot is chosen once a quorum accepted it at this ballot. A request already in a
+// slot in flight is not queued again (a follower re-forwards what it has not heard back about).
 
 import type { ClientRequest } from "../command.js";
 import { requestKey } from "./requests.js";
@@ -17,6 +18,8 @@ export class Leadership {
   private readonly inflight = new Map<number, Inflight>();
   private queue: { key: string; request: ClientRequest }[] = [];
   private readonly queued = new Set<string>();
+  /** Keys of the requests in slots proposed and not yet chosen. */
+  private readonly inSlots = new Set<string>();
 
   constructor(
     readonly ballot: Ballot,
@@ -26,7 +29,7 @@ export class Leadership {
   /** Queues a request for a slot (once: a request already queued is not queued again). */
   enqueue(request: ClientRequest): void {
     const key = requestKey(request);
-    if (this.queued.has(key)) return;
+    if (this.queued.has(key) || this.inSlots.has(key)) return;
     this.queued.add(key);
     this.queue.push({ key, request });
   }
@@ -43,9 +46,15 @@ export class Leadership {
     return batch.map((b) => b.request);
   }
 
+  private drop(slot: number, inf: Inflight): void {
+    this.inflight.delete(slot);
+    for (const r of inf.value.requests) this.inSlots.delete(requestKey(r));
+  }
+
   /** Proposes `value` in `slot`; returns the accept to send to every acceptor. */
   propose(slot: number, value: SlotValue, now: number): PeerMessage {
     this.inflight.set(slot, { value, acks: new Set(), sentAt: now });
+    for (const r of value.requests) this.inSlots.add(requestKey(r));
     return { type: "accept", ballot: this.ballot, slot, value };
   }
 
@@ -55,7 +64,7 @@ export class Leadership {
     if (!inf) return undefined;
     inf.acks.add(from);
     if (inf.acks.size < quorum) return undefined;
-    this.inflight.delete(slot);
+    this.drop(slot, inf);
     return inf.value;
   }
 
@@ -78,7 +87,7 @@ export class Leadership {
 
   /** A snapshot up to `index` was installed: those slots are decided, propose above it. */
   compact(index: number): void {
-    for (const slot of this.inflight.keys()) if (slot <= index) this.inflight.delete(slot);
+    for (const [slot, inf] of this.inflight) if (slot <= index) this.drop(slot, inf);
     this.nextSlot = Math.max(this.nextSlot, index + 1);
   }
 }

@@ -1,8 +1,11 @@
 // The learner: the chosen log above the last snapshot and the state machine it feeds. Chosen
 // values are facts, so they may come from anywhere (our own quorum, a promise, another node's
 // catch-up). Slots are applied strictly in order, so commit index == applied index here.
+// After a snapshot, the last `margin` applied entries are kept: a follower a few slots behind
+// catches up with entries, not with the whole snapshot.
 
 import type { ClientRequest, CommandResult } from "../command.js";
+import { requestKey } from "./requests.js";
 import { KvStateMachine } from "./statemachine.js";
 import type { ChosenEntry, SlotValue, Snapshot } from "./types.js";
 
@@ -10,10 +13,15 @@ export class Learner {
   sm: KvStateMachine;
   applied: number;
   snapshot: Snapshot | null;
-  /** Chosen values of slots above the snapshot (applied ones kept for catch-up until the next snapshot). */
+  /** Chosen values of slots above (snapshot index - margin); applied ones are kept for catch-up. */
   private readonly chosen = new Map<number, SlotValue>();
+  /** Keys of the requests in chosen slots not yet applied (behind a gap). */
+  private readonly unapplied = new Set<string>();
 
-  constructor(snapshot: Snapshot | null) {
+  constructor(
+    snapshot: Snapshot | null,
+    private readonly margin = 0,
+  ) {
     this.snapshot = snapshot;
     this.sm = new KvStateMachine(snapshot);
     this.applied = snapshot?.index ?? 0;
@@ -27,6 +35,11 @@ export class Learner {
     return slot <= this.applied || this.chosen.has(slot);
   }
 
+  /** Whether a request is in a chosen slot that is not applied yet. */
+  isChosenUnapplied(req: ClientRequest): boolean {
+    return this.unapplied.has(requestKey(req));
+  }
+
   /** The highest slot known chosen (maybe above a gap). */
   maxChosen(): number {
     let m = this.applied;
@@ -38,6 +51,7 @@ export class Learner {
   learn(slot: number, value: SlotValue): boolean {
     if (this.isChosen(slot)) return false;
     this.chosen.set(slot, value);
+    for (const r of value.requests) this.unapplied.add(requestKey(r));
     return true;
   }
 
@@ -52,6 +66,7 @@ export class Learner {
       if (!value) return out;
       this.applied++;
       for (const req of value.requests) {
+        this.unapplied.delete(requestKey(req));
         const result = this.sm.apply(req);
         if (result !== "stale") onResult(req, result);
       }
@@ -65,7 +80,7 @@ export class Learner {
    */
   chosenFrom(from: number, max: number): { entries: ChosenEntry[]; snapshot?: Snapshot } {
     const snap = this.snapshot;
-    if (snap && from <= snap.index) {
+    if (snap && from <= snap.index && !this.chosen.has(from)) {
       return { entries: this.run(snap.index + 1, max), snapshot: snap };
     }
     return { entries: this.run(from, max) };
@@ -94,12 +109,17 @@ export class Learner {
     if (snap.index <= this.applied) return false;
     this.sm = new KvStateMachine(snap);
     this.applied = snap.index;
+    this.unapplied.clear(); // what is chosen above the snapshot is re-learned
+    for (const [slot, v] of this.chosen) {
+      if (slot > snap.index) for (const r of v.requests) this.unapplied.add(requestKey(r));
+    }
     this.setSnapshot(snap);
     return true;
   }
 
   private setSnapshot(snap: Snapshot): void {
     this.snapshot = snap;
-    for (const s of [...this.chosen.keys()]) if (s <= snap.index) this.chosen.delete(s);
+    const keepFrom = snap.index - this.margin;
+    for (const s of [...this.chosen.keys()]) if (s <= keepFrom) this.chosen.delete(s);
   }
 }

@@ -81,6 +81,8 @@ export class PaxosNode {
   private toForward: ClientRequest[] = [];
   private snapshotInstalled: number | undefined;
   private violations: string[] = [];
+  /** Snapshots sent to a peer and not yet seen arrive (its commit point), with when. */
+  private readonly snapshotPushes = new Map<NodeId, { index: number; at: number }>();
 
   constructor(opts: NodeOptions) {
     this.cfg = opts.config;
@@ -91,7 +93,7 @@ export class PaxosNode {
     this.quorum = Math.floor(this.members.length / 2) + 1;
     const durable = opts.durable ?? emptyDurableState();
     this.acceptor = new Acceptor(durable);
-    this.learner = new Learner(durable.snapshot);
+    this.learner = new Learner(durable.snapshot, this.cfg.catchupMargin ?? this.cfg.snapshotEvery);
     this.maxRound = this.acceptor.promised.round;
     this.timer = new ElectionTimer(this.cfg.electionTicks, opts.random);
   }
@@ -428,7 +430,7 @@ export class PaxosNode {
         this.apply();
         return;
       case "catchup":
-        if (msg.from <= this.learner.applied) this.send(from, this.catchupFor(msg.from));
+        if (msg.from <= this.learner.applied) this.sendCatchup(from, msg.from);
         return;
       case "prevote":
         this.send(from, {
@@ -543,15 +545,17 @@ export class PaxosNode {
     }
   }
 
-  /** Leader: queue a request for a slot, unless it was applied already. */
+  /** Leader: queue a request for a slot, unless it was chosen or applied already. */
   private enqueue(request: ClientRequest): void {
-    if (this.learner.sm.lookup(request) === undefined) this.leadership?.enqueue(request);
+    if (this.learner.sm.lookup(request) !== undefined) return;
+    if (this.learner.isChosenUnapplied(request)) return;
+    this.leadership?.enqueue(request);
   }
 
   private onAccept(from: NodeId, ballot: Ballot, slot: number, value: SlotValue): void {
     if (slot <= this.acceptor.compactedTo) {
       // Chosen long ago and compacted here: tell the proposer what was chosen instead.
-      this.send(from, this.catchupFor(slot));
+      this.sendCatchup(from, slot);
       return;
     }
     const ans = this.acceptor.accept(ballot, slot, value);
@@ -585,15 +589,27 @@ export class PaxosNode {
     const L = this.leadership;
     if (!L || !ballotEqual(ballot, L.ballot)) return;
     this.timer.heard.add(from);
-    if (commit < this.learner.applied) this.send(from, this.catchupFor(commit + 1));
+    const pushed = this.snapshotPushes.get(from);
+    if (pushed && commit >= pushed.index) this.snapshotPushes.delete(from);
+    if (commit < this.learner.applied) this.sendCatchup(from, commit + 1);
     else if (commit > this.learner.applied) {
       this.send(from, { type: "catchup", from: this.learner.applied + 1 });
     }
   }
 
-  /** A `chosen` message with what we know from slot `from` on (a snapshot if compacted). */
-  private catchupFor(from: number): PeerMessage {
-    return { type: "chosen", ...this.learner.chosenFrom(from, this.cfg.maxCatchup) };
+  /**
+   * Sends `to` what we know chosen from slot `from` on: entries, or the snapshot when `from` is
+   * compacted away here. One snapshot in flight per peer: another goes only once the peer's
+   * commit point shows it arrived, or after an election timeout (it may have been lost).
+   */
+  private sendCatchup(to: NodeId, from: number): void {
+    const c = this.learner.chosenFrom(from, this.cfg.maxCatchup);
+    if (c.snapshot) {
+      const pushed = this.snapshotPushes.get(to);
+      if (pushed && this.now - pushed.at < 2 * this.cfg.electionTicks) return;
+      this.snapshotPushes.set(to, { index: c.snapshot.index, at: this.now });
+    }
+    this.send(to, { type: "chosen", ...c });
   }
 
   // ---- Applying, snapshots ----------------------------------------------------------------

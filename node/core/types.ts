@@ -121,6 +121,11 @@ export interface NodeConfig {
   maxInflight: number;
   /** At most this many chosen entries in one `chosen` message (catch-up). */
   maxCatchup: number;
+  /**
+   * Applied entries kept after a snapshot (default: snapshotEvery), so a follower that many
+   * slots behind gets entries instead of the snapshot.
+   */
+  catchupMargin?: number;
   /** A deliberate bug (mutants.ts), for tests of the tests only. Absent in every normal run. */
   mutant?: Mutant;
 }

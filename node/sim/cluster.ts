@@ -59,6 +59,11 @@ export interface ClusterStats {
   maxApplied: number;
   /** Crashes of a new leader within a few ticks of its win. */
   electionCrashes: number;
+  /** Snapshots installed by a node at most 2 slots behind the snapshot (entries would do). */
+  snapshotsInstalledNear: number;
+  /** Client requests in chosen slots, and those already in an earlier chosen slot. */
+  requestsInSlots: number;
+  duplicateRequestsInSlots: number;
 }
 
 interface SimNode {
@@ -69,6 +74,8 @@ interface SimNode {
   unsynced: { token: number; writes: StorageWrite[] }[];
   syncScheduled: boolean;
   incarnation: number;
+  /** The applied index at the end of the last pump (how far behind a snapshot found it). */
+  lastApplied: number;
 }
 
 export type ReplyHandler = (node: NodeId, reqId: ReqId, result: CommandResult) => void;
@@ -87,6 +94,9 @@ export class Cluster {
     snapshotsInstalled: 0,
     maxApplied: 0,
     electionCrashes: 0,
+    snapshotsInstalledNear: 0,
+    requestsInSlots: 0,
+    duplicateRequestsInSlots: 0,
   };
   readonly violations: string[] = [];
   /** slot -> JSON of the value learned for it (by any node). */
@@ -126,6 +136,7 @@ export class Cluster {
       unsynced: [],
       syncScheduled: false,
       incarnation: 0,
+      lastApplied: 0,
     }));
     for (const n of this.nodes) this.boot(n);
   }
@@ -162,6 +173,7 @@ export class Cluster {
     const prng = this.rng.fork();
     const durable = recoverDurableState(n.disk);
     this.checkRecovered(n, durable);
+    n.lastApplied = durable.snapshot?.index ?? 0;
     n.core = new PaxosNode({ config, durable, random: () => prng.next() });
     const inc = ++n.incarnation;
     const tick = () => {
@@ -256,17 +268,28 @@ export class Cluster {
             );
           }
         }
-        if (prev === undefined) this.chosen.set(e.slot, v);
-        else if (prev !== v) {
+        if (prev === undefined) {
+          this.chosen.set(e.slot, v);
+          for (const r of e.value.requests) {
+            this.stats.requestsInSlots++;
+            if (this.requestSlot.get(`${r.clientId}/${r.seq}`) !== e.slot) {
+              this.stats.duplicateRequestsInSlots++;
+            }
+          }
+        } else if (prev !== v) {
           this.violations.push(`slot ${e.slot}: ${n.id} applied ${v}, another node ${prev}`);
         }
       }
-      if (rd.snapshotInstalled !== undefined) this.stats.snapshotsInstalled++;
+      if (rd.snapshotInstalled !== undefined) {
+        this.stats.snapshotsInstalled++;
+        if (rd.snapshotInstalled - n.lastApplied <= 2) this.stats.snapshotsInstalledNear++;
+      }
       for (const m of rd.messages) this.transmit(n.id, m.to, m.msg);
       for (const r of rd.replies) this.onReply(n.id, r.reqId, r.result);
       if (empty) break;
     }
     const st = core.status();
+    n.lastApplied = st.appliedIndex;
     const d = core.stateDigest();
     const prev = this.digests.get(st.appliedIndex);
     if (prev === undefined) this.digests.set(st.appliedIndex, d);
