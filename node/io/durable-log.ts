@@ -13,8 +13,15 @@ import { crc32 } from "./crc32.js";
 const LOG_FILE = "log";
 const TEMP_FILE = "log.rewrite";
 const HEADER_BYTES = 8;
-/** A length above this is corruption, not a record (the transport's frame limit is 64 MiB). */
-const MAX_RECORD_BYTES = 256 * 1024 * 1024;
+/**
+ * A length above this is corruption, not a record (the transport's frame limit is 64 MiB). The
+ * writer refuses a larger record, so recovery never cuts a record that was really written.
+ */
+export const MAX_RECORD_BYTES = 256 * 1024 * 1024;
+
+export class RecordTooLargeError extends Error {
+  override readonly name = "RecordTooLargeError";
+}
 
 export interface DurableLogStats {
   /** append() calls. */
@@ -47,10 +54,17 @@ interface Settle {
   reject: (error: unknown) => void;
 }
 
-export function encodeRecord(record: unknown): Buffer {
+export function encodeRecord(record: unknown, maxRecordBytes = MAX_RECORD_BYTES): Buffer {
   const json = JSON.stringify(record);
   if (json === undefined) throw new TypeError("a log record must be JSON-serializable");
   const body = Buffer.from(json, "utf8");
+  if (body.length > maxRecordBytes) {
+    const kind = (record as { type?: unknown })?.type;
+    throw new RecordTooLargeError(
+      `a log record${typeof kind === "string" ? ` (${kind})` : ""} of ${body.length} bytes ` +
+        `exceeds the ${maxRecordBytes}-byte limit that recovery enforces: refused, not written`,
+    );
+  }
   const frame = Buffer.allocUnsafe(HEADER_BYTES + body.length);
   frame.writeUInt32BE(body.length, 0);
   frame.writeUInt32BE(crc32(body), 4);
@@ -59,13 +73,16 @@ export function encodeRecord(record: unknown): Buffer {
 }
 
 /** Parses frames until the first bad one; `validBytes` is where the torn tail begins. */
-export function decodeRecords(data: Buffer): { records: unknown[]; validBytes: number } {
+export function decodeRecords(
+  data: Buffer,
+  maxRecordBytes = MAX_RECORD_BYTES,
+): { records: unknown[]; validBytes: number } {
   const records: unknown[] = [];
   let at = 0;
   while (data.length - at >= HEADER_BYTES) {
     const length = data.readUInt32BE(at);
     const end = at + HEADER_BYTES + length;
-    if (length > MAX_RECORD_BYTES || end > data.length) break;
+    if (length > maxRecordBytes || end > data.length) break;
     const body = data.subarray(at + HEADER_BYTES, end);
     if (crc32(body) !== data.readUInt32BE(at + 4)) break;
     try {
@@ -97,9 +114,11 @@ export class DurableLog {
   private constructor(
     private readonly dir: string,
     private handle: FileHandle,
+    private readonly maxRecordBytes: number,
   ) {}
 
-  static async open(dir: string): Promise<OpenedLog> {
+  /** `maxRecordBytes`: the limit both reading and writing enforce (tests make it small). */
+  static async open(dir: string, { maxRecordBytes = MAX_RECORD_BYTES } = {}): Promise<OpenedLog> {
     await mkdir(dir, { recursive: true });
     // A rewrite that crashed before its rename left only garbage: the old log is still whole.
     await rm(join(dir, TEMP_FILE), { force: true });
@@ -113,9 +132,9 @@ export class DurableLog {
       data = Buffer.alloc(0);
       existed = false;
     }
-    const { records, validBytes } = decodeRecords(data);
+    const { records, validBytes } = decodeRecords(data, maxRecordBytes);
     const handle = await open(path, "a");
-    const log = new DurableLog(dir, handle);
+    const log = new DurableLog(dir, handle, maxRecordBytes);
     try {
       if (validBytes < data.length) {
         await handle.truncate(validBytes);
@@ -163,7 +182,7 @@ export class DurableLog {
   private submit(kind: Op["kind"], records: readonly unknown[]): Promise<void> {
     let data: Buffer;
     try {
-      data = Buffer.concat(records.map(encodeRecord));
+      data = Buffer.concat(records.map((r) => encodeRecord(r, this.maxRecordBytes)));
     } catch (error) {
       return Promise.reject(error);
     }

@@ -6,10 +6,18 @@ export class FrameError extends Error {
   override readonly name = "FrameError";
 }
 
-export function encodeFrame(value: unknown): Buffer {
+/**
+ * Encodes one frame. A body over `maxFrameBytes` (the limit every decoder enforces) is refused
+ * here with a FrameError: sent, it would only make the receiver drop the connection, again and
+ * again.
+ */
+export function encodeFrame(value: unknown, maxFrameBytes = DEFAULT_MAX_FRAME_BYTES): Buffer {
   const json = JSON.stringify(value);
   if (json === undefined) throw new TypeError("a frame must be JSON-serializable");
   const body = Buffer.from(json, "utf8");
+  if (body.length > maxFrameBytes) {
+    throw new FrameError(`frame of ${body.length} bytes exceeds the ${maxFrameBytes} limit`);
+  }
   const frame = Buffer.allocUnsafe(4 + body.length);
   frame.writeUInt32BE(body.length, 0);
   body.copy(frame, 4);

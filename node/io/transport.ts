@@ -46,6 +46,8 @@ export interface TransportStats {
   dropped: number;
   reconnects: number;
   badFrames: number;
+  /** Messages refused before sending: their frame was over the limit every receiver enforces. */
+  oversized: number;
   peers: Record<string, { connected: boolean; queued: number }>;
 }
 
@@ -73,7 +75,14 @@ const PONG = encodeFrame({ pong: 1 });
 export class Transport {
   private readonly links = new Map<string, Link>();
   private readonly inbound = new Set<Inbound>();
-  private readonly counters = { sent: 0, received: 0, dropped: 0, reconnects: 0, badFrames: 0 };
+  private readonly counters = {
+    sent: 0,
+    received: 0,
+    dropped: 0,
+    reconnects: 0,
+    badFrames: 0,
+    oversized: 0,
+  };
   private readonly o: Settings;
   private heartbeat?: NodeJS.Timeout;
   private closing = false;
@@ -134,7 +143,17 @@ export class Transport {
       return link;
     });
     if (this.closing || links.length === 0) return;
-    const frame = encodeFrame({ m: message });
+    let frame: Buffer;
+    try {
+      frame = encodeFrame({ m: message }, this.o.maxFrameBytes);
+    } catch (error) {
+      if (!(error instanceof FrameError)) throw error;
+      // Refused before it is sent; the core treats it as a lost message (it retries or moves on).
+      this.counters.dropped += links.length;
+      this.counters.oversized++;
+      this.log?.error("message too large to send", { to, error: error.message });
+      return;
+    }
     for (const link of links) this.enqueue(link, frame);
   }
 

@@ -248,3 +248,20 @@ for (let k = 0; k < 8; k++) void one();
     expect([...seen]).toEqual(records.map((_, k) => k));
   });
 });
+
+describe("size limits enforced when writing", () => {
+  it("refuses a record over the limit recovery enforces: nothing written, nothing truncated later", async () => {
+    const limit = 1024;
+    const first = await DurableLog.open(dir, { maxRecordBytes: limit });
+    await first.log.append([{ type: "promise", n: 1 }]);
+    const huge = { type: "snapshot", blob: "x".repeat(2 * limit) };
+    await expect(first.log.append([huge])).rejects.toThrow(
+      /log record \(snapshot\) of \d+ bytes exceeds the 1024-byte limit that recovery enforces: refused, not written/,
+    );
+    await first.log.close();
+    const again = await DurableLog.open(dir, { maxRecordBytes: limit });
+    opened.push(again.log);
+    expect(again.records).toEqual([{ type: "promise", n: 1 }]);
+    expect(again.truncatedBytes).toBe(0);
+  });
+});

@@ -4,7 +4,7 @@ import { encodeFrame, FrameDecoder, FrameError } from "../../io/framing.js";
 describe("framing", () => {
   it("reassembles frames split at every byte and packed together", () => {
     const values = [{ a: 1 }, "é", [null, true], 42];
-    const bytes = Buffer.concat(values.map(encodeFrame));
+    const bytes = Buffer.concat(values.map((v) => encodeFrame(v)));
     const bytewise = new FrameDecoder();
     const out: unknown[] = [];
     for (const b of bytes) out.push(...bytewise.push(Buffer.from([b])));

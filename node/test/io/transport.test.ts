@@ -200,3 +200,23 @@ describe("Transport", () => {
     expect(remotes[0]).toBe("127.0.0.2");
   });
 });
+
+describe("frame size limits enforced when sending", () => {
+  it("encodeFrame refuses a body over the limit", () => {
+    expect(() => encodeFrame({ blob: "x".repeat(200) }, 100)).toThrow(/exceeds the 100 limit/);
+    expect(encodeFrame({ a: 1 }, 100).length).toBeGreaterThan(4);
+  });
+
+  it("a message over the receiver's limit is refused before sending and counted, the link stays up", async () => {
+    const peers = await cluster(2);
+    const a = await start(peers[0] as PeerAddress, peers, { maxFrameBytes: 200 });
+    const b = await start(peers[1] as PeerAddress, peers, { maxFrameBytes: 200 });
+    a.t.send("n2", { blob: "x".repeat(500) });
+    a.t.send("n2", { small: 1 });
+    for (let i = 0; i < 100 && b.inbox.length === 0; i++)
+      await new Promise((r) => setTimeout(r, 20));
+    expect(b.inbox.map((r) => r.message)).toEqual([{ small: 1 }]);
+    expect(a.t.stats().oversized).toBe(1);
+    expect(b.t.stats().badFrames).toBe(0);
+  });
+});
