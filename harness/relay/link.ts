@@ -45,9 +45,13 @@ export class Link {
     this.settings = { ...PASS, ...spec.settings };
   }
 
-  /** Binds the listener (unless the link starts cut). Rejects when the address is taken. */
+  /**
+   * Binds the listener; rejects when the address is taken. A link added cut binds too (so its
+   * port is known, and held), then closes the listener until it passes.
+   */
   async open(): Promise<void> {
-    if (this.settings.mode !== "cut") await this.listen();
+    await this.listen();
+    if (this.settings.mode === "cut") await this.unlisten();
   }
 
   async set(change: Partial<LinkSettings>): Promise<void> {

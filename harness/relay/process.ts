@@ -65,6 +65,8 @@ export class RelayProcess implements RelayControl {
     } finally {
       if (fd !== undefined) closeSync(fd);
     }
+    // A write to a relay that has just died fails with EPIPE: its exit says so, not a crash.
+    child.stdin?.on("error", () => {});
     const stderr: string[] = [];
     child.stderr?.on("data", (c: Buffer) => {
       stderr.push(c.toString("utf8"));

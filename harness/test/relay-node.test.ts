@@ -17,6 +17,7 @@ import { randomSubnet, request, tempStore } from "./local-helpers.js";
 import { sleep } from "./relay-helpers.js";
 
 const ids = ["n1", "n2", "n3"];
+const TICK_MS = 100;
 let store: string;
 let specs: NodeSpec[];
 let relays: ClusterRelays;
@@ -31,7 +32,12 @@ beforeAll(async () => {
   for (const spec of specs) {
     mkdirSync(spec.dataDir, { recursive: true });
     const { command, args } = backend.localCommand(spec, relays.view(spec));
-    const child = spawn(command, args, { stdio: ["ignore", "pipe", "pipe"] });
+    // Election timeouts of 1-2 s (10-20 ticks): with the default 20 ms ticks (200-400 ms), a
+    // 400 ms round trip outlasts every election and a leader lost under the delay is never
+    // replaced (seen here: candidates forever). The delay must slow the cluster, not stop it.
+    const child = spawn(command, [...args, "--tick-ms", String(TICK_MS)], {
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     const out: string[] = [];
     child.stdout?.on("data", (c: Buffer) => out.push(c.toString()));
     child.stderr?.on("data", (c: Buffer) => out.push(c.toString()));

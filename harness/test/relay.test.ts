@@ -210,6 +210,32 @@ describe("relay: control channel and lifetime", () => {
     expect(await roundTrip({ host: "127.0.0.1", port: r.port })).toBeLessThan(20);
   });
 
+  it("a link added cut has its port and refuses until it passes", async () => {
+    const r = await relayed(true);
+    const link = await r.relay.add({
+      name: "later",
+      listen: { host: "127.0.0.1", port: 0 },
+      target: { host: "127.0.0.1", port: r.target.port },
+      settings: { mode: "cut" },
+    });
+    expect(link.listen.port).toBeGreaterThan(0);
+    await expect(connect(link.listen.port)).rejects.toMatchObject({ code: "ECONNREFUSED" });
+    await r.relay.set("later", { mode: "pass" });
+    expect(await roundTrip({ host: "127.0.0.1", port: link.listen.port })).toBeLessThan(20);
+    await r.relay.remove("later");
+    await expect(connect(link.listen.port)).rejects.toMatchObject({ code: "ECONNREFUSED" });
+    expect((await r.relay.stats()).map((l) => l.name)).toEqual(["a->b"]);
+  });
+
+  it("a command to a relay that has died rejects, and does not crash the harness", async () => {
+    const relay = await RelayProcess.start();
+    process.kill(relay.pid, "SIGKILL");
+    expect(await waitGone(relay.pid, 1000)).toBe(true);
+    await sleep(50);
+    await expect(relay.stats()).rejects.toThrow(/exited/);
+    await relay.stop();
+  });
+
   it("exits when its stdin ends (stop)", async () => {
     const relay = await RelayProcess.start();
     await relay.stop();
