@@ -3,6 +3,7 @@
 // does not. Informational: exits 0.
 
 import { DOCKER_SOCKET, engineUnavailable } from "../docker/engine-ping.js";
+import { delayMechanism } from "./relay/mechanism.js";
 import { dockerCapabilities } from "./runtime/docker.js";
 import { dockerDelayUnavailable } from "./runtime/docker-network.js";
 import { LocalRuntime } from "./runtime/local.js";
@@ -17,6 +18,12 @@ export async function runDoctor(
   const caps = await new LocalRuntime().capabilities();
   for (const kind of NEMESIS_KINDS) {
     const cap = caps[kind];
+    if (kind === "delay") {
+      // Delay between local nodes comes from our relay (harness/relay/) on any kernel.
+      const { mechanism, why } = await delayMechanism();
+      out(`nemesis delay (local): yes: ${mechanism} (${why})`);
+      continue;
+    }
     out(`nemesis ${kind} (local): ${cap.ok ? "yes" : `no: ${cap.why}`}`);
   }
   // The Docker runtime's faults happen inside containers started through the engine, so they
