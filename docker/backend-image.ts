@@ -43,12 +43,19 @@ export async function backendImage(
 ): Promise<BuiltImage> {
   if (image.kind === "files") return buildImage(docker, filesImageRecipe(backend, image.files));
   const started = performance.now();
-  if (!(await imageExists(docker, image.image))) {
-    throw new Error(
-      `backend ${backend}: image ${image.image} is not in the local Docker engine (images are never pulled: build or load it first)`,
-    );
-  }
+  const missing = await missingImage(docker, backend, image.image);
+  if (missing !== undefined) throw new Error(missing);
   return { tag: image.image, built: false, ms: performance.now() - started };
+}
+
+/** Why a backend's `image:` cannot be used (the engine does not hold it), or undefined. */
+export async function missingImage(
+  docker: Dockerode,
+  backend: string,
+  image: string,
+): Promise<string | undefined> {
+  if (await imageExists(docker, image)) return undefined;
+  return `backend ${backend}: image ${image} is not in the local Docker engine (images are never pulled: build or load it first)`;
 }
 
 /** A Docker repository name from a backend name: lowercase, runs of other characters as "-". */

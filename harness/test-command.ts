@@ -9,6 +9,8 @@
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Command } from "commander";
+import Docker from "dockerode";
+import { missingImage } from "../docker/backend-image.js";
 import { DOCKER_SOCKET, engineAnswers } from "../docker/engine-ping.js";
 import { resolveBackend } from "./backends/index.js";
 import {
@@ -140,6 +142,10 @@ async function pickRuntime(
   if (config.runtime === "docker" && why !== undefined)
     throw new UsageError(`--runtime docker: ${why}`);
   if (config.runtime !== "local" && why === undefined) {
+    // An `image:` the engine lacks is bad input whichever way docker was chosen: one line, exit 3.
+    const image = backend.nodeImage?.kind === "image" ? backend.nodeImage.image : undefined;
+    const missing = image && (await missingImage(new Docker(), backend.name, image));
+    if (missing) throw new UsageError(`--backend ${config.backend}: ${missing}`);
     if (config.runtime === "auto")
       process.stderr.write(`runtime: docker (engine at unix://${DOCKER_SOCKET})\n`);
     return {
