@@ -69,10 +69,13 @@ func main() {
 	if n.leader != n.id && n.leaderPeer == "" {
 		fatal(3, fmt.Sprintf("--peers has no entry for the leader %q", n.leader))
 	}
-	// One connection per forwarded request: a dial that fails proves the request was not sent.
+	// One connection per forwarded request: a dial that fails proves the request was not sent,
+	// and a cut link (dropped SYNs) is a definite 503 after the dial timeout. The dialer binds
+	// no local address: the kernel picks the source.
+	dialer := &net.Dialer{Timeout: 300 * time.Millisecond}
 	n.forward = &http.Client{
 		Timeout:   time.Second,
-		Transport: &http.Transport{DisableKeepAlives: true, Proxy: nil},
+		Transport: &http.Transport{DisableKeepAlives: true, Proxy: nil, DialContext: dialer.DialContext},
 	}
 	if n.isLeader() {
 		if err := os.MkdirAll(*dataDir, 0o755); err != nil {
