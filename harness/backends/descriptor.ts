@@ -125,7 +125,9 @@ function imageOf(file: string, d: Descriptor, dir: string): NodeImage | undefine
     }
   });
   const field = d.container ? "container.command" : "local.command";
-  const program = path.resolve(dir, (d.container ?? d.local).command);
+  // As make() resolves it: "./..." against this file's folder, anything else as written.
+  const written = (d.container ?? d.local).command;
+  const program = written.startsWith(".") ? path.resolve(dir, written) : written;
   const i = files.findIndex((f) => program === f || program.startsWith(`${f}/`));
   if (i < 0)
     throw new Error(`${file}: ${field}: ${program} is not in files (the image has only those)`);

@@ -204,6 +204,11 @@ describe("backend descriptors (--backend PATH)", () => {
         /local\.command: \/usr\/bin\/env is not in files/,
       ],
       [
+        "a command not written as a path of files",
+        { local: { command: "bin/kv-node" }, files: ["./bin/kv-node"] },
+        /local\.command: bin\/kv-node is not in files/,
+      ],
+      [
         "files and image both",
         { local, files: ["./bin/kv-node"], image: "x:1" },
         /files and image: give one/,
