@@ -25,7 +25,8 @@ export interface ImageRecipe {
   /** Repository name, e.g. `paxos-harness-node`; the tag is the content hash. */
   name: string;
   rootfs: RootfsSpec;
-  entrypoint: string[];
+  /** Absent: none (every container of the image is created with its own). */
+  entrypoint?: string[];
   env?: Record<string, string>;
 }
 
@@ -57,7 +58,7 @@ export async function buildImage(docker: Dockerode, recipe: ImageRecipe): Promis
       "COPY rootfs/ /",
       ...Object.entries(recipe.env ?? {}).map(([k, v]) => `ENV ${k}=${JSON.stringify(v)}`),
       `LABEL ${IMAGE_LABEL}=${JSON.stringify(recipe.name)}`,
-      `ENTRYPOINT ${JSON.stringify(recipe.entrypoint)}`,
+      ...(recipe.entrypoint ? [`ENTRYPOINT ${JSON.stringify(recipe.entrypoint)}`] : []),
       "",
     ].join("\n");
     writeFileSync(path.join(ctx, "Dockerfile"), dockerfile);
@@ -87,19 +88,28 @@ export async function buildImage(docker: Dockerode, recipe: ImageRecipe): Promis
 
 /** Older images of a recipe are kept this long (a run side by side may be about to use one). */
 const PRUNE_AFTER_S = 15 * 60;
+/** And the newest few are kept whatever their age (switching back and forth rebuilds nothing). */
+export const KEEP_NEWEST = 3;
 
 /**
- * Removes the images of this recipe other than `keep` that are older than PRUNE_AFTER_S, so that
- * rebuilds (one per change of dist/, ~100 MB each) do not pile up. An image still used by a
- * container is refused by the engine and stays.
+ * Removes the images of this recipe other than `keep` and the KEEP_NEWEST newest that are older
+ * than PRUNE_AFTER_S, so that rebuilds (one per change of dist/ or of a backend's files) do not
+ * pile up. An image still used by a container is refused by the engine and stays.
  */
 export async function pruneImages(docker: Dockerode, name: string, keep: string): Promise<void> {
   const images = await docker
     .listImages({ filters: { label: [`${IMAGE_LABEL}=${name}`] } })
     .catch(() => []);
   const cutoff = Date.now() / 1000 - PRUNE_AFTER_S;
+  const newest = new Set(
+    [...images]
+      .sort((a, b) => b.Created - a.Created)
+      .slice(0, KEEP_NEWEST)
+      .map((i) => i.Id),
+  );
   for (const image of images) {
-    if ((image.RepoTags ?? []).includes(keep) || image.Created > cutoff) continue;
+    if ((image.RepoTags ?? []).includes(keep) || newest.has(image.Id)) continue;
+    if (image.Created > cutoff) continue;
     await docker
       .getImage(image.Id)
       .remove()

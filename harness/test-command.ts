@@ -9,6 +9,8 @@
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Command } from "commander";
+import Docker from "dockerode";
+import { missingImage } from "../docker/backend-image.js";
 import { DOCKER_SOCKET, engineAnswers } from "../docker/engine-ping.js";
 import { resolveBackend } from "./backends/index.js";
 import {
@@ -94,9 +96,9 @@ export async function runTestCommand(opts: Record<string, string | undefined>): 
       ? undefined
       : { path: opts.config, fields: readConfigFile(opts.config) };
   const resolved = resolveConfig(flags, file);
-  const { runtime, specs } = await pickRuntime(resolved);
+  const backend = pickBackend(resolved);
+  const { runtime, specs } = await pickRuntime(resolved, backend);
   const config = await narrowAll(resolved, runtime);
-  const backend = pickBackend(config);
   const nemeses = await makeNemesesFor(config, runtime);
 
   const controller = new AbortController();
@@ -128,32 +130,52 @@ export async function runTestCommand(opts: Record<string, string | undefined>): 
   }
 }
 
-/** The runtime, and how it lays out nodes. `auto`: Docker when an engine answers, else local. */
-async function pickRuntime(config: TestConfig): Promise<{ runtime: Runtime; specs: NodeSpecsFor }> {
-  const docker = config.runtime === "local" ? false : await engineAnswers(DOCKER_SOCKET);
-  if (config.runtime === "docker" && !docker) {
-    throw new UsageError(
-      `--runtime docker: no Docker engine answers at ${DOCKER_SOCKET} (\`npm run docker:engine\` installs and starts one)`,
-    );
-  }
-  if (docker) {
+/**
+ * The runtime, and how it lays out nodes. `auto`: Docker when the backend can run in
+ * containers and an engine answers, else local, saying which and why in one line.
+ */
+async function pickRuntime(
+  config: TestConfig,
+  backend: Backend,
+): Promise<{ runtime: Runtime; specs: NodeSpecsFor }> {
+  const why = await whyNotDocker(config.runtime, backend);
+  if (config.runtime === "docker" && why !== undefined)
+    throw new UsageError(`--runtime docker: ${why}`);
+  if (config.runtime !== "local" && why === undefined) {
+    // An `image:` the engine lacks is bad input whichever way docker was chosen: one line, exit 3.
+    const image = backend.nodeImage?.kind === "image" ? backend.nodeImage.image : undefined;
+    const missing = image && (await missingImage(new Docker(), backend.name, image));
+    if (missing) throw new UsageError(`--backend ${config.backend}: ${missing}`);
     if (config.runtime === "auto")
-      process.stderr.write(`runtime: docker (engine at ${DOCKER_SOCKET})\n`);
+      process.stderr.write(`runtime: docker (engine at unix://${DOCKER_SOCKET})\n`);
     return {
       runtime: new DockerRuntime({ root: PROJECT_ROOT }),
       specs: (count) => dockerNodeSpecs(count),
     };
   }
-  if (config.runtime === "auto") {
-    process.stderr.write(
-      `runtime: local processes (no Docker engine answers at ${DOCKER_SOCKET})\n`,
-    );
-  }
+  if (config.runtime === "auto") process.stderr.write(`runtime: local (${why})\n`);
   return {
     runtime: new LocalRuntime(),
     specs: (count, dir) =>
       localNodeSpecs(count, dir, { subnet: 1 + Math.floor(Math.random() * 250) }),
   };
+}
+
+/** Why this backend cannot run in Docker here, or undefined when it can (`local`: not asked). */
+async function whyNotDocker(
+  runtime: TestConfig["runtime"],
+  backend: Backend,
+): Promise<string | undefined> {
+  if (runtime === "local") return undefined;
+  if (backend.containerCommand === undefined) {
+    return `backend ${backend.name} has no container command, files or image`;
+  }
+  if (!(await engineAnswers(DOCKER_SOCKET))) {
+    return runtime === "docker"
+      ? `no Docker engine answers at ${DOCKER_SOCKET} (\`npm run docker:engine\` installs and starts one)`
+      : `no Docker engine answers at unix://${DOCKER_SOCKET}`;
+  }
+  return undefined;
 }
 
 type NodeSpecsFor = (count: number, dir: string) => NodeSpec[] | Promise<NodeSpec[]>;

@@ -27,11 +27,24 @@ export interface Backend {
   /** The command line of one node as a local process. */
   localCommand(node: NodeSpec, cluster: readonly NodeSpec[]): ProcessCommand;
   /**
-   * The command line of one node in a container of the project's image (Node.js at its host
-   * path, the compiled project at /app/dist). Absent: the backend cannot run in Docker.
+   * The command line of one node in a container of its image: `nodeImage`, or by default the
+   * project's image (Node.js at its host path, the compiled project at /app/dist). Absent: the
+   * backend cannot run in Docker.
    */
   containerCommand?(node: NodeSpec, cluster: readonly NodeSpec[]): ProcessCommand;
+  /** What its nodes' containers run from under Docker. Absent: the project's image. */
+  nodeImage?: NodeImage;
 }
+
+/** The image of a backend's nodes (see docker/backend-image.ts). */
+export type NodeImage =
+  /**
+   * Absolute host paths (executables, libraries, data folders) copied at the same paths into
+   * an image built FROM scratch; each executable's shared libraries (ldd) come along.
+   */
+  | { kind: "files"; files: string[] }
+  /** An image already in the local engine, used as is (never pulled). */
+  | { kind: "image"; image: string };
 
 export interface ProcessCommand {
   command: string;

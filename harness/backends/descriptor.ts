@@ -3,22 +3,26 @@
 //
 //   name: my-paxos
 //   protocol: http-kv
-//   local:                      # how to start one node as a local process
+//   local:                      # how to start one node (a local process; also in Docker, below)
 //     command: ./build/my-node  # relative paths are relative to this file
 //     args: [--id, "{id}", --listen, "{host}:{http_port}", --peers, "{peers}", --data, "{data_dir}"]
 //     env: { RUST_LOG: info }
-//   container:                  # optional: the same inside the project's image
-//     command: /app/dist/...    #   (Docker runtime)
+//   files: [./build/my-node, ./conf]   # Docker: what goes into its nodes' image, built FROM
+//                                      #   scratch; host paths kept, executables' libraries too
+//   image: my-node:1.2          # Docker, instead of files: an image in the local engine (never pulled)
+//   container:                  # optional: another command inside the image (default: local's);
+//     command: /app/dist/...    #   without files or image, inside the project's image
 //     args: [...]
 //   peer: "{id}={host}:{peer_port}"   # how each node is written in {peers}, joined by ","
 //
-// Placeholders: {id} {host} {http_port} {peer_port} {data_dir} {peers}.
+// Placeholders: {id} {host} {http_port} {peer_port} {data_dir} {peers}. A backend runs in
+// Docker when it has files, image or container.
 
-import { readFileSync } from "node:fs";
+import { accessSync, constants, readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import { parse } from "yaml";
 import { z } from "zod";
-import type { Backend, NodeSpec, ProcessCommand } from "../types.js";
+import type { Backend, NodeImage, NodeSpec, ProcessCommand } from "../types.js";
 
 const command = z.strictObject(
   {
@@ -36,8 +40,20 @@ const schema = z.strictObject({
   protocol: z.literal("http-kv", { error: 'must be "http-kv" (the only protocol so far)' }),
   local: command,
   container: command.optional(),
+  files: z
+    .array(z.string().min(1, { error: "must not be empty" }), {
+      error: "must be a list of host paths",
+    })
+    .min(1, { error: "must list at least one path" })
+    .optional(),
+  image: z
+    .string({ error: "must be an image name in the local engine" })
+    .min(1, { error: "must not be empty" })
+    .optional(),
   peer: z.string().default("{id}={host}:{peer_port}"),
 });
+
+type Descriptor = z.infer<typeof schema>;
 
 const PLACEHOLDER = /\{(id|host|http_port|peer_port|data_dir|peers)\}/g;
 
@@ -60,6 +76,7 @@ export function loadBackendDescriptor(file: string): Backend {
   }
   const d = parsed.data;
   const dir = path.dirname(path.resolve(file));
+  const nodeImage = imageOf(file, d, dir);
   const fill = (text: string, node: NodeSpec, cluster: readonly NodeSpec[]): string =>
     text.replace(PLACEHOLDER, (_, name: string): string => {
       if (name === "peers") return cluster.map((n): string => fill(d.peer, n, cluster)).join(",");
@@ -79,10 +96,46 @@ export function loadBackendDescriptor(file: string): Backend {
       args: c.args.map((a) => fill(a, node, cluster)),
       env: Object.fromEntries(Object.entries(c.env).map(([k, v]) => [k, fill(v, node, cluster)])),
     });
+  // In an image of files, paths are host paths: relative ones resolve as locally.
+  const inContainer = d.container ?? (nodeImage ? d.local : undefined);
+  const base = nodeImage?.kind === "files" || inContainer === d.local ? dir : undefined;
   return {
     name: d.name,
     protocol: d.protocol,
     localCommand: make(d.local, dir),
-    ...(d.container ? { containerCommand: make(d.container, undefined) } : {}),
+    ...(inContainer ? { containerCommand: make(inContainer, base) } : {}),
+    ...(nodeImage ? { nodeImage } : {}),
   };
+}
+
+/**
+ * `files:` (resolved against the descriptor's folder, each one there; the command run in the
+ * container among them and executable) or `image:`; throws naming the file and the field.
+ */
+function imageOf(file: string, d: Descriptor, dir: string): NodeImage | undefined {
+  if (d.files && d.image) throw new Error(`${file}: files and image: give one of them, not both`);
+  if (d.image) return { kind: "image", image: d.image };
+  if (!d.files) return undefined;
+  const files = d.files.map((f) => path.resolve(dir, f));
+  files.forEach((f, i) => {
+    try {
+      statSync(f);
+    } catch {
+      throw new Error(`${file}: files.${i}: ${f} does not exist`);
+    }
+  });
+  const field = d.container ? "container.command" : "local.command";
+  // As make() resolves it: "./..." against this file's folder, anything else as written.
+  const written = (d.container ?? d.local).command;
+  const program = written.startsWith(".") ? path.resolve(dir, written) : written;
+  const i = files.findIndex((f) => program === f || program.startsWith(`${f}/`));
+  if (i < 0)
+    throw new Error(`${file}: ${field}: ${program} is not in files (the image has only those)`);
+  try {
+    if (!statSync(program).isFile()) throw new Error("not a file");
+    accessSync(program, constants.X_OK);
+  } catch {
+    throw new Error(`${file}: files.${i}: ${program} is not executable (it is ${field})`);
+  }
+  return { kind: "files", files };
 }

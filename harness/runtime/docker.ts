@@ -19,6 +19,7 @@ import {
 } from "node:fs";
 import path from "node:path";
 import Docker from "dockerode";
+import { backendImage } from "../../docker/backend-image.js";
 import { buildImage } from "../../docker/images.js";
 import { FAKETIME_LIB, IPTABLES_BINARY, projectImageRecipe } from "../../docker/project-image.js";
 import type {
@@ -85,7 +86,10 @@ export class DockerRuntime implements Runtime, Killer, Pauser, ClockFaults {
   private specs: NodeSpec[] = [];
   private run: RunContext | undefined;
   private networkName = "";
+  /** The project's image: the network helper's, and the nodes' unless the backend has its own. */
   private image = "";
+  /** What the nodes run from: the backend's nodeImage, else the project's image. */
+  private nodeImage = "";
   private stopped = false;
   /** The offset files under <run>/clock, mounted at /clock in every node. */
   private readonly faketime = new FaketimeClock(FAKETIME_LIB);
@@ -103,7 +107,18 @@ export class DockerRuntime implements Runtime, Killer, Pauser, ClockFaults {
     let nodes = requested;
     this.run = run;
     const started = performance.now();
+    const command = backend.containerCommand;
+    if (!command) throw new Error(`backend ${backend.name} has no container command`);
     const { liveRuns } = await removeLeftovers(this.docker, (m) => run.log(m));
+    // The backend's own image first: an `image:` the engine lacks fails before any build.
+    const own = backend.nodeImage
+      ? await backendImage(this.docker, backend.name, backend.nodeImage)
+      : undefined;
+    if (own) {
+      run.log(
+        `node image ${own.tag} ${own.built ? `built in ${Math.round(own.ms)} ms` : "cached"}`,
+      );
+    }
     // The image carries dist/: from source, compile first (when a source is newer than its
     // output) so that it holds this very code.
     const stale = import.meta.url.endsWith(".ts") ? staleOutput(this.options.root) : undefined;
@@ -113,6 +128,7 @@ export class DockerRuntime implements Runtime, Killer, Pauser, ClockFaults {
     }
     const built = await buildImage(this.docker, projectImageRecipe(this.options.root));
     this.image = built.tag;
+    this.nodeImage = own?.tag ?? built.tag;
     run.log(`image ${built.tag} ${built.built ? `built in ${Math.round(built.ms)} ms` : "cached"}`);
     const labels = { [RUN_LABEL]: this.runId, [OWNER_LABEL]: OWNER };
 
@@ -128,13 +144,11 @@ export class DockerRuntime implements Runtime, Killer, Pauser, ClockFaults {
     const chains = await this.network.setUp(this.image, nodes, labels, liveRuns);
     if (chains.length > 0) run.log(`removed iptables chains of earlier runs: ${chains.join(" ")}`);
 
-    const command = backend.containerCommand;
-    if (!command) throw new Error(`backend ${backend.name} has no container command`);
     const create = async (spec: NodeSpec) => {
       const cmd = command.call(backend, spec, nodes);
       const container = await this.docker.createContainer({
         name: `paxos-${this.runId}-${spec.id}`,
-        Image: this.image,
+        Image: this.nodeImage,
         Entrypoint: [cmd.command],
         Cmd: cmd.args,
         Env: Object.entries({ ...faketimeEnv(FAKETIME_LIB, `/clock/${spec.id}`), ...cmd.env }).map(

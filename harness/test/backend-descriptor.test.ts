@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -132,6 +132,116 @@ describe("backend descriptors (--backend PATH)", () => {
     const results = JSON.parse(readFileSync(path.join(store, "latest", "results.json"), "utf8"));
     expect(results.backend).toBe("outside-memory");
     expect(results.ops.ok).toBeGreaterThan(50);
+  });
+
+  describe("files: and image: (what goes into the nodes' image under Docker)", () => {
+    const program = path.join(dir, "bin", "kv-node");
+    mkdirSync(path.dirname(program), { recursive: true });
+    writeFileSync(program, "#!/bin/sh\n");
+    chmodSync(program, 0o755);
+    mkdirSync(path.join(dir, "conf"), { recursive: true });
+    const local = { command: "./bin/kv-node", args: ["--id={id}", "--peers={peers}"] };
+
+    it("files: the local command runs in the container too, at its host path", () => {
+      const file = write("files.yaml", {
+        name: "files-kv",
+        protocol: "http-kv",
+        local,
+        files: ["./bin/kv-node", "conf"],
+      });
+      const backend = loadBackendDescriptor(file);
+      expect(backend.nodeImage).toEqual({
+        kind: "files",
+        files: [program, path.join(dir, "conf")],
+      });
+      const inContainer = backend.containerCommand?.(cluster[1] as NodeSpec, cluster);
+      expect(inContainer).toEqual(backend.localCommand(cluster[1] as NodeSpec, cluster));
+      expect(inContainer?.command).toBe(program);
+      expect(inContainer?.args).toEqual(["--id=n2", "--peers=n1=127.0.9.1:7001,n2=127.0.9.2:7002"]);
+    });
+
+    it("files: a container command, when given, is the one run in the image", () => {
+      const file = write("files-container.yaml", {
+        name: "fc",
+        protocol: "http-kv",
+        local: { command: "/usr/bin/false" },
+        container: { command: "./bin/kv-node", args: ["{id}"] },
+        files: ["./bin"],
+      });
+      const cmd = loadBackendDescriptor(file).containerCommand?.(cluster[0] as NodeSpec, cluster);
+      expect(cmd).toMatchObject({ command: program, args: ["n1"] });
+    });
+
+    it("image: an engine image, with the local command line inside it", () => {
+      const file = write("image.yaml", {
+        name: "img",
+        protocol: "http-kv",
+        local: { command: "/usr/local/bin/kv", args: ["{id}"] },
+        image: "my-kv:1.0",
+      });
+      const backend = loadBackendDescriptor(file);
+      expect(backend.nodeImage).toEqual({ kind: "image", image: "my-kv:1.0" });
+      expect(backend.containerCommand?.(cluster[0] as NodeSpec, cluster)).toMatchObject({
+        command: "/usr/local/bin/kv",
+        args: ["n1"],
+      });
+    });
+
+    it.each([
+      [
+        "a missing path",
+        { local, files: ["./bin/kv-node", "./nope"] },
+        /files\.1: .*nope does not exist/,
+      ],
+      [
+        "a command that is not executable",
+        { local: { command: "./data.txt" }, files: ["./data.txt"] },
+        /files\.0: .*data\.txt is not executable \(it is local\.command\)/,
+      ],
+      [
+        "a command that is not among the files",
+        { local: { command: "/usr/bin/env" }, files: ["./bin/kv-node"] },
+        /local\.command: \/usr\/bin\/env is not in files/,
+      ],
+      [
+        "a command not written as a path of files",
+        { local: { command: "bin/kv-node" }, files: ["./bin/kv-node"] },
+        /local\.command: bin\/kv-node is not in files/,
+      ],
+      [
+        "files and image both",
+        { local, files: ["./bin/kv-node"], image: "x:1" },
+        /files and image: give one/,
+      ],
+      ["an empty files list", { local, files: [] }, /files must list at least one path/],
+      ["an empty image", { local, image: "" }, /image must not be empty/],
+    ])("rejects %s, naming the file and the field", (what, fields, pattern) => {
+      writeFileSync(path.join(dir, "data.txt"), "not a program\n");
+      const file = write(`bad-${what.replace(/\W+/g, "-")}.yaml`, {
+        name: "bad",
+        protocol: "http-kv",
+        ...fields,
+      });
+      expect(() => loadBackendDescriptor(file)).toThrow(pattern);
+      expect(() => loadBackendDescriptor(file)).toThrow(file);
+    });
+
+    it("a bad files: entry through the CLI: one line naming it, exit 3, before any run", () => {
+      const file = write("missing-file.yaml", {
+        name: "mf",
+        protocol: "http-kv",
+        local: { command: "./bin/absent-node" },
+        files: ["./bin/absent-node"],
+      });
+      const store = path.join(dir, "s-files");
+      const r = runCli(["test", "--backend", file, "--runtime", "local", "--store", store]);
+      expect(r.code).toBe(3);
+      const lines = r.stderr.trim().split("\n");
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toBe(
+        `paxos-harness: --backend ${file}: ${file}: files.0: ${path.join(dir, "bin/absent-node")} does not exist`,
+      );
+    });
   });
 
   it("a broken descriptor through the CLI: one line, exit 3", () => {

@@ -46,7 +46,7 @@ const SIGNALS: Record<string, number> = { SIGINT: 2, SIGKILL: 9, SIGTERM: 15 };
 /** `paxos-harness ARGS` from source (tsx), as run-cli.ts does, but asynchronous. */
 export function spawnCli(
   args: readonly string[],
-  options: { command?: string[]; timeoutMs?: number } = {},
+  options: { command?: string[]; timeoutMs?: number; env?: NodeJS.ProcessEnv } = {},
 ): CliChild {
   const command = options.command ?? [
     process.execPath,
@@ -57,6 +57,7 @@ export function spawnCli(
   const [file, ...pre] = command as [string, ...string[]];
   const child = spawn(file, [...pre, ...args], {
     cwd: ROOT,
+    env: { ...process.env, ...options.env },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let out = "";
@@ -80,7 +81,7 @@ export function spawnCli(
 /** Runs the CLI to its end; the result's output for assertions' messages. */
 export async function runCliAsync(
   args: readonly string[],
-  options: { command?: string[]; timeoutMs?: number } = {},
+  options: { command?: string[]; timeoutMs?: number; env?: NodeJS.ProcessEnv } = {},
 ): Promise<{ code: number; stdout: string; stderr: string }> {
   const c = spawnCli(args, options);
   const code = await c.exit;

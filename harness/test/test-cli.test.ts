@@ -93,7 +93,7 @@ describe("paxos-harness test: a run through the CLI (local runtime, memory backe
       env: NO_ENGINE,
     });
     expect(r.stderr).toContain(
-      "runtime: local processes (no Docker engine answers at /nonexistent/docker.sock)",
+      "runtime: local (no Docker engine answers at unix:///nonexistent/docker.sock)",
     );
     expect(r.code).toBe(0);
     expect(r.stdout).toContain("VALID");

@@ -1,0 +1,3 @@
+module paxos-harness/examples/go-kv
+
+go 1.19
