@@ -2,6 +2,7 @@
 // counters and latencies that the progress display and results.json report.
 
 import type { Value } from "../checker/history.js";
+import { FaultTally } from "./fault-tally.js";
 import type { HistoryWriter } from "./history-writer.js";
 import type { Completion, Invocation, NemesisKind } from "./types.js";
 
@@ -30,7 +31,15 @@ export class Recorder {
   nemesisEvents = 0;
   onNemesis: ((event: NemesisEvent) => void) | undefined;
 
-  constructor(readonly writer: HistoryWriter) {}
+  /** The fault record: started, verified and seconds under each kind (results.json's `faults`). */
+  readonly faults: FaultTally;
+
+  constructor(
+    readonly writer: HistoryWriter,
+    kinds: readonly NemesisKind[] = [],
+  ) {
+    this.faults = new FaultTally(kinds);
+  }
 
   /** Records an invocation; returns its time (ns since the start). */
   invoke(process: number, op: Invocation): number {
@@ -54,7 +63,10 @@ export class Recorder {
   nemesis(kind: NemesisKind, phase: "start" | "stop", value: Value): void {
     const f = `${phase}-${kind}`;
     this.nemesisEvents++;
-    this.writer.write({ process: "nemesis", type: "info", f, value });
+    const time = this.writer.now();
+    this.writer.write({ process: "nemesis", type: "info", f, value }, time);
+    if (phase === "start") this.faults.start(kind, value, time / 1e9);
+    else this.faults.stop(kind, time / 1e9);
     this.currentFault = phase === "start" ? kind : undefined;
     this.onNemesis?.({ f, kind, phase, value });
   }

@@ -10,6 +10,7 @@ import {
 } from "../checker/history.js";
 import { type CheckOutcome, UNKNOWN } from "../checker/model.js";
 import type { TestConfig } from "./config.js";
+import { describeFaults, type FaultRecord } from "./fault-tally.js";
 import type { Counts } from "./recorder.js";
 
 export interface Results {
@@ -41,6 +42,10 @@ export interface Results {
   /** Seconds of the workload phase. */
   duration_s: number;
   nemesis_events: number;
+  /** Per kind asked for: faults started, verified to have taken, and seconds under them. */
+  faults: FaultRecord;
+  /** Why a run whose history checked out is still not a pass: faults asked for, none injected. */
+  no_faults?: string;
   /** A set-up failure (exit 3). */
   error?: string;
 }
@@ -111,11 +116,13 @@ export function summary(r: Results, dir: string, config: TestConfig): string {
   const verdict =
     r.error !== undefined
       ? `ERROR: ${r.error}`
-      : r.valid === true
-        ? "VALID: the history is linearizable"
-        : r.valid === false
-          ? "INVALID: the history is not linearizable"
-          : `UNKNOWN: the checker could not decide${r.checker.reason ? ` (${r.checker.reason})` : ""}`;
+      : r.no_faults !== undefined
+        ? `NO FAULT: ${r.no_faults} (the history is linearizable, but that says nothing about faults)`
+        : r.valid === true
+          ? "VALID: the history is linearizable"
+          : r.valid === false
+            ? "INVALID: the history is not linearizable"
+            : `UNKNOWN: the checker could not decide${r.checker.reason ? ` (${r.checker.reason})` : ""}`;
   lines.push(
     `${config.name}: ${verdict}${r.interrupted ? " (interrupted: the history so far)" : ""}`,
   );
@@ -128,6 +135,7 @@ export function summary(r: Results, dir: string, config: TestConfig): string {
   lines.push(
     `  ops: ${o.invoke} invoked, ${o.ok} ok, ${o.fail} fail, ${o.info} info; ${r.throughput.ok_per_s} ok/s over ${r.duration_s} s`,
   );
+  if (Object.keys(r.faults).length > 0) lines.push(`  faults: ${describeFaults(r.faults)}`);
   const l = r.latency_ms;
   lines.push(`  latency ms: p50 ${l.p50}, p95 ${l.p95}, p99 ${l.p99}, max ${l.max}`);
   lines.push(

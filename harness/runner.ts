@@ -89,7 +89,7 @@ export async function runTest(config: TestConfig, deps: RunnerDeps): Promise<Run
   pointLatest(config.store, folder.dir);
   const log = runLog(folder.file("harness.log"));
   const writer = new HistoryWriter(folder.file("history.jsonl"), deps.flush);
-  const recorder = new Recorder(writer);
+  const recorder = new Recorder(writer, config.nemesis);
   const random = seededRandom(config.seed);
   const workload = makeWorkload(config.workload, {
     keys: config.keys,
@@ -126,6 +126,7 @@ export async function runTest(config: TestConfig, deps: RunnerDeps): Promise<Run
       nemeses: deps.nemeses,
       cluster,
       intervalMs: config.nemesisInterval * 1000,
+      warmupMs: warmupMs(config),
       recorder,
       log,
       stop: scheduleStop,
@@ -193,6 +194,14 @@ export async function runTest(config: TestConfig, deps: RunnerDeps): Promise<Run
 }
 
 class Interrupted extends Error {}
+
+/**
+ * The first fault comes after half an interval, or a quarter of the time limit if that is
+ * shorter: a run shorter than the interval still gets its faults.
+ */
+export function warmupMs(config: Pick<TestConfig, "nemesisInterval" | "timeLimit">): number {
+  return Math.min(config.nemesisInterval / 2, config.timeLimit / 4) * 1000;
+}
 
 /** The workload's set-up steps (the set's empty array), retried until ok; not in the history. */
 async function setup(
@@ -324,6 +333,7 @@ function check(
     interrupted: run.interrupted,
     duration_s: round(run.workloadSeconds, 2),
     nemesis_events: recorder.nemesisEvents,
+    faults: recorder.faults.record(recorder.writer.now() / 1e9),
   };
   if (modelName === "set") Object.assign(results, setFindings(ops));
   else if (outcome?.result === "illegal") results.violating_keys = illegalLabels(outcome);
@@ -331,6 +341,10 @@ function check(
     results.error = run.error;
     // A run that could not be completed says nothing good about the system.
     if (results.valid === true) results.valid = "unknown";
+  } else if (config.nemesis.length > 0 && recorder.faults.started === 0 && results.valid === true) {
+    // Faults were asked for and none happened: a green here would say nothing about them.
+    results.valid = "unknown";
+    results.no_faults = `asked for ${config.nemesis.join(", ")}, but no fault was injected`;
   }
   return results;
 }

@@ -1,6 +1,6 @@
-// The nemesis schedule: every `interval` a fault starts (the nemeses in turn, from a random
-// one), and it is healed half an interval later, so that the cluster has the other half to
-// recover before the next one. Events go to the history as process "nemesis", type "info",
+// The nemesis schedule: after a short warm-up the first fault starts, then every `interval`
+// another (the nemeses in turn, from a random one); each is healed half an interval after it
+// started, so that the cluster has the other half to recover before the next one. Events go to the history as process "nemesis", type "info",
 // f "start-<kind>" / "stop-<kind>", value = what the nemesis says it did.
 
 import type { Value } from "../checker/history.js";
@@ -12,6 +12,8 @@ export interface ScheduleOptions {
   nemeses: readonly Nemesis[];
   cluster: ClusterView;
   intervalMs: number;
+  /** Before the first fault: a short warm-up (the runner: at most a quarter of the time limit). */
+  warmupMs: number;
   recorder: Recorder;
   log(message: string, fields?: Record<string, unknown>): void;
   /** Stop starting faults (the end of the workload phase, or Ctrl-C). */
@@ -30,8 +32,8 @@ export class NemesisSchedule {
   private async loop(): Promise<void> {
     const { nemeses, cluster, intervalMs, stop } = this.o;
     let next = Math.floor(cluster.random() * nemeses.length);
-    for (;;) {
-      await sleep(intervalMs, stop);
+    for (let wait = this.o.warmupMs; ; wait = intervalMs / 2) {
+      await sleep(wait, stop);
       if (stop.aborted) return;
       const nemesis = nemeses[next % nemeses.length] as Nemesis;
       next++;

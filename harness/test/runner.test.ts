@@ -217,4 +217,57 @@ describe("runTest", () => {
     expect(r.results.valid).toBe("unknown");
     expect(printed).toContain("ERROR");
   });
+
+  it("a run shorter than the nemesis interval still injects a fault, and the fault record says so", async () => {
+    const store = mkdtempSync(path.join(tmpdir(), "runner-"));
+    const runtime = new FakeRuntime();
+    const nemesis = fakePauseNemesis(runtime);
+    let printed = "";
+    const c = config(store, { nemesis: ["pause"], nemesisInterval: 10, timeLimit: 1.2 });
+    const r = await runTest(c, {
+      runtime,
+      backend: fakeBackend,
+      nemeses: [nemesis],
+      out: (t) => {
+        printed += t;
+      },
+    });
+    expect(nemesis.starts).toBe(1);
+    expect(r.code).toBe(0);
+    const faults = r.results.faults.pause;
+    expect(faults?.started).toBe(1);
+    expect(faults?.verified).toBe(0); // the fake nemesis verifies nothing
+    // Started after a quarter of the time limit (0.3 s), healed at the end of the workload.
+    expect(faults?.seconds).toBeGreaterThan(0.5);
+    expect(faults?.seconds).toBeLessThan(1.2);
+    expect(printed).toMatch(/faults: pause 1 started, 0 verified, [\d.]+ s/);
+  });
+
+  it("faults asked for and none injected: not a pass (exit 2, NO FAULT)", async () => {
+    const store = mkdtempSync(path.join(tmpdir(), "runner-"));
+    const runtime = new FakeRuntime();
+    const failing = {
+      kind: "pause" as const,
+      async start(): Promise<never> {
+        throw new Error("cannot pause");
+      },
+      async stop() {
+        return {};
+      },
+    };
+    let printed = "";
+    const c = config(store, { nemesis: ["pause"], nemesisInterval: 0.4, timeLimit: 1 });
+    const r = await runTest(c, {
+      runtime,
+      backend: fakeBackend,
+      nemeses: [failing],
+      out: (t) => {
+        printed += t;
+      },
+    });
+    expect(r.code).toBe(2);
+    expect(r.results.valid).toBe("unknown");
+    expect(r.results.faults.pause?.started).toBe(0);
+    expect(printed).toContain("NO FAULT: asked for pause, but no fault was injected");
+  });
 });
