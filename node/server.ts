@@ -148,7 +148,12 @@ export class NodeServer {
       ...options.timing,
     };
     const node = new PaxosNode({
-      config: { id: config.id, peers: config.peers.map((p) => p.id), ...timing },
+      config: {
+        id: config.id,
+        peers: config.peers.map((p) => p.id),
+        ...timing,
+        ...(config.mutant ? { mutant: config.mutant } : {}),
+      },
       durable,
       random: options.random ?? Math.random,
     });
@@ -217,6 +222,11 @@ export class NodeServer {
       peers: config.peers.map((p) => `${p.id}=${p.host}:${p.port}`),
       tickMs: config.tickMs,
     });
+    if (config.mutant) {
+      this.logger.warn("running with a deliberate bug (a mutant, for testing tests)", {
+        mutant: config.mutant,
+      });
+    }
   }
 
   /** The HTTP port actually bound (useful with --http-port 0). */

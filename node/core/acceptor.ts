@@ -22,18 +22,21 @@ export function sameValue(a: SlotValue, b: SlotValue): boolean {
 
 export class Acceptor {
   promised: Ballot;
+  /** The order of ballots; a mutant compares rounds only. */
+  private readonly compare: (a: Ballot, b: Ballot) => number;
   private readonly accepted = new Map<number, AcceptedEntry>();
   /** Slots at or below this are compacted (covered by a snapshot). */
   compactedTo: number;
 
-  constructor(durable: DurableState) {
+  constructor(durable: DurableState, roundOnly = false) {
+    this.compare = roundOnly ? (a, b) => a.round - b.round : compareBallots;
     this.promised = durable.promised ?? ZERO_BALLOT;
     this.compactedTo = durable.snapshot?.index ?? 0;
     for (const e of durable.accepted) if (e.slot > this.compactedTo) this.accepted.set(e.slot, e);
   }
 
   prepare(ballot: Ballot): AcceptorAnswer {
-    const c = compareBallots(ballot, this.promised);
+    const c = this.compare(ballot, this.promised);
     if (c < 0) return { ok: false, promised: this.promised };
     if (c === 0) return { ok: true };
     this.promised = ballot;
@@ -41,7 +44,7 @@ export class Acceptor {
   }
 
   accept(ballot: Ballot, slot: number, value: SlotValue): AcceptorAnswer {
-    if (compareBallots(ballot, this.promised) < 0) return { ok: false, promised: this.promised };
+    if (this.compare(ballot, this.promised) < 0) return { ok: false, promised: this.promised };
     const prev = this.accepted.get(slot);
     if (prev && compareBallots(prev.ballot, ballot) === 0) {
       if (sameValue(prev.value, value)) return { ok: true }; // a duplicate

@@ -15,6 +15,7 @@ import { NOOP, Phase1 } from "./proposer.js";
 import { type PendingRequest, PendingRequests } from "./requests.js";
 import { emptyDurableState } from "./storage.js";
 import type {
+  AcceptedEntry,
   Ballot,
   ChosenEntry,
   DurableState,
@@ -89,10 +90,16 @@ export class PaxosNode {
     this.id = opts.config.id;
     this.peers = opts.config.peers.filter((p) => p !== this.id);
     this.members = [this.id, ...this.peers];
-    this.outbox = new Outbox(this.cfg.mutant !== "prepare-before-durable-promise");
+    this.outbox = new Outbox(
+      this.cfg.mutant !== "prepare-before-durable-promise",
+      this.cfg.mutant !== "answer-before-durable",
+    );
     this.quorum = Math.floor(this.members.length / 2) + 1;
-    const durable = opts.durable ?? emptyDurableState();
-    this.acceptor = new Acceptor(durable);
+    const recovered = opts.durable ?? emptyDurableState();
+    const m = this.cfg.mutant;
+    const durable =
+      m === "forget-promise-on-restart" ? { ...recovered, promised: null } : recovered;
+    this.acceptor = new Acceptor(durable, m === "ballot-round-only");
     this.learner = new Learner(durable.snapshot, this.cfg.catchupMargin ?? this.cfg.snapshotEvery);
     this.maxRound = this.acceptor.promised.round;
     this.timer = new ElectionTimer(this.cfg.electionTicks, opts.random);
@@ -290,7 +297,7 @@ export class PaxosNode {
     const t = this.timer;
     if (++t.heartbeatElapsed >= this.cfg.heartbeatTicks) this.heartbeat(L);
     if (++t.windowElapsed >= this.cfg.electionTicks) {
-      if (t.heard.size + 1 < this.quorum) {
+      if (t.heard.size + 1 < this.quorum && this.cfg.mutant !== "leader-local-reads") {
         this.stepDown();
         return;
       }
@@ -503,7 +510,12 @@ export class PaxosNode {
       for (const e of p.chosen) this.learner.learn(e.slot, e.value);
     }
     this.apply();
-    const { best, conflicts } = p1.highestAccepted();
+    const phase1 = p1.highestAccepted();
+    const { conflicts } = phase1;
+    const best =
+      this.cfg.mutant === "ignore-accepted-in-phase1"
+        ? new Map<number, AcceptedEntry>()
+        : phase1.best;
     for (const c of conflicts)
       this.violations.push(`phase 1 of ${p1.ballot.round}/${this.id}: ${c}`);
     let maxSlot = Math.max(this.learner.maxChosen(), p1.from - 1);
@@ -646,6 +658,14 @@ export class PaxosNode {
   // ---- Client requests ----------------------------------------------------------------------
 
   private onClientRequest(reqId: ReqId, request: ClientRequest): void {
+    if (
+      this.cfg.mutant === "leader-local-reads" &&
+      this.leadership &&
+      request.command.op === "read"
+    ) {
+      this.outbox.reply(reqId, this.learner.sm.read(request.command.key));
+      return;
+    }
     const known = this.learner.sm.lookup(request);
     if (known === "stale") return; // superseded by a later request of the same client
     if (known !== undefined) {

@@ -26,16 +26,16 @@ type Held =
   | { dep: number; kind: "reply"; reqId: ReqId; result: CommandResult };
 
 export class Outbox {
-  /** With `preparesWait` false (a mutant only), prepares leave at once, as an old bug had it. */
-  constructor(private readonly preparesWait = true) {}
+  /** Either false only in a mutant: prepares, or an acceptor's answers, leave at once. */
+  constructor(
+    private readonly preparesWait = true,
+    private readonly answersWait = true,
+  ) {}
 
   /** The messages that must wait for the writes made before them. */
   private dependsOnWrites(msg: PeerMessage): boolean {
-    return (
-      msg.type === "promise" ||
-      msg.type === "accepted" ||
-      (msg.type === "prepare" && this.preparesWait)
-    );
+    if (msg.type === "promise" || msg.type === "accepted") return this.answersWait;
+    return msg.type === "prepare" && this.preparesWait;
   }
 
   private unissued: StorageWrite[] = [];

@@ -45,6 +45,12 @@ export class KvStateMachine {
     return result;
   }
 
+  /** A read of the current state, outside the log (only a mutant answers clients with it). */
+  read(key: string): CommandResult {
+    const current = this.kv.get(key);
+    return current === undefined ? { status: "not-found" } : { status: "ok", value: current };
+  }
+
   private execute({ command }: ClientRequest): CommandResult {
     const current = this.kv.get(command.key);
     switch (command.op) {

@@ -2,6 +2,7 @@
 // runtime can set a cluster-wide environment and override one node on its command line.
 import { isIP } from "node:net";
 import { parseArgs } from "node:util";
+import { MUTANTS, type Mutant } from "../core/mutants.js";
 import { isLogLevel, type LogLevel } from "./logger.js";
 import type { PeerAddress } from "./transport.js";
 
@@ -18,6 +19,8 @@ export interface NodeConfig {
   /** How long an HTTP request waits for its reply before it is answered indeterminate. */
   requestTimeoutMs: number;
   logLevel: LogLevel;
+  /** A deliberate bug (core/mutants.ts), for testing the tests; absent in every normal run. */
+  mutant?: Mutant;
 }
 
 export class ConfigError extends Error {
@@ -37,7 +40,9 @@ export const USAGE = `usage: node dist/node/main.js --id ID --peers ID=HOST:PORT
   --tick-ms N         consensus tick interval                 (PAXOS_TICK_MS; default 20)
   --request-timeout-ms N  a client request unanswered this long gets an
                       indeterminate 500 (PAXOS_REQUEST_TIMEOUT_MS; default 2000)
-  --log-level LEVEL   debug|info|warn|error                   (PAXOS_LOG_LEVEL; default info)`;
+  --log-level LEVEL   debug|info|warn|error                   (PAXOS_LOG_LEVEL; default info)
+  --mutant NAME       run with a deliberate Paxos bug, to test  (PAXOS_MUTANT; default none)
+                      a test harness: ${MUTANTS.join(", ")}`;
 
 const FLAGS = {
   id: "PAXOS_NODE_ID",
@@ -49,6 +54,7 @@ const FLAGS = {
   "tick-ms": "PAXOS_TICK_MS",
   "request-timeout-ms": "PAXOS_REQUEST_TIMEOUT_MS",
   "log-level": "PAXOS_LOG_LEVEL",
+  mutant: "PAXOS_MUTANT",
 } as const;
 type Flag = keyof typeof FLAGS;
 
@@ -106,7 +112,14 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv): No
   if (!isLogLevel(logLevel)) {
     throw new ConfigError(`${levelArg?.source}: log level must be debug, info, warn or error`);
   }
+  const mutantArg = get("mutant");
+  if (mutantArg && !(MUTANTS as readonly string[]).includes(mutantArg.value)) {
+    throw new ConfigError(
+      `${mutantArg.source}: "${mutantArg.value}" is not a mutant (${MUTANTS.join(", ")})`,
+    );
+  }
   return {
+    ...(mutantArg ? { mutant: mutantArg.value as Mutant } : {}),
     id,
     peers: all.filter((p) => p.id !== id),
     host,

@@ -80,3 +80,19 @@ describe("parseConfig", () => {
     expect(c).toMatchObject({ host: "::1", peers: [{ id: "b", host: "::1", port: 7001 }] });
   });
 });
+
+describe("--mutant", () => {
+  it("takes a known mutant from the flag or PAXOS_MUTANT, and names the known ones otherwise", () => {
+    const base = ["--id", "n1", "--peers", "n1=127.0.0.1:7001,n2=127.0.0.2:7002"];
+    expect(parseConfig([...base, "--mutant", "answer-before-durable"], {}).mutant).toBe(
+      "answer-before-durable",
+    );
+    expect(parseConfig(base, { PAXOS_MUTANT: "ballot-round-only" }).mutant).toBe(
+      "ballot-round-only",
+    );
+    expect(parseConfig(base, {}).mutant).toBeUndefined();
+    expect(() => parseConfig([...base, "--mutant", "nope"], {})).toThrow(
+      /--mutant: "nope" is not a mutant \(prepare-before-durable-promise, /,
+    );
+  });
+});
