@@ -1,5 +1,5 @@
 // The command line: `paxos-harness <command>`. Every command resolves to an exit code:
-// 0 valid, 1 invalid, 2 unknown, 3 error (bad input, set-up failure); see design.md.
+// 0 valid, 1 invalid, 2 unknown, 3 error (bad input, set-up failure); see the README.
 
 import { Command, CommanderError, Option } from "commander";
 import { FORMATS } from "../checker/formats/index.js";

@@ -1,4 +1,4 @@
-// The test's configuration: design.md's `test` flags, from `--config FILE.yaml` (the same
+// The test's configuration: the README's `test` flags, from `--config FILE.yaml` (the same
 // field names, kebab-case) merged with the flags given (flags win). Every error names where
 // the bad value came from (the file or the flag), the field and the value; the CLI prints it
 // as one line and exits 3.

@@ -1,4 +1,4 @@
-// Exit codes shared by every command (design.md): the worst outcome wins.
+// Exit codes shared by every command (the README): the worst outcome wins.
 
 export const EXIT = { ok: 0, invalid: 1, unknown: 2, error: 3 } as const;
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];

@@ -1,4 +1,4 @@
-// Streams history.jsonl (design.md's format) while the test runs.
+// Streams history.jsonl (the README's "History format") while the test runs.
 //
 // Flush policy (measured with bench:harness, 32 workers against an in-memory backend on this
 // 2-vCPU machine kind): "line", one synchronous append (fs.writeSync) per line, before the

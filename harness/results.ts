@@ -1,4 +1,4 @@
-// results.json (design.md's fields, plus what a reader needs next: the violating keys, the
+// results.json (the README's fields, plus what a reader needs next: the violating keys, the
 // set's lost and phantom elements, the seed) and the short summary printed at the end.
 
 import {

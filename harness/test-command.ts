@@ -1,9 +1,9 @@
-// `paxos-harness test`: the flags (design.md), an optional --config FILE.yaml with the same
+// `paxos-harness test`: the flags (the README), an optional --config FILE.yaml with the same
 // fields (flags win), and the glue that joins the runner to a runtime, a backend and nemeses.
 //
 // Ctrl-C / SIGTERM: the first one stops the run gracefully (faults healed, nodes stopped, the
 // history so far checked and kept; the exit code is the verdict on that history, 0..3 as
-// design.md says, and results.json has "interrupted": true). A second one quits at once with
+// the README says, and results.json has "interrupted": true). A second one quits at once with
 // 130; the history is already on disk.
 
 import path from "node:path";

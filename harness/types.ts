@@ -22,7 +22,7 @@ export interface NodeSpec {
 /** A system under test: how to start one of its nodes. */
 export interface Backend {
   name: string;
-  /** The client protocol it speaks; only design.md's http-kv for now. */
+  /** The client protocol it speaks; http-kv (doc/protocol.md). */
   protocol: "http-kv";
   /** The command line of one node as a local process. */
   localCommand(node: NodeSpec, cluster: readonly NodeSpec[]): ProcessCommand;

@@ -1,4 +1,4 @@
-// A tiny http-kv node for testing the harness itself (design.md's client protocol).
+// A tiny http-kv node for testing the harness itself (doc/protocol.md).
 //
 // Default: the leader (--leader, else the first id of --peers) holds the data in memory; every
 // other node proxies each request to it, so the cluster is linearizable. A follower that cannot

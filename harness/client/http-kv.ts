@@ -1,4 +1,4 @@
-// A client for design.md's http-kv protocol: one worker process talking to one node.
+// A client for the http-kv protocol (doc/protocol.md): one worker process talking to one node.
 //
 // Outcomes: 200 -> ok (a read: its value); 404 on a read -> ok, absent (null); 409 on a cas ->
 // fail; 503 with definite: true -> fail; any other 4xx -> fail (rejected, never applied); any

@@ -5,7 +5,7 @@
 
 import net from "node:net";
 
-/** A request any http-kv node answers (design.md: GET /status). */
+/** A request any http-kv node answers (doc/protocol.md: GET /status). */
 export const HTTP_STATUS_REQUEST = Buffer.from(
   "GET /status HTTP/1.1\r\nHost: relay-probe\r\nConnection: close\r\n\r\n",
 );

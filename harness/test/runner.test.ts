@@ -46,7 +46,7 @@ function history(dir: string): Line[] {
 const quiet = () => {};
 
 describe("runTest", () => {
-  it("a linearizable cluster: valid, exit 0, results.json with design.md's fields", async () => {
+  it("a linearizable cluster: valid, exit 0, results.json with the README's fields", async () => {
     const store = mkdtempSync(path.join(tmpdir(), "runner-"));
     const runtime = new FakeRuntime();
     let printed = "";

@@ -1,4 +1,4 @@
-// The node's HTTP client API (design.md, "Client protocol of the built-in node").
+// The node's HTTP client API (http-kv: doc/protocol.md).
 //
 // What a status code promises matters more than the code itself: a 503 with definite: true
 // tells the harness the command was NOT applied (a `fail`); a 500 without it is indeterminate
