@@ -1,5 +1,5 @@
 // A backend described in a YAML (or JSON) file, for `--backend PATH`: any implementation of
-// the http-kv protocol (node/README.md) plugs in without code of ours.
+// the http-kv protocol (doc/protocol.md) plugs in without code of ours.
 //
 //   name: my-paxos
 //   protocol: http-kv
