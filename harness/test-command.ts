@@ -20,11 +20,11 @@ import {
 } from "./config.js";
 import type { ExitCode } from "./exit.js";
 import { UsageError } from "./exit.js";
-import { makeNemeses, supportedKinds } from "./nemesis/index.js";
+import { makeNemeses, nodeProgramOf, supportedKinds } from "./nemesis/index.js";
 import { createProgress } from "./progress.js";
 import { runTest } from "./runner.js";
 import { DockerRuntime, dockerNodeSpecs } from "./runtime/docker.js";
-import { LocalRuntime, localNodeSpecs } from "./runtime/local.js";
+import { LocalRuntime } from "./runtime/local.js";
 import type { Backend, Nemesis, NodeSpec, Runtime } from "./types.js";
 
 /** The repository root: this file is harness/test-command.{ts,js} under it or under dist/. */
@@ -95,9 +95,10 @@ export async function runTestCommand(opts: Record<string, string | undefined>): 
       : { path: opts.config, fields: readConfigFile(opts.config) };
   const resolved = resolveConfig(flags, file);
   const { runtime, specs } = await pickRuntime(resolved);
-  const config = await narrowAll(resolved, runtime);
-  const backend = pickBackend(config);
-  const nemeses = await makeNemesesFor(config, runtime);
+  const backend = pickBackend(resolved);
+  const nodeProgram = nodeProgramOf(backend, runtime.name);
+  const config = await narrowAll(resolved, runtime, nodeProgram);
+  const nemeses = await makeNemesesFor(config, runtime, nodeProgram);
 
   const controller = new AbortController();
   let signals = 0;
@@ -149,11 +150,14 @@ async function pickRuntime(config: TestConfig): Promise<{ runtime: Runtime; spec
       `runtime: local processes (no Docker engine answers at ${DOCKER_SOCKET})\n`,
     );
   }
-  return {
-    runtime: new LocalRuntime(),
-    specs: (count, dir) =>
-      localNodeSpecs(count, dir, { subnet: 1 + Math.floor(Math.random() * 250) }),
-  };
+  const local = new LocalRuntime();
+  const why = await local.namespacesUnavailable();
+  if (why !== undefined) {
+    process.stderr.write(
+      `local runtime: no network namespaces (${why}): nodes on 127.0.x.y, no partition or loss\n`,
+    );
+  }
+  return { runtime: local, specs: (count, dir) => local.nodeSpecs(count, dir) };
 }
 
 type NodeSpecsFor = (count: number, dir: string) => NodeSpec[] | Promise<NodeSpec[]>;
@@ -172,9 +176,13 @@ function pickBackend(config: TestConfig): Backend {
  * `--nemesis all`: every kind this runtime can do on this machine. The kinds it cannot are left
  * out, one line on stderr saying which and why (a named kind it cannot do is refused instead).
  */
-async function narrowAll(config: TestConfig, runtime: Runtime): Promise<TestConfig> {
+async function narrowAll(
+  config: TestConfig,
+  runtime: Runtime,
+  nodeProgram: string | undefined,
+): Promise<TestConfig> {
   if (!config.nemesisAll) return config;
-  const { supported, leftOut } = await supportedKinds(config.nemesis, runtime);
+  const { supported, leftOut } = await supportedKinds(config.nemesis, runtime, nodeProgram);
   if (leftOut.length > 0) {
     const why = leftOut.map((l) => `${l.kind} (${l.why})`).join("; ");
     process.stderr.write(
@@ -184,9 +192,13 @@ async function narrowAll(config: TestConfig, runtime: Runtime): Promise<TestConf
   return { ...config, nemesis: supported };
 }
 
-async function makeNemesesFor(config: TestConfig, runtime: Runtime): Promise<Nemesis[]> {
+async function makeNemesesFor(
+  config: TestConfig,
+  runtime: Runtime,
+  nodeProgram: string | undefined,
+): Promise<Nemesis[]> {
   try {
-    return await makeNemeses(config.nemesis, runtime);
+    return await makeNemeses(config.nemesis, runtime, { nodeProgram });
   } catch (err) {
     // A nemesis this runtime cannot do on this machine: say which and why, before any node starts.
     throw new UsageError(
