@@ -61,7 +61,8 @@ export class Verifier {
     const cut = pairs.filter(([a, b]) => isCut(a, b));
     const kept = pairs.filter(([a, b]) => !isCut(a, b));
     const results = await probe.reach([...cut, ...kept], CUT_TIMEOUT_MS);
-    for (const r of results.slice(0, cut.length)) {
+    // Results come back in any order: sort them by link, not by position.
+    for (const r of results.filter((r) => isCut(r.from, r.to))) {
       if (r.outcome === "connected") {
         throw new FaultNotTaken(`${what}: ${r.from} -> ${r.to} still connects after the cut`);
       }
@@ -73,7 +74,7 @@ export class Verifier {
     }
     await this.connectAll(
       probe,
-      results.slice(cut.length),
+      results.filter((r) => !isCut(r.from, r.to)),
       (r) =>
         `${what}: ${r.from} -> ${r.to} does not connect (${describe(r)}), though that link is kept`,
     );
