@@ -123,14 +123,26 @@ export async function cleanupLeftovers(options: { dir?: string } = {}): Promise<
   for (const ns of deadNamespaces) for (const pid of await namespacePids(ns)) kill(pid, out);
   for (const pid of out.killed) await waitGone(pid, 5000);
 
-  for (const f of fabrics) await removeFabric(f).catch(() => {});
+  // What exists before the recorded fabrics go, to report what was really removed.
+  const before = {
+    namespaces: new Set(await listNamespaces()),
+    interfaces: new Set((await listOurInterfaces()).map((i) => i.name)),
+    chains: (await iptablesUnavailable()) === undefined ? await iptables(["-S"]) : "",
+  };
+  for (const f of fabrics) {
+    await removeFabric(f).catch(() => {});
+    out.namespaces.push(...f.nodes.map((n) => n.namespace).filter((n) => before.namespaces.has(n)));
+    out.interfaces.push(
+      ...[f.bridge, ...f.nodes.map((n) => n.veth)].filter((i) => before.interfaces.has(i)),
+    );
+    if (before.chains.split("\n").includes(`-N ${f.chain}`)) out.chains.push(f.chain);
+  }
   for (const ns of deadNamespaces) {
     await ip(["netns", "del", ns]).then(
       () => out.namespaces.push(ns),
       () => {},
     );
   }
-  for (const f of fabrics) for (const n of f.nodes) out.namespaces.push(n.namespace);
   for (const i of await listOurInterfaces()) {
     const owner = ownerInName(i.alias);
     if (owner !== undefined && !ownerAlive(owner)) {
@@ -140,11 +152,11 @@ export async function cleanupLeftovers(options: { dir?: string } = {}): Promise<
       );
     }
   }
-  for (const f of fabrics) out.interfaces.push(f.bridge);
   if ((await iptablesUnavailable()) === undefined) out.chains.push(...(await deadChains()));
   for (const file of files) await rm(file, { force: true });
   out.namespaces = [...new Set(out.namespaces)];
   out.interfaces = [...new Set(out.interfaces)];
+  out.chains = [...new Set(out.chains)];
   return out;
 }
 
