@@ -83,6 +83,8 @@ export interface LocalSpecOptions {
   basePorts?: { http: number; peer: number };
 }
 
+const NEEDS_NAMESPACES = (kind: string) => `${kind} needs a network namespace per node: `;
+
 /** The chain of ours inside every node's namespace. */
 export const NAMESPACE_CHAIN = "PAXOS-NEMESIS";
 /** The probe agents' port (TCP and UDP) in every namespace; the next free one if a node uses it. */
@@ -206,7 +208,7 @@ export class LocalRuntime implements Runtime {
   namespacesUnavailable(): Promise<string | undefined> {
     this.namespacesWhy ??=
       this.options.namespaces === false
-        ? Promise.resolve("network namespaces are turned off for this runtime")
+        ? Promise.resolve("namespaces are turned off for this runtime")
         : namespacesUnavailable();
     return this.namespacesWhy;
   }
@@ -217,8 +219,8 @@ export class LocalRuntime implements Runtime {
       const faketime = await this.faketimeLibrary();
       const no = (why: string) => ({ ok: false as const, why });
       return {
-        partition: why === undefined ? { ok: true } : no(`partition needs ${why}`),
-        loss: why === undefined ? { ok: true } : no(`loss needs ${why}`),
+        partition: why === undefined ? { ok: true } : no(`${NEEDS_NAMESPACES("partition")}${why}`),
+        loss: why === undefined ? { ok: true } : no(`${NEEDS_NAMESPACES("loss")}${why}`),
         delay: no(await delayUnavailable()),
         kill: { ok: true },
         pause: { ok: true },

@@ -243,21 +243,22 @@ export function ip(args: readonly string[], input?: string): Promise<string> {
 }
 
 /**
- * Why this process cannot give each node a network namespace, or undefined when it can:
- * it needs root, the `ip` command (iproute2) and iptables.
+ * Why this process cannot give each node a network namespace, or undefined when it can: it
+ * needs root, the `ip` command (iproute2) and iptables. Read after "needs a network namespace
+ * per node: ".
  */
 export async function namespacesUnavailable(): Promise<string | undefined> {
   if (typeof process.getuid === "function" && process.getuid() !== 0) {
-    return "network namespaces need root (ip netns, veths, a bridge and iptables need CAP_NET_ADMIN and CAP_SYS_ADMIN)";
+    return "this process is not root (ip netns, veths, a bridge and iptables need CAP_NET_ADMIN and CAP_SYS_ADMIN)";
   }
   try {
     await ip(["netns", "list"]);
   } catch (error) {
     const m = (error as Error).message;
     return /ENOENT/.test(m)
-      ? "network namespaces need the ip command (apt-get install iproute2)"
+      ? "the ip command is not installed (apt-get install iproute2)"
       : `ip netns does not work here: ${m}`;
   }
-  const iptablesWhy = await iptablesUnavailable();
-  return iptablesWhy === undefined ? undefined : iptablesWhy.replace(/^partition/, "namespaces");
+  const why = await iptablesUnavailable();
+  return why?.replace(/^partition needs the iptables binary, which/, "the iptables binary");
 }
