@@ -205,7 +205,15 @@ export class IptablesNetwork implements NetworkFaults {
     const places = [...new Set(changes.map((c) => c.at))];
     await Promise.all(
       places.map(async (at) => {
-        for (const c of changes.filter((c) => c.at === at)) await this.run(c.args, at);
+        for (const c of changes.filter((c) => c.at === at)) {
+          await this.run(c.args, at).catch((error: Error) => {
+            // A rule to delete that is not there is already what we want.
+            if (!(c.args[0] === "-D" && /Bad rule|matching rule exist/.test(error.message))) {
+              throw error;
+            }
+            return "";
+          });
+        }
       }),
     );
     if (next.length === 0) this.rules.delete(key);
