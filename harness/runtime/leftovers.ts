@@ -115,13 +115,18 @@ export async function cleanupLeftovers(options: { dir?: string } = {}): Promise<
     if (state.fabric) fabrics.push(state.fabric);
     files.push(file);
   }
+  for (const pid of out.killed) await waitGone(pid, 5000);
   // The sweep, by the owner in each name: processes in dead owners' namespaces first.
   const deadNamespaces = (await listNamespaces()).filter((n) => {
     const owner = n.startsWith(NAMESPACE_PREFIX) ? ownerInName(n) : undefined;
     return owner !== undefined && !ownerAlive(owner);
   });
-  for (const ns of deadNamespaces) for (const pid of await namespacePids(ns)) kill(pid, out);
-  for (const pid of out.killed) await waitGone(pid, 5000);
+  const swept: number[] = [];
+  for (const ns of deadNamespaces) {
+    for (const pid of await namespacePids(ns)) if (!out.killed.includes(pid)) swept.push(pid);
+  }
+  for (const pid of swept) kill(pid, out);
+  for (const pid of swept) await waitGone(pid, 5000);
 
   // What exists before the recorded fabrics go, to report what was really removed.
   const before = {
