@@ -223,7 +223,10 @@ export class Verifier {
   async faketime(nodes: readonly NodeId[], what: string): Promise<Measured> {
     if (nodes.length === 0) return NONE_TARGETED;
     const probe = this.probe;
-    if (probe?.mappedFiles === undefined) return this.unverified();
+    if (probe === undefined) return this.unverified();
+    if (probe.mappedFiles === undefined) {
+      return { verified: false, unverified: "this runtime cannot see a node's mapped files" };
+    }
     const began = performance.now();
     for (const id of nodes) {
       const files = await probe.mappedFiles(id);

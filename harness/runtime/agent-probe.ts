@@ -25,6 +25,9 @@ export interface AgentProbeOptions {
   pid(node: NodeId): number | undefined;
 }
 
+/** The probe agents' port (TCP and UDP) on each node's address (local: the next free one if a node uses it). */
+export const PROBE_PORT = 7979;
+
 /** How long an answer may take beyond the probe's own timeout before the agent counts as mute. */
 const ANSWER_SLACK_MS = 2000;
 

@@ -38,7 +38,7 @@ import type {
   RunContext,
   Runtime,
 } from "../types.js";
-import { AgentProbe } from "./agent-probe.js";
+import { AgentProbe, PROBE_PORT } from "./agent-probe.js";
 import { FaketimeClock, findFaketime, NO_FAKETIME } from "./faketime.js";
 import { delayUnavailable, IptablesNetwork } from "./iptables.js";
 import { cleanupLeftovers, defaultStateDir, type RecordedProcess, StateFile } from "./leftovers.js";
@@ -87,8 +87,7 @@ const NEEDS_NAMESPACES = (kind: string) => `${kind} needs a network namespace pe
 
 /** The chain of ours inside every node's namespace. */
 export const NAMESPACE_CHAIN = "PAXOS-NEMESIS";
-/** The probe agents' port (TCP and UDP) in every namespace; the next free one if a node uses it. */
-export const PROBE_PORT = 7979;
+export { PROBE_PORT } from "./agent-probe.js";
 
 /**
  * Loopback specs: n1 → 127.0.<subnet>.1, n2 → 127.0.<subnet>.2, ...; on each address the first
