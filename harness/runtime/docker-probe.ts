@@ -53,7 +53,12 @@ export class DockerProbe implements FaultProbe {
       AttachStdout: false,
       AttachStderr: false,
     });
-    await exec.start({ Detach: true });
+    // The engine answers a detached start at once; reading that answer to its end frees the
+    // connection (left unread, it would keep the harness's event loop alive).
+    const answer = (await exec.start({ Detach: true })) as unknown as
+      | NodeJS.ReadableStream
+      | undefined;
+    answer?.resume();
     await this.agents.ready(node, this.o.readyTimeoutMs ?? 10_000);
   }
 
