@@ -11,7 +11,7 @@ export type NodeId = string; // "n1", "n2", ...
 /** Where one node of the cluster lives. */
 export interface NodeSpec {
   id: NodeId;
-  /** Its own address: 127.0.x.y for local processes, the container's IP for Docker. */
+  /** Its own address: its network namespace's 10.214.S.i (or 127.0.x.y) locally, the container's IP for Docker. */
   host: string;
   httpPort: number;
   peerPort: number;
