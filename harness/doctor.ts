@@ -12,10 +12,16 @@ import { NEMESIS_KINDS } from "./types.js";
 export async function runDoctor(
   out: (line: string) => void = (l) => process.stdout.write(`${l}\n`),
 ): Promise<number> {
-  out("runtime local: yes (nodes as processes on 127.0.x.y)");
+  const local = new LocalRuntime();
+  const namespaces = await local.namespacesUnavailable();
+  out(
+    namespaces === undefined
+      ? "runtime local: yes (nodes as processes, each in a network namespace of its own)"
+      : `runtime local: yes (nodes as processes on 127.0.x.y; no network namespaces: ${namespaces})`,
+  );
   const docker = await dockerEngine();
   out(`runtime docker: ${docker === undefined ? "yes" : `no: ${docker}`}`);
-  const caps = await new LocalRuntime().capabilities();
+  const caps = await local.capabilities();
   for (const kind of NEMESIS_KINDS) {
     const cap = caps[kind];
     if (kind === "delay") {

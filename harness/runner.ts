@@ -122,6 +122,8 @@ export async function runTest(config: TestConfig, deps: RunnerDeps): Promise<Run
     const deadline = began + config.timeLimit * 1000;
     const endTimer = setTimeout(() => phaseEnd.abort(), config.timeLimit * 1000);
     progress.start(recorder, config.timeLimit);
+    // A fault that could not be made or did not take ends the workload: the run is an error.
+    const faultFailed = new AbortController();
     const schedule = new NemesisSchedule({
       nemeses: deps.nemeses,
       cluster,
@@ -130,6 +132,7 @@ export async function runTest(config: TestConfig, deps: RunnerDeps): Promise<Run
       recorder,
       log,
       stop: scheduleStop,
+      onFailure: () => faultFailed.abort(),
     });
     try {
       await runWorkers({
@@ -142,7 +145,7 @@ export async function runTest(config: TestConfig, deps: RunnerDeps): Promise<Run
         recorder,
         random,
         deadline,
-        stop: signal,
+        stop: AbortSignal.any([signal, faultFailed.signal]),
       });
       workloadSeconds = (performance.now() - began) / 1000;
       okInWorkload = recorder.counts.ok;
@@ -152,6 +155,7 @@ export async function runTest(config: TestConfig, deps: RunnerDeps): Promise<Run
       await schedule.finish();
       progress.stop();
     }
+    if (schedule.failure) throw schedule.failure;
     if (!signal.aborted) {
       progress.note(
         `workload done, faults healed; ${config.recovery} s of recovery, then the final phase`,

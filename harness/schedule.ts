@@ -18,11 +18,15 @@ export interface ScheduleOptions {
   log(message: string, fields?: Record<string, unknown>): void;
   /** Stop starting faults (the end of the workload phase, or Ctrl-C). */
   stop: AbortSignal;
+  /** A fault could not be made or did not take, or a heal did not: the run must end (exit 3). */
+  onFailure?(error: Error): void;
 }
 
 export class NemesisSchedule {
   private active: Nemesis | undefined;
   private healing: Promise<void> | undefined;
+  /** The first fault (or heal) that failed or did not take: the run's error. No more faults start. */
+  failure: Error | undefined;
   readonly done: Promise<void>;
 
   constructor(private readonly o: ScheduleOptions) {
@@ -38,9 +42,9 @@ export class NemesisSchedule {
       const nemesis = nemeses[next % nemeses.length] as Nemesis;
       next++;
       await this.start(nemesis);
-      await sleep(intervalMs / 2, stop);
+      if (this.failure === undefined) await sleep(intervalMs / 2, stop);
       await this.heal();
-      if (stop.aborted) return;
+      if (stop.aborted || this.failure !== undefined) return;
     }
   }
 
@@ -55,7 +59,14 @@ export class NemesisSchedule {
       const error = message(err);
       this.o.recorder.nemesis(nemesis.kind, "start", { error });
       this.o.log(`nemesis: start ${nemesis.kind} failed: ${error}`);
+      this.fail(err);
     }
+  }
+
+  private fail(err: unknown): void {
+    if (this.failure !== undefined) return;
+    this.failure = err instanceof Error ? err : new Error(String(err));
+    this.o.onFailure?.(this.failure);
   }
 
   /** Heals the fault in force, if any. Safe to call at any time, and more than once. */
@@ -71,6 +82,7 @@ export class NemesisSchedule {
       } catch (err) {
         value = { error: message(err) };
         this.o.log(`nemesis: stop ${nemesis.kind} failed: ${message(err)}`);
+        this.fail(err);
       }
       this.o.recorder.nemesis(nemesis.kind, "stop", value);
       this.active = undefined;

@@ -22,11 +22,11 @@ import {
 } from "./config.js";
 import type { ExitCode } from "./exit.js";
 import { UsageError } from "./exit.js";
-import { makeNemeses, supportedKinds } from "./nemesis/index.js";
+import { makeNemeses, nodeProgramOf, supportedKinds } from "./nemesis/index.js";
 import { createProgress } from "./progress.js";
 import { runTest } from "./runner.js";
 import { DockerRuntime, dockerNodeSpecs } from "./runtime/docker.js";
-import { LocalRuntime, localNodeSpecs } from "./runtime/local.js";
+import { LocalRuntime } from "./runtime/local.js";
 import type { Backend, Nemesis, NodeSpec, Runtime } from "./types.js";
 
 /** The repository root: this file is harness/test-command.{ts,js} under it or under dist/. */
@@ -98,8 +98,9 @@ export async function runTestCommand(opts: Record<string, string | undefined>): 
   const resolved = resolveConfig(flags, file);
   const backend = pickBackend(resolved);
   const { runtime, specs } = await pickRuntime(resolved, backend);
-  const config = await narrowAll(resolved, runtime);
-  const nemeses = await makeNemesesFor(config, runtime);
+  const nodeProgram = nodeProgramOf(backend, runtime.name);
+  const config = await narrowAll(resolved, runtime, nodeProgram);
+  const nemeses = await makeNemesesFor(config, runtime, nodeProgram);
 
   const controller = new AbortController();
   let signals = 0;
@@ -154,11 +155,14 @@ async function pickRuntime(
     };
   }
   if (config.runtime === "auto") process.stderr.write(`runtime: local (${why})\n`);
-  return {
-    runtime: new LocalRuntime(),
-    specs: (count, dir) =>
-      localNodeSpecs(count, dir, { subnet: 1 + Math.floor(Math.random() * 250) }),
-  };
+  const local = new LocalRuntime();
+  const noNamespaces = await local.namespacesUnavailable();
+  if (noNamespaces !== undefined) {
+    process.stderr.write(
+      `local runtime: no network namespaces (${noNamespaces}): nodes on 127.0.x.y, no partition or loss\n`,
+    );
+  }
+  return { runtime: local, specs: (count, dir) => local.nodeSpecs(count, dir) };
 }
 
 /** Why this backend cannot run in Docker here, or undefined when it can (`local`: not asked). */
@@ -194,9 +198,13 @@ function pickBackend(config: TestConfig): Backend {
  * `--nemesis all`: every kind this runtime can do on this machine. The kinds it cannot are left
  * out, one line on stderr saying which and why (a named kind it cannot do is refused instead).
  */
-async function narrowAll(config: TestConfig, runtime: Runtime): Promise<TestConfig> {
+async function narrowAll(
+  config: TestConfig,
+  runtime: Runtime,
+  nodeProgram: string | undefined,
+): Promise<TestConfig> {
   if (!config.nemesisAll) return config;
-  const { supported, leftOut } = await supportedKinds(config.nemesis, runtime);
+  const { supported, leftOut } = await supportedKinds(config.nemesis, runtime, nodeProgram);
   if (leftOut.length > 0) {
     const why = leftOut.map((l) => `${l.kind} (${l.why})`).join("; ");
     process.stderr.write(
@@ -206,9 +214,13 @@ async function narrowAll(config: TestConfig, runtime: Runtime): Promise<TestConf
   return { ...config, nemesis: supported };
 }
 
-async function makeNemesesFor(config: TestConfig, runtime: Runtime): Promise<Nemesis[]> {
+async function makeNemesesFor(
+  config: TestConfig,
+  runtime: Runtime,
+  nodeProgram: string | undefined,
+): Promise<Nemesis[]> {
   try {
-    return await makeNemeses(config.nemesis, runtime);
+    return await makeNemeses(config.nemesis, runtime, { nodeProgram });
   } catch (err) {
     // A nemesis this runtime cannot do on this machine: say which and why, before any node starts.
     throw new UsageError(

@@ -11,7 +11,7 @@ export type NodeId = string; // "n1", "n2", ...
 /** Where one node of the cluster lives. */
 export interface NodeSpec {
   id: NodeId;
-  /** Its own address: 127.0.x.y for local processes, the container's IP for Docker. */
+  /** Its own address: its network namespace's 10.214.S.i (or 127.0.x.y) locally, the container's IP for Docker. */
   host: string;
   httpPort: number;
   peerPort: number;
@@ -81,6 +81,8 @@ export interface Runtime {
   readonly pauser?: Pauser;
   readonly network?: NetworkFaults;
   readonly clock?: ClockFaults;
+  /** Measures whether a fault took (nemesis/verify.ts); absent: faults are recorded unverified. */
+  readonly probe?: FaultProbe;
 }
 
 export type NemesisKind = "partition" | "kill" | "pause" | "clock" | "loss" | "delay";
@@ -128,6 +130,45 @@ export interface ClockFaults {
   skew(node: NodeId, offsetMs: number): Promise<void>;
   reset(): Promise<void>;
 }
+
+/**
+ * Looks at the cluster from the faults' side: whether the nodes' network positions reach each
+ * other, whether datagrams between them arrive, what state a node's process is in. Probes run
+ * between endpoints of the runtime's own (not the node programs), so they answer whether the
+ * node is alive, paused or dead. Runtime-neutral: nemesis/verify.ts decides what they mean.
+ */
+export interface FaultProbe {
+  /** A TCP connect from each pair's first node's position to the second's, all in parallel. */
+  reach(pairs: readonly NodePair[], timeoutMs: number): Promise<ReachProbe[]>;
+  /** `count` UDP datagrams from each pair's first node to the second, each echoed back. */
+  datagrams(pairs: readonly NodePair[], count: number, timeoutMs: number): Promise<DatagramProbe[]>;
+  /** The state of the node's process (or container) now. */
+  processState(node: NodeId): Promise<ProcessState>;
+  /** The files mapped into the node's process (is libfaketime loaded?); absent where unknown. */
+  mappedFiles?(node: NodeId): Promise<string[]>;
+}
+
+export type NodePair = readonly [NodeId, NodeId];
+
+export interface ReachProbe {
+  from: NodeId;
+  to: NodeId;
+  /** connected; refused (something answered with a reset); timeout; or the socket error. */
+  outcome: "connected" | "refused" | "timeout" | "error";
+  ms: number;
+  error?: string;
+}
+
+export interface DatagramProbe {
+  from: NodeId;
+  to: NodeId;
+  sent: number;
+  /** Echoes that came back within the timeout. */
+  received: number;
+}
+
+/** running (or sleeping), stopped (SIGSTOP, frozen), gone (exited, killed; a zombie is gone). */
+export type ProcessState = "running" | "stopped" | "gone";
 
 /** A nemesis: one kind of fault, started and healed on a schedule by the runner. */
 export interface Nemesis {

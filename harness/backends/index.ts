@@ -62,6 +62,8 @@ export interface MemoryBackendOptions {
   broken?: boolean;
   /** --broken only: how long a write waits before it is sent to the other nodes. */
   replicationDelayMs?: number;
+  /** Dial peers from the default address rather than the node's own (--unbound-dial). */
+  unboundDial?: boolean;
 }
 
 /**
@@ -99,6 +101,7 @@ function memoryArgs(
     ...["--peers", cluster.map((n) => `${n.id}=${n.host}:${n.httpPort}`).join(",")],
   ];
   if (options.broken) args.push("--broken");
+  if (options.unboundDial) args.push("--unbound-dial");
   if (options.replicationDelayMs !== undefined) {
     args.push("--replication-delay-ms", String(options.replicationDelayMs));
   }

@@ -8,8 +8,9 @@
 // --broken: each node keeps its own copy, answers reads from it, and replicates writes to the
 // others asynchronously after --replication-delay-ms: deliberately NOT linearizable.
 //
-// Every request to a peer is dialed from this node's own address (localAddress), so the
-// harness's iptables partitions apply to it. The leader writes its map to <data-dir>/kv.json
+// Every request to a peer is dialed from this node's own address (localAddress), unless
+// --unbound-dial, which dials from the default address as most programs do: the local
+// runtime's namespaces cut such a node all the same (a test shows it). The leader writes its map to <data-dir>/kv.json
 // (write, then rename) before it answers a write, and reads it back at start, so a killed and
 // restarted leader keeps what it acknowledged (a SIGKILL does not lose the page cache). Broken
 // nodes keep nothing.
@@ -37,6 +38,7 @@ const { values } = parseArgs({
     "data-dir": { type: "string" },
     leader: { type: "string" },
     broken: { type: "boolean", default: false },
+    "unbound-dial": { type: "boolean", default: false },
     "replication-delay-ms": { type: "string", default: "300" },
     "proxy-timeout-ms": { type: "string", default: "1000" },
   },
@@ -133,7 +135,7 @@ function toPeer(
         port: peer.port,
         method,
         path,
-        localAddress: host,
+        ...(values["unbound-dial"] ? {} : { localAddress: host }),
         agent: false,
         timeout: proxyTimeoutMs,
         headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body) },

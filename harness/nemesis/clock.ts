@@ -1,15 +1,23 @@
 // clock: shift the targets' wall clocks, each by its own random offset within ±maxSkewMs
-// (monotonic clocks stay true); stop sets them back.
+// (monotonic clocks stay true); stop sets them back. Verified: libfaketime is loaded in each
+// target's process. A node program libfaketime cannot reach (statically linked, Go) is
+// refused when the nemesis is made (clockRefusal), before any node starts.
 
-import type { ClockFaults, Nemesis } from "../types.js";
+import { faketimeUnreachable, resolveProgram } from "../runtime/elf.js";
+import type { Backend, ClockFaults, Nemesis, NodeSpec } from "../types.js";
 import { nodeFaultNemesis, type TargetOptions } from "./node-fault.js";
+import { Verifier } from "./verify.js";
 
 export interface ClockOptions extends TargetOptions {
   /** The largest offset either way. Default 60 s. */
   maxSkewMs?: number;
 }
 
-export function clockNemesis(clock: ClockFaults, options: ClockOptions = {}): Nemesis {
+export function clockNemesis(
+  clock: ClockFaults,
+  options: ClockOptions = {},
+  verify: Verifier = new Verifier(undefined),
+): Nemesis {
   const max = options.maxSkewMs ?? 60_000;
   return nodeFaultNemesis(
     "clock",
@@ -22,11 +30,41 @@ export function clockNemesis(clock: ClockFaults, options: ClockOptions = {}): Ne
         skewed[id] = cluster.random() < 0.5 ? -size : size;
       }
       for (const id of nodes) await clock.skew(id, skewed[id] as number);
-      return { skewed };
+      return { skewed, ...(await verify.faketime(nodes, `clock ${nodes.join(",")}`)) };
     },
     async (nodes) => {
       for (const id of nodes) await clock.skew(id, 0);
       return { reset: nodes };
     },
   );
+}
+
+/**
+ * Why the clock nemesis cannot skew this node program, or undefined when it can (or when the
+ * program is not a file on this machine, e.g. one that lives only in an image: the start will
+ * say what is wrong with it, and the probe whether libfaketime got in).
+ */
+export function clockRefusal(program: string | undefined): string | undefined {
+  if (program === undefined || resolveProgram(program) === undefined) return undefined;
+  return faketimeUnreachable(program);
+}
+
+/** The executable a backend's node runs as, on this runtime (for clockRefusal). */
+export function nodeProgramOf(backend: Backend, runtime: "local" | "docker"): string | undefined {
+  const spec: NodeSpec = {
+    id: "n1",
+    host: "10.0.0.1",
+    httpPort: 8000,
+    peerPort: 7000,
+    dataDir: "/data",
+  };
+  try {
+    const command =
+      runtime === "docker"
+        ? backend.containerCommand?.(spec, [spec])
+        : backend.localCommand(spec, [spec]);
+    return command?.command;
+  } catch {
+    return undefined;
+  }
 }

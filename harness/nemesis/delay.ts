@@ -1,13 +1,17 @@
-// delay: slow the packets between the targets and the other nodes (netem, where the kernel
-// has it); stop ends it. Where it cannot, the runtime's capabilities say why and makeNemeses
-// refuses it up front.
+// delay: slow the packets between the targets and the other nodes, where the runtime can;
+// stop ends it. Where it cannot, the runtime's capabilities say why and makeNemeses refuses it
+// up front. Verification is a hook (DelayCheck, verify.ts) for whoever provides the delay (a
+// relay, netem): without one the event says it is unverified, and why.
 
 import type { Nemesis, NetworkFaults } from "../types.js";
 import { nodeFaultNemesis, type TargetOptions } from "./node-fault.js";
+import type { DelayCheck } from "./verify.js";
 
 export interface DelayOptions extends TargetOptions {
   /** Added latency. Default 100 ms. */
   ms?: number;
+  /** Measures that the delay took; throws FaultNotTaken if not. */
+  check?: DelayCheck;
 }
 
 export function delayNemesis(network: NetworkFaults, options: DelayOptions = {}): Nemesis {
@@ -17,7 +21,10 @@ export function delayNemesis(network: NetworkFaults, options: DelayOptions = {})
     options,
     async (nodes) => {
       await network.delay(nodes, ms);
-      return { delay_ms: ms, nodes };
+      const checked = options.check
+        ? await options.check(nodes, ms)
+        : { verified: false, unverified: "no delay check is wired in yet" };
+      return { delay_ms: ms, nodes, ...checked };
     },
     async (nodes) => {
       await network.delay(nodes, 0);

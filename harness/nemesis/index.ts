@@ -3,16 +3,19 @@
 
 import { seededRandom } from "../../workloads/random.js";
 import type { Nemesis, NemesisKind, Runtime } from "../types.js";
-import { type ClockOptions, clockNemesis } from "./clock.js";
+import { type ClockOptions, clockNemesis, clockRefusal } from "./clock.js";
 import { type DelayOptions, delayNemesis } from "./delay.js";
 import { killNemesis } from "./kill.js";
 import { type LossOptions, lossNemesis } from "./loss.js";
 import type { TargetOptions } from "./node-fault.js";
 import { type PartitionOptions, partitionNemesis } from "./partition.js";
 import { pauseNemesis } from "./pause.js";
+import { Verifier } from "./verify.js";
 
+export { nodeProgramOf } from "./clock.js";
 export { PARTITION_SHAPES, type PartitionShape, partitionOf } from "./shapes.js";
 export { selectTargets, TARGETS, type Target } from "./targets.js";
+export { FaultNotTaken } from "./verify.js";
 
 export interface NemesisOptions {
   partition?: PartitionOptions;
@@ -21,6 +24,11 @@ export interface NemesisOptions {
   clock?: ClockOptions;
   loss?: LossOptions;
   delay?: DelayOptions;
+  /**
+   * The executable every node runs (nodeProgramOf): the clock nemesis refuses one libfaketime
+   * cannot reach (statically linked, Go). Absent: not checked.
+   */
+  nodeProgram?: string;
 }
 
 /** The nemeses of these kinds; throws "nemesis <kind>: <why>" if the runtime cannot do one. */
@@ -31,10 +39,20 @@ export async function makeNemeses(
 ): Promise<Nemesis[]> {
   const caps = await runtime.capabilities();
   return kinds.map((kind) => {
-    const cap = caps[kind];
-    if (!cap.ok) throw new Error(`nemesis ${kind}: ${cap.why}`);
+    const why = whyNot(kind, caps, options.nodeProgram);
+    if (why !== undefined) throw new Error(`nemesis ${kind}: ${why}`);
     return make(kind, runtime, options);
   });
+}
+
+function whyNot(
+  kind: NemesisKind,
+  caps: Awaited<ReturnType<Runtime["capabilities"]>>,
+  nodeProgram: string | undefined,
+): string | undefined {
+  const cap = caps[kind];
+  if (!cap.ok) return cap.why;
+  return kind === "clock" ? clockRefusal(nodeProgram) : undefined;
 }
 
 /**
@@ -44,26 +62,28 @@ export async function makeNemeses(
 export async function supportedKinds(
   kinds: readonly NemesisKind[],
   runtime: Runtime,
+  nodeProgram?: string,
 ): Promise<{ supported: NemesisKind[]; leftOut: { kind: NemesisKind; why: string }[] }> {
   const caps = await runtime.capabilities();
   const supported: NemesisKind[] = [];
   const leftOut: { kind: NemesisKind; why: string }[] = [];
   for (const kind of kinds) {
-    const cap = caps[kind];
-    if (cap.ok) supported.push(kind);
-    else leftOut.push({ kind, why: cap.why });
+    const why = whyNot(kind, caps, nodeProgram);
+    if (why === undefined) supported.push(kind);
+    else leftOut.push({ kind, why });
   }
   return { supported, leftOut };
 }
 
 function make(kind: NemesisKind, runtime: Runtime, options: NemesisOptions): Nemesis {
   const { network, killer, pauser, clock } = runtime;
-  if (network && kind === "partition") return partitionNemesis(network, options.partition);
-  if (network && kind === "loss") return lossNemesis(network, options.loss);
+  const verify = new Verifier(runtime.probe, `the ${runtime.name} runtime has no fault probe yet`);
+  if (network && kind === "partition") return partitionNemesis(network, options.partition, verify);
+  if (network && kind === "loss") return lossNemesis(network, options.loss, verify);
   if (network && kind === "delay") return delayNemesis(network, options.delay);
-  if (killer && kind === "kill") return killNemesis(killer, options.kill);
-  if (pauser && kind === "pause") return pauseNemesis(pauser, options.pause);
-  if (clock && kind === "clock") return clockNemesis(clock, options.clock);
+  if (killer && kind === "kill") return killNemesis(killer, options.kill, verify);
+  if (pauser && kind === "pause") return pauseNemesis(pauser, options.pause, verify);
+  if (clock && kind === "clock") return clockNemesis(clock, options.clock, verify);
   throw new Error(`nemesis ${kind}: the ${runtime.name} runtime has no way to do it`);
 }
 

@@ -1,19 +1,35 @@
-// kill: SIGKILL (or docker kill) the targets; stop restarts them from their data.
+// kill: SIGKILL (or docker kill) the targets; stop restarts them from their data. Verified:
+// the processes are gone, then running again.
 
 import type { Killer, Nemesis } from "../types.js";
 import { nodeFaultNemesis, type TargetOptions } from "./node-fault.js";
+import { Verifier } from "./verify.js";
 
-export function killNemesis(killer: Killer, options: TargetOptions = {}): Nemesis {
+export function killNemesis(
+  killer: Killer,
+  options: TargetOptions = {},
+  verify: Verifier = new Verifier(undefined),
+): Nemesis {
   return nodeFaultNemesis(
     "kill",
     options,
     async (nodes) => {
       await Promise.all(nodes.map((id) => killer.kill(id)));
-      return { killed: nodes };
+      const checked = await verify.state(
+        nodes,
+        "gone",
+        (id, seen) => `kill ${id}: the process is still ${seen} after SIGKILL`,
+      );
+      return { killed: nodes, ...checked };
     },
     async (nodes) => {
       await Promise.all(nodes.map((id) => killer.restart(id)));
-      return { restarted: nodes };
+      const checked = await verify.state(
+        nodes,
+        "running",
+        (id, seen) => `restart of ${id}: the process is ${seen}`,
+      );
+      return { restarted: nodes, ...checked };
     },
   );
 }

@@ -1,8 +1,10 @@
 // partition: cut the network into a shape (shapes.ts); stop heals the partition it made (and
-// nothing else: a loss fault in force stays).
+// nothing else: a loss fault in force stays). Both are verified (verify.ts): the cut links are
+// silent and the kept ones connect; after the heal every link connects.
 
 import type { Nemesis, NetworkFaults, NodeId } from "../types.js";
 import { PARTITION_SHAPES, type PartitionShape, partitionOf } from "./shapes.js";
+import { partitionName, Verifier } from "./verify.js";
 
 export interface PartitionOptions {
   /** A shape, or "random" (default): one of `shapes` per fault. */
@@ -14,7 +16,11 @@ export interface PartitionOptions {
 /** Shapes that need exact links cut rather than groups. */
 const NEEDS_CUT: readonly PartitionShape[] = ["bridge", "majorities-ring"];
 
-export function partitionNemesis(network: NetworkFaults, options: PartitionOptions = {}): Nemesis {
+export function partitionNemesis(
+  network: NetworkFaults,
+  options: PartitionOptions = {},
+  verify: Verifier = new Verifier(undefined),
+): Nemesis {
   const canCut = network.cut !== undefined;
   const wanted =
     options.shape === undefined || options.shape === "random" ? undefined : options.shape;
@@ -24,7 +30,8 @@ export function partitionNemesis(network: NetworkFaults, options: PartitionOptio
   const shapes = (options.shapes ?? PARTITION_SHAPES).filter(
     (s) => canCut || !NEEDS_CUT.includes(s),
   );
-  let active = false;
+  /** The partition in force, by name (for the heal's messages). */
+  let active: string | undefined;
 
   const heal = async (ids: NodeId[]) => {
     if (network.cut) await network.cut([]);
@@ -41,7 +48,7 @@ export function partitionNemesis(network: NetworkFaults, options: PartitionOptio
         wanted ?? (usable[Math.floor(cluster.random() * usable.length)] as PartitionShape);
       const leader = shape === "majority-minority" ? await cluster.leader() : undefined;
       const p = partitionOf(shape, ids, cluster.random, leader);
-      active = true;
+      active = partitionName(p);
       if (network.cut) await network.cut(p.links);
       else await network.partition(p.groups ?? [ids]);
       return {
@@ -51,13 +58,16 @@ export function partitionNemesis(network: NetworkFaults, options: PartitionOptio
         ...(p.ring ? { ring: p.ring } : {}),
         ...(shape === "majority-minority" ? { leader: leader ?? null } : {}),
         cut: p.links,
+        ...(await verify.cut(ids, p.links, active)),
       };
     },
     async stop(cluster) {
-      if (!active) return { healed: false };
-      await heal(cluster.nodes.map((n) => n.spec.id));
-      active = false;
-      return { healed: true };
+      if (active === undefined) return { healed: false };
+      const ids = cluster.nodes.map((n) => n.spec.id);
+      await heal(ids);
+      const name = active;
+      active = undefined;
+      return { healed: true, ...(await verify.healed(ids, name)) };
     },
   };
 }

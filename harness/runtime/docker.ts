@@ -35,6 +35,7 @@ import type {
   Runtime,
 } from "../types.js";
 import { DockerNetworkFaults, dockerDelayUnavailable } from "./docker-network.js";
+import { DockerProbe } from "./docker-probe.js";
 import { FaketimeClock, faketimeEnv } from "./faketime.js";
 import { ownerAlive, ownerTag } from "./procfs.js";
 import { nodeHandle, waitForStatus } from "./ready.js";
@@ -78,6 +79,8 @@ export class DockerRuntime implements Runtime, Killer, Pauser, ClockFaults {
   readonly pauser = this;
   readonly clock = this;
   readonly network: DockerNetworkFaults;
+  /** Probe agents exec'ed in the containers, states from the engine (docker-probe.ts). */
+  readonly probe: DockerProbe;
   readonly docker: Docker;
   private readonly runId =
     `r${Date.now().toString(36)}${Math.floor(Math.random() * 1e6).toString(36)}`;
@@ -97,6 +100,10 @@ export class DockerRuntime implements Runtime, Killer, Pauser, ClockFaults {
   constructor(private readonly options: DockerRuntimeOptions) {
     this.docker = options.docker ?? new Docker();
     this.network = new DockerNetworkFaults(this.docker, this.runId);
+    this.probe = new DockerProbe({
+      container: (node) => this.container(node),
+      address: (node) => (this.specs.find((s) => s.id === node) as NodeSpec).host,
+    });
   }
 
   async start(
@@ -187,6 +194,7 @@ export class DockerRuntime implements Runtime, Killer, Pauser, ClockFaults {
     await Promise.all(nodes.map((spec) => this.startContainer(spec.id)));
     const handles = nodes.map(nodeHandle);
     await Promise.all(handles.map((h) => this.waitReady(h)));
+    await Promise.all(nodes.map((n) => this.probe.startAgent(n.id)));
     const readyMs = performance.now() - started;
     run.log(`${nodes.length} containers answer /status after ${(readyMs / 1000).toFixed(1)} s`);
     return handles;
@@ -219,6 +227,7 @@ export class DockerRuntime implements Runtime, Killer, Pauser, ClockFaults {
     await this.startContainer(node);
     const spec = this.specs.find((s) => s.id === node) as NodeSpec;
     await this.waitReady(nodeHandle(spec));
+    await this.probe.startAgent(node);
   }
 
   async pause(node: NodeId): Promise<void> {

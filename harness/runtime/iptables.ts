@@ -1,14 +1,17 @@
-// Network faults between local processes on their own loopback addresses (127.0.x.y), with
-// iptables rules in a chain of ours.
+// Network faults between nodes as iptables rules in a chain of ours, in one of two layouts:
 //
-// Loopback traffic passes the filter table's OUTPUT chain (and INPUT, but one cut is enough), so
-// the chain is jumped to from OUTPUT for packets leaving through `lo`. Every rule is keyed by
-// source and destination address, so it only bites when a node dials its peers from its own
-// address (`localAddress`); clients of the harness (127.0.0.1) are never affected.
+// - "one-chain" (the Docker runtime; the local runtime without namespaces): one chain, every
+//   rule keyed by source and destination address. On loopback it is jumped to from OUTPUT for
+//   packets leaving through `lo`; it bites only when a node dials its peers from its own
+//   address (`localAddress`), which is why the local runtime now uses the other layout.
+// - "each-node" (the local runtime, one network namespace per node): a chain of ours in each
+//   node's namespace, jumped to from that namespace's OUTPUT, with rules keyed by the peer's
+//   address only, so they bite whatever address or socket options the node's program uses.
 //
-// We never touch a rule that is not ours: we add rules to our chain only, add and delete only
-// our jump in OUTPUT, and remove the chain at the end of a run and, for leftovers of a crashed
-// run, at the start of the next.
+// Either way the rules are kept by owner ("partition", "loss n1"), so a nemesis's stop removes
+// exactly its own. We never touch a rule that is not ours: we add rules to our chains only, add
+// and delete only our jumps, and remove the chains at the end of a run and, for leftovers of a
+// crashed run, at the start of the next.
 
 import { execFile, execFileSync } from "node:child_process";
 import { access, constants, readFile } from "node:fs/promises";
@@ -32,16 +35,27 @@ export interface IptablesOptions {
   exec?: (args: readonly string[]) => Promise<string>;
   /** The built-in chains that jump to ours. Default ["OUTPUT"] (only for packets out of `lo`). */
   hook?: readonly string[];
+  /**
+   * The "each-node" layout: runs `iptables -w ARGS` in that node's network namespace and
+   * resolves to its stdout. Without it: one chain, rules keyed by source and destination.
+   */
+  execIn?: (node: NodeId, args: readonly string[]) => Promise<string>;
 }
 
-/** A rule in our chain, as the arguments after `-A CHAIN`. */
-type Rule = readonly string[];
+/** A rule: the arguments after `-A CHAIN`, and the node whose chain holds it (each-node). */
+interface Rule {
+  at?: NodeId;
+  args: readonly string[];
+}
+
+const ruleKey = (r: Rule) => `${r.at ?? ""}|${r.args.join(" ")}`;
 
 export class IptablesNetwork implements NetworkFaults {
   readonly chain: string;
   private readonly binary: string | undefined;
   private readonly exec: ((args: readonly string[]) => Promise<string>) | undefined;
   private readonly hook: readonly string[];
+  private readonly execIn: IptablesOptions["execIn"];
   private nodes: readonly NodeSpec[] = [];
   /** The rules in force, by what put them there ("partition", "loss n1"), so each is undone alone. */
   private readonly rules = new Map<string, Rule[]>();
@@ -55,6 +69,12 @@ export class IptablesNetwork implements NetworkFaults {
     this.binary = options.binary;
     this.exec = options.exec;
     this.hook = options.hook ?? ["OUTPUT"];
+    this.execIn = options.execIn;
+  }
+
+  /** Whether the rules live in each node's namespace (keyed by peer address only). */
+  get eachNode(): boolean {
+    return this.execIn !== undefined;
   }
 
   /** The nodes the rules are about; addresses come from their specs. */
@@ -64,17 +84,22 @@ export class IptablesNetwork implements NetworkFaults {
 
   /** Why partitions and loss cannot work here, or undefined when they can. */
   async unavailable(): Promise<string | undefined> {
-    return this.exec ? undefined : iptablesUnavailable(this.binary);
+    return this.exec || this.execIn ? undefined : iptablesUnavailable(this.binary);
   }
 
-  /** Removes any leftover of our chain, then creates it empty and jumps to it from OUTPUT. */
+  /**
+   * Removes any leftover of our chain, then creates it empty and jumps to it: from OUTPUT for
+   * packets out of `lo` (one chain), or from OUTPUT in every node's namespace (each node).
+   */
   async createChain(): Promise<void> {
     await this.removeChain();
-    await this.run(["-N", this.chain]);
-    for (const hook of this.hook) {
-      const lo = hook === "OUTPUT" ? ["-o", "lo"] : [];
-      await this.run(["-I", hook, "1", ...lo, "-j", this.chain]);
-    }
+    await this.everywhere(async (at) => {
+      await this.run(["-N", this.chain], at);
+      for (const hook of this.hook) {
+        const lo = hook === "OUTPUT" && at === undefined ? ["-o", "lo"] : [];
+        await this.run(["-I", hook, "1", ...lo, "-j", this.chain], at);
+      }
+    });
     this.created = true;
   }
 
@@ -83,7 +108,11 @@ export class IptablesNetwork implements NetworkFaults {
     this.rules.clear();
     this.created = false;
     if ((await this.unavailable()) !== undefined) return;
-    for (const args of chainRemoval(await this.run(["-S"]), this.chain)) await this.run(args);
+    await this.everywhere(async (at) => {
+      for (const args of chainRemoval(await this.run(["-S"], at), this.chain)) {
+        await this.run(args, at);
+      }
+    });
   }
 
   /** Whether createChain() ran and removeChain() did not since. */
@@ -115,8 +144,7 @@ export class IptablesNetwork implements NetworkFaults {
   async cut(links: readonly (readonly [NodeId, NodeId])[]): Promise<void> {
     const rules: Rule[] = [];
     for (const [a, b] of links) {
-      const [sa, sb] = [this.address(a), this.address(b)];
-      rules.push(["-s", sa, "-d", sb, "-j", "DROP"], ["-s", sb, "-d", sa, "-j", "DROP"]);
+      rules.push(this.drop(a, b, []), this.drop(b, a, []));
     }
     await this.setRules("partition", rules);
   }
@@ -126,20 +154,21 @@ export class IptablesNetwork implements NetworkFaults {
     if (!(probability >= 0 && probability <= 1)) {
       throw new Error(`loss: probability ${probability} is not between 0 and 1`);
     }
+    const statistic = ["-m", "statistic", "--mode", "random", "--probability", String(probability)];
     for (const id of nodes) {
-      const from = this.address(id);
+      this.address(id);
       const rules: Rule[] =
         probability === 0
           ? []
-          : this.nodes
-              .filter((n) => n.id !== id)
-              .map((n) => [
-                ...["-s", from, "-d", n.host],
-                ...["-m", "statistic", "--mode", "random", "--probability", String(probability)],
-                ...["-j", "DROP"],
-              ]);
+          : this.nodes.filter((n) => n.id !== id).map((n) => this.drop(id, n.id, statistic));
       await this.setRules(`loss ${id}`, rules);
     }
+  }
+
+  /** A DROP of (some of) what `from` sends to `to`, in from's chain or keyed by source. */
+  private drop(from: NodeId, to: NodeId, match: readonly string[]): Rule {
+    const d = ["-d", this.address(to), ...match, "-j", "DROP"];
+    return this.eachNode ? { at: from, args: d } : { args: ["-s", this.address(from), ...d] };
   }
 
   /** Rejects saying why (see delayUnavailable()). Delay 0, healing nothing, is a no-op. */
@@ -152,19 +181,49 @@ export class IptablesNetwork implements NetworkFaults {
   /** Removes every rule of ours (the chain stays, empty). */
   async heal(): Promise<void> {
     this.rules.clear();
-    if (this.created) await this.run(["-F", this.chain]);
+    if (this.created) await this.everywhere((at) => this.run(["-F", this.chain], at));
   }
 
+  /**
+   * Replaces the rules of one owner: deletes those no longer wanted, adds the new ones; in the
+   * each-node layout the namespaces are changed in parallel, each one's rules in order.
+   */
   private async setRules(key: string, next: Rule[]): Promise<void> {
     if (!this.created) {
       throw new Error(`iptables chain ${this.chain} does not exist: the runtime is not started`);
     }
     const before = this.rules.get(key) ?? [];
-    const has = (list: Rule[], rule: Rule) => list.some((r) => r.join(" ") === rule.join(" "));
-    for (const rule of before) if (!has(next, rule)) await this.run(["-D", this.chain, ...rule]);
-    for (const rule of next) if (!has(before, rule)) await this.run(["-A", this.chain, ...rule]);
+    const has = (list: Rule[], rule: Rule) => list.some((r) => ruleKey(r) === ruleKey(rule));
+    const changes: { at?: NodeId; args: string[] }[] = [
+      ...before
+        .filter((r) => !has(next, r))
+        .map((r) => ({ at: r.at, args: ["-D", this.chain, ...r.args] })),
+      ...next
+        .filter((r) => !has(before, r))
+        .map((r) => ({ at: r.at, args: ["-A", this.chain, ...r.args] })),
+    ];
+    const places = [...new Set(changes.map((c) => c.at))];
+    await Promise.all(
+      places.map(async (at) => {
+        for (const c of changes.filter((c) => c.at === at)) {
+          await this.run(c.args, at).catch((error: Error) => {
+            // A rule to delete that is not there is already what we want.
+            if (!(c.args[0] === "-D" && /Bad rule|matching rule exist/.test(error.message))) {
+              throw error;
+            }
+            return "";
+          });
+        }
+      }),
+    );
     if (next.length === 0) this.rules.delete(key);
     else this.rules.set(key, next);
+  }
+
+  /** Runs `f` for the one chain, or for every node's chain in parallel. */
+  private async everywhere(f: (at: NodeId | undefined) => Promise<unknown>): Promise<void> {
+    if (!this.eachNode) await f(undefined);
+    else await Promise.all(this.nodes.map((n) => f(n.id)));
   }
 
   private address(id: NodeId): string {
@@ -173,7 +232,8 @@ export class IptablesNetwork implements NetworkFaults {
     return node.host;
   }
 
-  private async run(args: readonly string[]): Promise<string> {
+  private async run(args: readonly string[], at?: NodeId): Promise<string> {
+    if (at !== undefined && this.execIn) return this.execIn(at, args);
     return this.exec ? this.exec(args) : iptables(args, this.binary);
   }
 }

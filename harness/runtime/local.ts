@@ -1,21 +1,30 @@
-// The local runtime: every node is a child process on its own loopback address (n1 on
-// 127.0.1.1, n2 on 127.0.1.2, ...), with its data in <run dir>/data/<id> and its output
-// appended to <run dir>/nodes/<id>.log.
+// The local runtime: every node is a child process, with its data in <run dir>/data/<id> and
+// its output appended to <run dir>/nodes/<id>.log.
+//
+// Where this process can (root, `ip`, iptables), each node runs in a network namespace of its
+// own (netns.ts): `ip netns exec NS <command>`, which execs, so the child's PID is the node's;
+// its address is 10.214.S.i, whatever the specs said. Partitions, exact cuts and loss are
+// iptables rules inside the namespaces, keyed by the peer's address (iptables.ts, each-node
+// layout), so they bite whatever the node's program binds. A probe agent of ours runs in each
+// namespace (probe-agent.ts), so that every fault is checked from the node's network position
+// (agent-probe.ts, nemesis/verify.ts).
+// Where it cannot, nodes run on loopback addresses (127.0.X.i) and there are no network faults
+// (capabilities() says why): only kill, pause and, with libfaketime, clock.
 //
 // Faults: kill = SIGKILL by PID, restart = the same command from the same data dir; pause =
-// SIGSTOP/SIGCONT; partitions and loss = iptables rules in a chain of ours (iptables.ts); clock
-// skew = libfaketime (faketime.ts). Nodes run in their own process group, so a Ctrl-C in the
-// terminal reaches only the harness, which heals and stops them itself.
+// SIGSTOP/SIGCONT; clock skew = libfaketime (faketime.ts). Nodes run in their own process
+// group, so a Ctrl-C in the terminal reaches only the harness, which heals and stops them.
 //
-// Processes: we end only those we started, by PID. Their identities (PID, start time, command
-// line) are recorded in <store>/.local-runtime/<harness pid>-<n>.json while they run, so that
-// if the harness is killed outright the next run's cleanupLeftovers() ends exactly them.
+// Leftovers: what we start and make is recorded in a machine-wide state file (leftovers.ts);
+// every start first removes what dead harnesses left; an exit without stop() removes ours
+// synchronously (exit hook).
 
 import { type ChildProcess, spawn } from "node:child_process";
-import { closeSync, openSync } from "node:fs";
-import { mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { closeSync, openSync, rmSync } from "node:fs";
+import { mkdir, readFile } from "node:fs/promises";
 import net from "node:net";
 import path from "node:path";
+import { scriptArgs } from "../backends/index.js";
 import type {
   Backend,
   Capabilities,
@@ -29,33 +38,35 @@ import type {
   RunContext,
   Runtime,
 } from "../types.js";
+import { AgentProbe, PROBE_PORT } from "./agent-probe.js";
 import { FaketimeClock, findFaketime, NO_FAKETIME } from "./faketime.js";
+import { delayUnavailable, IptablesNetwork } from "./iptables.js";
+import { cleanupLeftovers, defaultStateDir, type RecordedProcess, StateFile } from "./leftovers.js";
 import {
-  DEFAULT_CHAIN,
-  delayUnavailable,
-  IptablesNetwork,
-  iptablesUnavailable,
-  listOurChains,
-  removeIptablesChain,
-  removeIptablesChainSync,
-} from "./iptables.js";
-import {
-  isRunning,
-  isSameProcess,
-  type ProcessIdentity,
-  processIdentity,
-  waitGone,
-} from "./procfs.js";
+  createFabric,
+  type Fabric,
+  fabricOf,
+  inNamespace,
+  namespacesUnavailable,
+  removeFabric,
+  removeFabricSync,
+  SubnetTaken,
+} from "./netns.js";
+import { isSameProcess, type ProcessIdentity, processIdentity, processState } from "./procfs.js";
 import { nodeHandle, waitForStatus } from "./ready.js";
 
 export interface LocalRuntimeOptions {
-  /** Where the state file goes. Default: the store, two levels above the run dir. */
-  storeDir?: string;
+  /** Where the machine-wide state file goes. Default /run/paxos-harness (root). */
+  stateDir?: string;
+  /** Network namespaces: "auto" (default) when this process can make them; false: never. */
+  namespaces?: "auto" | false;
+  /** The first 10.214.<subnet>.0/24 tried (then the next free one). Default: random. */
+  subnet?: number;
   /**
-   * The iptables chain of ours. Default PAXOS-HARNESS-<pid>-<n>: one per runtime, so runs side
-   * by side (on different 127.0.X subnets) keep their own rules.
+   * Runs `iptables -w ARGS` in a namespace and resolves to its stdout: the seam through which
+   * tests break the fault machinery. Default: `ip netns exec NS iptables -w ARGS`.
    */
-  chain?: string;
+  iptablesIn?: (namespace: string, args: readonly string[]) => Promise<string>;
   /** How long a node may take to answer /status. Default 20 s. */
   startTimeoutMs?: number;
   /** SIGTERM, then SIGKILL after this long. Default 3 s. */
@@ -72,9 +83,16 @@ export interface LocalSpecOptions {
   basePorts?: { http: number; peer: number };
 }
 
+const NEEDS_NAMESPACES = (kind: string) => `${kind} needs a network namespace per node: `;
+
+/** The chain of ours inside every node's namespace. */
+export const NAMESPACE_CHAIN = "PAXOS-NEMESIS";
+export { PROBE_PORT } from "./agent-probe.js";
+
 /**
- * n1 → 127.0.<subnet>.1, n2 → 127.0.<subnet>.2, ...; on each address the first free ports from
- * basePorts (checked by binding them). Data dirs are <runDir>/data/<id>.
+ * Loopback specs: n1 → 127.0.<subnet>.1, n2 → 127.0.<subnet>.2, ...; on each address the first
+ * free ports from basePorts (checked by binding them). Data dirs are <runDir>/data/<id>. In
+ * namespaces the runtime moves nodes to their namespace addresses and keeps the ports.
  */
 export async function localNodeSpecs(
   count: number,
@@ -83,8 +101,8 @@ export async function localNodeSpecs(
 ): Promise<NodeSpec[]> {
   const subnet = options.subnet ?? 1;
   const base = options.basePorts ?? { http: 8000, peer: 7000 };
-  if (!Number.isInteger(count) || count < 1 || count > 254) {
-    throw new Error(`local runtime: ${count} nodes (want 1 to 254)`);
+  if (!Number.isInteger(count) || count < 1 || count > 253) {
+    throw new Error(`local runtime: ${count} nodes (want 1 to 253)`);
   }
   if (!Number.isInteger(subnet) || subnet < 1 || subnet > 254) {
     throw new Error(`local runtime: subnet ${subnet} (want 1 to 254)`);
@@ -115,21 +133,16 @@ function canBind(host: string, port: number): Promise<boolean> {
   });
 }
 
-/** What a state file says: the harness that wrote it and the nodes it runs. */
-interface StateFile {
-  harness: ProcessIdentity;
-  chain: string | undefined;
-  nodes: (ProcessIdentity & { id: NodeId })[];
-}
-
-const STATE_DIR = ".local-runtime";
-
 interface Proc {
+  id: NodeId;
+  role: "node" | "probe";
+  /** The node's spec (a probe agent's: its node's). */
   spec: NodeSpec;
   command: ProcessCommand;
   env: NodeJS.ProcessEnv;
   logFile: string;
   child: ChildProcess | undefined;
+  /** The process last started (still recorded after it exits, for processState). */
   identity: ProcessIdentity | undefined;
   exited: Promise<void>;
   paused: boolean;
@@ -143,22 +156,29 @@ export class LocalRuntime implements Runtime {
   readonly pauser: Pauser;
   readonly network: IptablesNetwork;
   readonly clock: ClockFaults;
+  readonly probe: AgentProbe;
 
   private readonly options: LocalRuntimeOptions;
   private readonly procs = new Map<NodeId, Proc>();
+  private readonly agents = new Map<NodeId, Proc>();
   private caps: Promise<Capabilities> | undefined;
+  private namespacesWhy: Promise<string | undefined> | undefined;
   private faketime: FaketimeClock | undefined;
-  private stateFile: string | undefined;
+  private state: StateFile | undefined;
+  private fabricMade: Fabric | undefined;
+  private probePort = PROBE_PORT;
   private run: RunContext | undefined;
   private stopping: Promise<void> | undefined;
-  private saving: Promise<void> = Promise.resolve();
   private readonly instance = ++instances;
   private readonly onExit = () => this.emergencyStop();
 
   constructor(options: LocalRuntimeOptions = {}) {
     this.options = options;
+    const iptablesIn =
+      options.iptablesIn ?? ((ns, args) => inNamespace(ns, ["iptables", "-w", ...args]));
     this.network = new IptablesNetwork({
-      chain: options.chain ?? `${DEFAULT_CHAIN}-${process.pid}-${this.instance}`,
+      chain: NAMESPACE_CHAIN,
+      execIn: (node, args) => iptablesIn(this.place(node).namespace, args),
     });
     this.clock = {
       skew: (node, offsetMs) => this.clockOrThrow().skew(node, offsetMs),
@@ -172,16 +192,34 @@ export class LocalRuntime implements Runtime {
       pause: async (node) => this.pause(node),
       resume: async (node) => this.resumeProc(this.running(node)),
     };
+    this.probe = new AgentProbe({
+      address: (node) => this.place(node).address,
+      port: () => this.probePort,
+      processState: (node) => {
+        const identity = this.proc(node).identity;
+        return identity === undefined ? "gone" : processState(identity);
+      },
+      pid: (node) => this.procs.get(node)?.child?.pid,
+    });
+  }
+
+  /** Why nodes cannot have network namespaces here, or undefined when they can. */
+  namespacesUnavailable(): Promise<string | undefined> {
+    this.namespacesWhy ??=
+      this.options.namespaces === false
+        ? Promise.resolve("namespaces are turned off for this runtime")
+        : namespacesUnavailable();
+    return this.namespacesWhy;
   }
 
   capabilities(): Promise<Capabilities> {
     this.caps ??= (async () => {
-      const net = await iptablesUnavailable();
+      const why = await this.namespacesUnavailable();
       const faketime = await this.faketimeLibrary();
       const no = (why: string) => ({ ok: false as const, why });
       return {
-        partition: net === undefined ? { ok: true } : no(net),
-        loss: net === undefined ? { ok: true } : no(net.replace(/^partition/, "loss")),
+        partition: why === undefined ? { ok: true } : no(`${NEEDS_NAMESPACES("partition")}${why}`),
+        loss: why === undefined ? { ok: true } : no(`${NEEDS_NAMESPACES("loss")}${why}`),
         delay: no(await delayUnavailable()),
         kill: { ok: true },
         pause: { ok: true },
@@ -191,25 +229,55 @@ export class LocalRuntime implements Runtime {
     return this.caps;
   }
 
+  /**
+   * Specs for `count` nodes: in namespaces 10.214.S.i with fixed ports (each namespace has its
+   * own port space), S a subnet free now; else loopback addresses with free ports.
+   */
+  async nodeSpecs(count: number, runDir: string): Promise<NodeSpec[]> {
+    if ((await this.namespacesUnavailable()) !== undefined) {
+      return localNodeSpecs(count, runDir, { subnet: 1 + Math.floor(Math.random() * 250) });
+    }
+    const subnet = this.options.subnet ?? 1 + Math.floor(Math.random() * 250);
+    return Array.from({ length: count }, (_, i) => ({
+      id: `n${i + 1}`,
+      host: `10.214.${subnet}.${i + 1}`,
+      httpPort: 8000,
+      peerPort: 7000,
+      dataDir: path.resolve(runDir, "data", `n${i + 1}`),
+    }));
+  }
+
+  /** The namespaces, bridge and chain of the running cluster, if it runs in namespaces. */
+  get fabric(): Fabric | undefined {
+    return this.fabricMade;
+  }
+
   async start(
-    nodes: readonly NodeSpec[],
+    specs: readonly NodeSpec[],
     backend: Backend,
     run: RunContext,
   ): Promise<NodeHandle[]> {
     if (this.run !== undefined) throw new Error("local runtime: already started");
     this.run = run;
     this.stopping = undefined;
-    const storeDir = this.options.storeDir ?? path.resolve(run.dir, "..", "..");
-    const leftovers = await cleanupLeftovers(storeDir);
-    if (leftovers.killed.length > 0 || leftovers.chains.length > 0) {
-      run.log("ended leftovers of an earlier run", { ...leftovers });
+    const stateDir = this.options.stateDir ?? defaultStateDir();
+    const leftovers = await cleanupLeftovers({ dir: stateDir });
+    if (Object.values(leftovers).some((list) => list.length > 0)) {
+      run.log("removed leftovers of an earlier run", { ...leftovers });
     }
     process.on("exit", this.onExit);
     try {
-      const caps = await this.capabilities();
-      if (caps.partition.ok) {
+      const owner = processIdentity(process.pid) as ProcessIdentity;
+      this.state = new StateFile(
+        path.join(stateDir, `local-${owner.pid}-${owner.startTime}-${this.instance}.json`),
+      );
+      const namespaces = (await this.namespacesUnavailable()) === undefined;
+      const nodes = namespaces ? await this.makeFabric(specs, owner) : [...specs];
+      if (namespaces) {
         this.network.setNodes(nodes);
         await this.network.createChain();
+        const used = nodes.flatMap((n) => [n.httpPort, n.peerPort]);
+        while (used.includes(this.probePort)) this.probePort--;
       }
       this.faketime = new FaketimeClock(await this.faketimeLibrary());
       await this.faketime.prepare(
@@ -217,34 +285,73 @@ export class LocalRuntime implements Runtime {
         nodes.map((n) => n.id),
       );
       await mkdir(path.join(run.dir, "nodes"), { recursive: true });
-      this.stateFile = path.join(storeDir, STATE_DIR, `${process.pid}-${this.instance}.json`);
       for (const spec of nodes) {
         await mkdir(spec.dataDir, { recursive: true });
         const command = backend.localCommand(spec, nodes);
         this.procs.set(spec.id, {
-          spec,
-          command,
+          ...this.procBase(spec, "node", command),
           env: { ...process.env, ...command.env, ...this.faketime.env(spec.id) },
-          logFile: path.join(run.dir, "nodes", `${spec.id}.log`),
-          child: undefined,
-          identity: undefined,
-          exited: Promise.resolve(),
-          paused: false,
         });
+        if (namespaces) {
+          const agent = this.agentCommand(spec);
+          this.agents.set(spec.id, { ...this.procBase(spec, "probe", agent), env: process.env });
+        }
       }
-      for (const proc of this.procs.values()) this.spawn(proc);
+      for (const proc of this.all()) this.spawn(proc);
       await this.saveState();
       const started = Date.now();
-      await Promise.all([...this.procs.values()].map((p) => this.waitReady(p)));
+      await Promise.all([
+        ...[...this.procs.values()].map((p) => this.waitReady(p)),
+        ...[...this.agents.values()].map((a) =>
+          this.probe.ready(a.id, this.options.startTimeoutMs ?? 20_000, run.signal),
+        ),
+      ]);
       run.log("local runtime: every node answers /status", {
         nodes: nodes.length,
         ms: Date.now() - started,
+        namespaces,
       });
       return nodes.map(nodeHandle);
     } catch (error) {
       await this.stop();
       throw error;
     }
+  }
+
+  /**
+   * Makes the namespaces, veths, bridge and root chain on the specs' subnet or the next free
+   * one; returns the specs moved to their namespace addresses (ports and data dirs kept).
+   */
+  private async makeFabric(
+    specs: readonly NodeSpec[],
+    owner: ProcessIdentity,
+  ): Promise<NodeSpec[]> {
+    const first =
+      Number(/^10\.214\.(\d+)\./.exec(specs[0]?.host ?? "")?.[1]) ||
+      (this.options.subnet ?? 1 + Math.floor(Math.random() * 250));
+    const ids = specs.map((s) => s.id);
+    for (let k = 0; k < 254; k++) {
+      const subnet = ((first - 1 + k) % 254) + 1;
+      const fabric = fabricOf(owner, subnet, ids);
+      // Recorded before it is made: a crash half-way still leaves a record of what to remove.
+      this.fabricMade = fabric;
+      await this.saveState();
+      try {
+        await createFabric(fabric);
+      } catch (error) {
+        this.fabricMade = undefined;
+        if (error instanceof SubnetTaken) continue;
+        throw new Error(
+          `local runtime: cannot make the network namespaces: ${(error as Error).message}`,
+        );
+      }
+      if (subnet !== first)
+        this.run?.log(
+          `local runtime: 10.214.${first}.0/24 is taken; nodes on 10.214.${subnet}.0/24`,
+        );
+      return specs.map((s, i) => ({ ...s, host: fabric.nodes[i]?.address as string }));
+    }
+    throw new Error("local runtime: no free subnet in 10.214.1-254.0/24 for the namespaces");
   }
 
   /** Resumes paused nodes, heals every fault, ends every node (SIGTERM, then SIGKILL). */
@@ -260,6 +367,13 @@ export class LocalRuntime implements Runtime {
     return out;
   }
 
+  /** The PIDs of the probe agents running now. */
+  agentPids(): Map<NodeId, number> {
+    const out = new Map<NodeId, number>();
+    for (const [id, p] of this.agents) if (p.child?.pid !== undefined) out.set(id, p.child.pid);
+    return out;
+  }
+
   private async stopOnce(): Promise<void> {
     const errors: string[] = [];
     const attempt = async (what: string, f: () => Promise<unknown>) => {
@@ -270,21 +384,25 @@ export class LocalRuntime implements Runtime {
       }
     };
     for (const proc of this.procs.values()) {
-      if (proc.paused) await attempt(`resume ${proc.spec.id}`, async () => this.resumeProc(proc));
+      if (proc.paused) await attempt(`resume ${proc.id}`, async () => this.resumeProc(proc));
     }
-    await attempt("heal network", () => this.network.heal());
-    await attempt("remove iptables chain", () => this.network.removeChain());
+    if (this.network.active) {
+      await attempt("heal network", () => this.network.heal());
+      await attempt("remove iptables chains", () => this.network.removeChain());
+    }
     await attempt("reset clocks", async () => this.faketime?.reset());
     const grace = this.options.stopGraceMs ?? 3000;
-    await Promise.all(
-      [...this.procs.values()].map((proc) =>
-        attempt(`stop ${proc.spec.id}`, () => this.end(proc, grace)),
-      ),
-    );
-    if (this.stateFile)
-      await attempt("state file", () => rm(this.stateFile as string, { force: true }));
+    await Promise.all([
+      ...[...this.procs.values()].map((p) => attempt(`stop ${p.id}`, () => this.end(p, grace))),
+      ...[...this.agents.values()].map((a) => attempt(`stop probe ${a.id}`, () => this.end(a, 0))),
+    ]);
+    const fabric = this.fabricMade;
+    if (fabric) await attempt("remove the namespaces", () => removeFabric(fabric));
+    await attempt("state file", async () => this.state?.remove());
     process.off("exit", this.onExit);
     this.procs.clear();
+    this.agents.clear();
+    this.fabricMade = undefined;
     this.run = undefined;
     if (errors.length > 0) throw new Error(`local runtime: stop: ${errors.join("; ")}`);
   }
@@ -292,13 +410,13 @@ export class LocalRuntime implements Runtime {
   private async end(proc: Proc, graceMs: number): Promise<void> {
     const child = proc.child;
     if (child?.pid === undefined) return;
-    child.kill("SIGTERM");
+    child.kill(graceMs > 0 ? "SIGTERM" : "SIGKILL");
     const timer = new Promise<"late">((r) => setTimeout(() => r("late"), graceMs).unref());
-    if ((await Promise.race([proc.exited, timer])) === "late") {
-      this.run?.log(`local runtime: ${proc.spec.id} ignored SIGTERM for ${graceMs} ms: SIGKILL`);
+    if (graceMs > 0 && (await Promise.race([proc.exited, timer])) === "late") {
+      this.run?.log(`local runtime: ${proc.id} ignored SIGTERM for ${graceMs} ms: SIGKILL`);
       child.kill("SIGKILL");
-      await proc.exited;
     }
+    await proc.exited;
   }
 
   private async kill(id: NodeId): Promise<void> {
@@ -343,30 +461,75 @@ export class LocalRuntime implements Runtime {
     return proc;
   }
 
+  /** A node's namespace and address; throws when the nodes do not run in namespaces. */
+  private place(id: NodeId): Fabric["nodes"][number] {
+    const place = this.fabricMade?.nodes.find((n) => n.id === id);
+    if (place === undefined) {
+      throw new Error(
+        this.fabricMade === undefined
+          ? "local runtime: the nodes do not run in network namespaces"
+          : `no node ${id} in this cluster`,
+      );
+    }
+    return place;
+  }
+
+  private all(): Proc[] {
+    return [...this.procs.values(), ...this.agents.values()];
+  }
+
+  private procBase(spec: NodeSpec, role: Proc["role"], command: ProcessCommand): Omit<Proc, "env"> {
+    const dir = this.run?.dir as string;
+    return {
+      id: spec.id,
+      role,
+      spec,
+      command,
+      logFile: path.join(dir, "nodes", role === "node" ? `${spec.id}.log` : `${spec.id}.probe.log`),
+      child: undefined,
+      identity: undefined,
+      exited: Promise.resolve(),
+      paused: false,
+    };
+  }
+
+  private agentCommand(spec: NodeSpec): ProcessCommand {
+    return {
+      command: process.execPath,
+      args: [
+        ...scriptArgs("harness/runtime/probe-agent"),
+        ...["--host", spec.host, "--port", String(this.probePort)],
+        ...["--control", this.fabricMade?.bridgeAddress as string],
+      ],
+    };
+  }
+
   private spawn(proc: Proc): void {
     const fd = openSync(proc.logFile, "a");
+    const place = this.fabricMade?.nodes.find((n) => n.id === proc.id);
+    const [file, args] = place
+      ? ["ip", ["netns", "exec", place.namespace, proc.command.command, ...proc.command.args]]
+      : [proc.command.command, proc.command.args];
     let child: ChildProcess;
     try {
-      child = spawn(proc.command.command, proc.command.args, {
-        env: proc.env,
-        stdio: ["ignore", fd, fd],
-        detached: true,
-      });
+      child = spawn(file, args, { env: proc.env, stdio: ["ignore", fd, fd], detached: true });
     } finally {
       closeSync(fd);
     }
     proc.child = child;
     proc.paused = false;
+    // The start time is fixed at fork: the exec of `ip netns exec` into the node keeps it.
     proc.identity = child.pid === undefined ? undefined : processIdentity(child.pid);
+    const what = proc.role === "node" ? proc.id : `probe agent ${proc.id}`;
     proc.exited = new Promise<void>((resolve) => {
       const done = (code: number | null, signal: NodeJS.Signals | null) => {
         if (proc.child === child) proc.child = undefined;
-        this.run?.log(`local runtime: ${proc.spec.id} exited`, { pid: child.pid, code, signal });
+        this.run?.log(`local runtime: ${what} exited`, { pid: child.pid, code, signal });
         resolve();
       };
       child.once("exit", done);
       child.once("error", (error) => {
-        this.run?.log(`local runtime: ${proc.spec.id} did not start: ${error.message}`);
+        this.run?.log(`local runtime: ${what} did not start: ${error.message}`);
         done(null, null);
       });
     });
@@ -403,26 +566,16 @@ export class LocalRuntime implements Runtime {
       : `the end of ${proc.logFile}:\n${lines}`;
   }
 
-  /** Writes the state file; calls are serialized (kills and restarts run in parallel). */
+  /** Records the harness, the processes running now and the fabric (serialized writes). */
   private saveState(): Promise<void> {
-    this.saving = this.saving.then(() => this.writeState());
-    return this.saving;
-  }
-
-  private async writeState(): Promise<void> {
-    if (this.stateFile === undefined) return;
     const harness = processIdentity(process.pid);
-    if (harness === undefined) return;
-    const state: StateFile = {
-      harness,
-      chain: this.network.active ? this.network.chain : undefined,
-      nodes: [...this.procs.values()].flatMap((p) =>
-        p.child !== undefined && p.identity !== undefined ? [{ id: p.spec.id, ...p.identity }] : [],
-      ),
-    };
-    await mkdir(path.dirname(this.stateFile), { recursive: true });
-    await writeFile(`${this.stateFile}.tmp`, `${JSON.stringify(state, null, 2)}\n`);
-    await rename(`${this.stateFile}.tmp`, this.stateFile);
+    if (this.state === undefined || harness === undefined) return Promise.resolve();
+    const processes: RecordedProcess[] = this.all().flatMap((p) =>
+      p.child !== undefined && p.identity !== undefined
+        ? [{ id: p.id, role: p.role, ...p.identity }]
+        : [],
+    );
+    return this.state.save({ harness, fabric: this.fabricMade, processes });
   }
 
   private clockOrThrow(): FaketimeClock {
@@ -435,9 +588,9 @@ export class LocalRuntime implements Runtime {
     return this.options.faketimeLibrary ?? (await findFaketime());
   }
 
-  /** On process exit without stop(): SIGKILL our nodes and remove our chain, synchronously. */
+  /** On process exit without stop(): SIGKILL ours, remove the namespaces, synchronously. */
   private emergencyStop(): void {
-    for (const proc of this.procs.values()) {
+    for (const proc of this.all()) {
       const pid = proc.child?.pid;
       if (pid !== undefined && proc.identity && isSameProcess(proc.identity)) {
         try {
@@ -445,71 +598,9 @@ export class LocalRuntime implements Runtime {
         } catch {}
       }
     }
-    if (this.network.active) {
-      try {
-        removeIptablesChainSync(this.network.chain);
-      } catch {}
-    }
+    if (this.fabricMade) removeFabricSync(this.fabricMade);
+    if (this.state) rmSync(this.state.file, { force: true });
   }
 }
 
-export interface Leftovers {
-  /** PIDs of leftover nodes ended (verified by start time and command line first). */
-  killed: number[];
-  /** Chains of ours removed. */
-  chains: string[];
-}
-
-/**
- * Ends what a harness killed outright left behind: for every state file in <store>/.local-runtime
- * whose harness is gone, SIGKILL each recorded node that is still the same process (PID, start
- * time and command line all match), and remove the iptables chain it recorded. Files of a live
- * harness are left alone. Also removes chains PAXOS-HARNESS-<pid>-<n> whose <pid> no longer
- * exists (a crashed run of another store), and `options.chains`.
- */
-export async function cleanupLeftovers(
-  storeDir: string,
-  options: { chains?: readonly string[] } = {},
-): Promise<Leftovers> {
-  const out: Leftovers = { killed: [], chains: [] };
-  const dir = path.join(storeDir, STATE_DIR);
-  const files = await readdir(dir).catch(() => [] as string[]);
-  const chains = new Set<string>(options.chains ?? []);
-  const live = new Set<string>();
-  for (const name of files.filter((f) => f.endsWith(".json"))) {
-    const file = path.join(dir, name);
-    let state: StateFile;
-    try {
-      state = JSON.parse(await readFile(file, "utf8")) as StateFile;
-    } catch {
-      await rm(file, { force: true });
-      continue;
-    }
-    if (isSameProcess(state.harness)) {
-      // A live run (maybe in this very process): its nodes and chain are not leftovers.
-      if (state.chain) live.add(state.chain);
-      continue;
-    }
-    for (const node of state.nodes) {
-      if (!isSameProcess(node)) continue;
-      try {
-        process.kill(node.pid, "SIGCONT");
-        process.kill(node.pid, "SIGKILL");
-        out.killed.push(node.pid);
-      } catch {}
-    }
-    if (state.chain) chains.add(state.chain);
-    await rm(file, { force: true });
-  }
-  for (const pid of out.killed) await waitGone(pid, 5000);
-  if ((await iptablesUnavailable()) === undefined) {
-    for (const chain of await listOurChains()) {
-      const pid = /^PAXOS-HARNESS-(\d+)-\d+$/.exec(chain)?.[1];
-      if (pid !== undefined && !isRunning(Number(pid))) chains.add(chain);
-    }
-    for (const chain of chains) {
-      if (!live.has(chain) && (await removeIptablesChain(chain))) out.chains.push(chain);
-    }
-  }
-  return out;
-}
+export { cleanupLeftovers, type Leftovers } from "./leftovers.js";

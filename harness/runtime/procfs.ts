@@ -28,12 +28,32 @@ export function processIdentity(pid: number): ProcessIdentity | undefined {
   }
 }
 
-/** Whether this PID is still the very process recorded (same start time and command line). */
-export function isSameProcess(recorded: ProcessIdentity): boolean {
-  const now = processIdentity(recorded.pid);
-  return (
-    now !== undefined && now.startTime === recorded.startTime && now.cmdline === recorded.cmdline
-  );
+/**
+ * Whether this PID is still the very process recorded: the same start time (a reused PID has
+ * another). Not the command line: it changes at exec (`ip netns exec` execs the node), the
+ * start time does not.
+ */
+export function isSameProcess(recorded: Pick<ProcessIdentity, "pid" | "startTime">): boolean {
+  return processIdentity(recorded.pid)?.startTime === recorded.startTime;
+}
+
+/**
+ * What the kernel says of a process: running (or sleeping, in disk wait...), stopped (T, t:
+ * SIGSTOP or a tracer), or gone (no such process, a zombie, or another process on that PID).
+ */
+export function processState(
+  recorded: Pick<ProcessIdentity, "pid" | "startTime">,
+): "running" | "stopped" | "gone" {
+  try {
+    const stat = readFileSync(`/proc/${recorded.pid}/stat`, "utf8");
+    const rest = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    if (rest[19] !== recorded.startTime) return "gone";
+    const state = rest[0];
+    if (state === "Z" || state === "X" || state === "x") return "gone";
+    return state === "T" || state === "t" ? "stopped" : "running";
+  } catch {
+    return "gone";
+  }
 }
 
 /**

@@ -4,11 +4,12 @@
 //   sch_netem); `--nemesis all` runs every supported kind and says which it left out and why;
 // - the broken backend is caught: exit 1, the violating keys named;
 // - the default main job, shortened to `--time-limit 20`;
-// - Ctrl-C mid-fault: healed, stopped, no process and no iptables rule of the run left behind,
+// - Ctrl-C mid-fault: healed, stopped, no process, namespace or rule of the run left behind,
 //   the history so far checked and kept.
-// Nothing is left behind by any run: after each, no chain of its harness is in `iptables -S`.
+// Every fault and every heal is verified (`"verified": true` in its history event). Nothing is
+// left behind by any run: after each, no namespace, interface or chain of its harness.
 
-import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, realpathSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -17,7 +18,7 @@ import { parseHistory } from "../../checker/formats/index.js";
 import { resolveConfig } from "../config.js";
 import type { Results } from "../results.js";
 import type { NemesisKind } from "../types.js";
-import { needRoot } from "./local-helpers.js";
+import { namespaceRules, needRoot, netnsObjectsOf } from "./local-helpers.js";
 import { ROOT } from "./run-cli.js";
 
 const root = needRoot("the built-in node's runs with network faults");
@@ -26,7 +27,7 @@ interface Run {
   code: number | null;
   stdout: string;
   stderr: string;
-  /** The harness's PID: its iptables chains are PAXOS-HARNESS-<pid>-<n>. */
+  /** The harness's PID: its namespaces, interfaces and root chain carry it. */
   pid: number;
   ms: number;
 }
@@ -86,12 +87,11 @@ function historyLines(store: string): Line[] {
 
 const nemesisEvents = (store: string) => historyLines(store).filter((l) => l.process === "nemesis");
 
-/** `iptables -S` lines that mention a chain of this harness PID (its chain or the jump to it). */
-function iptablesOf(pid: number): string[] {
-  return execFileSync("iptables", ["-w", "-S"], { encoding: "utf8" })
-    .split("\n")
-    .filter((l) => l.includes(`PAXOS-HARNESS-${pid}-`));
-}
+/** What of this harness PID is left: namespaces, interfaces, root chains (all empty: nothing). */
+const leftOf = (pid: number) => {
+  const left = netnsObjectsOf(pid);
+  return [...left.namespaces, ...left.interfaces, ...left.chains];
+};
 
 function alive(pid: number): boolean {
   try {
@@ -144,12 +144,22 @@ describe.runIf(root)("the built-in node on the local runtime, through the CLI", 
       const events = nemesisEvents(store);
       const starts = events.filter((e) => e.f === `start-${kind}`);
       expect(starts.length).toBeGreaterThanOrEqual(2);
-      // Each fault really started (a failed start is recorded with an error) and was healed.
+      // Each fault really started (a failed start is recorded with an error), was verified,
+      // and was healed (network and process heals verified too).
       for (const s of starts) expect(JSON.stringify(s.value)).not.toContain('"error"');
-      expect(events.filter((e) => e.f === `stop-${kind}`)).toHaveLength(starts.length);
+      for (const s of starts)
+        expect(s.value, JSON.stringify(s.value)).toMatchObject({ verified: true });
+      const stops = events.filter((e) => e.f === `stop-${kind}`);
+      expect(stops).toHaveLength(starts.length);
+      if (kind !== "clock")
+        for (const s of stops) expect(s.value).toMatchObject({ verified: true });
+      const probeMs = starts.map((s) => (s.value as { probe_ms: number }).probe_ms);
+      for (const ms of probeMs) expect(ms).toBeLessThan(300);
       expect(events.every((e) => e.f === `start-${kind}` || e.f === `stop-${kind}`)).toBe(true);
-      expect(iptablesOf(r.pid)).toEqual([]);
-      figures.push(`${kind}: ${r.ms} ms, ${res.ops.ok} ok of ${res.ops.invoke}, ${starts.length}x`);
+      expect(leftOf(r.pid)).toEqual([]);
+      figures.push(
+        `${kind}: ${r.ms} ms, ${res.ops.ok} ok of ${res.ops.invoke}, ${starts.length}x, verification ${probeMs.join("/")} ms`,
+      );
     });
   }
 
@@ -185,7 +195,7 @@ describe.runIf(root)("the built-in node on the local runtime, through the CLI", 
         .map((e) => e.f.slice("start-".length)),
     );
     expect([...started].sort()).toEqual([...KINDS].sort());
-    expect(iptablesOf(r.pid)).toEqual([]);
+    expect(leftOf(r.pid)).toEqual([]);
     figures.push(`all: ${r.ms} ms, ${res.ops.ok} ok of ${res.ops.invoke}`);
   });
 
@@ -205,7 +215,7 @@ describe.runIf(root)("the built-in node on the local runtime, through the CLI", 
     expect(keys.length).toBeGreaterThan(0);
     for (const key of keys) expect(key).toMatch(/^k\d+$/);
     expect(r.stdout).toContain(`  violating key(s): ${keys.join(", ")}`);
-    expect(iptablesOf(r.pid)).toEqual([]);
+    expect(leftOf(r.pid)).toEqual([]);
   });
 
   it("the main job, shortened: `test --time-limit 20 --runtime local`, every other default", async () => {
@@ -245,7 +255,7 @@ describe.runIf(root)("the built-in node on the local runtime, through the CLI", 
     }
     expect(nemesisEvents(store).some((e) => e.f.startsWith("start-"))).toBe(true);
     expect(res.ops.ok).toBeGreaterThanOrEqual(500);
-    expect(iptablesOf(r.pid)).toEqual([]);
+    expect(leftOf(r.pid)).toEqual([]);
     figures.push(`main job: ${r.ms} ms, ${res.ops.ok} ok of ${res.ops.invoke}`);
   }, 90_000);
 
@@ -260,21 +270,21 @@ describe.runIf(root)("the built-in node on the local runtime, through the CLI", 
     const run = finished(child, began, 60_000);
     const harnessPid = child.pid ?? -1;
     const history = path.join(store, "latest", "history.jsonl");
-    const stateDir = path.join(store, ".local-runtime");
+    // The machine-wide record of the local runtime: its processes and namespaces.
+    const stateDir = "/run/paxos-harness";
     const nodePids = new Set<number>();
-    let chain = "";
+    let namespaces: string[] = [];
     const deadline = Date.now() + 30_000;
     for (;;) {
-      // The node PIDs and the chain the local runtime recorded while they run.
       for (const name of existsSync(stateDir) ? readdirSync(stateDir) : []) {
-        if (!name.startsWith(`${harnessPid}-`) || !name.endsWith(".json")) continue;
+        if (!name.startsWith(`local-${harnessPid}-`) || !name.endsWith(".json")) continue;
         try {
           const state = JSON.parse(readFileSync(path.join(stateDir, name), "utf8")) as {
-            chain?: string;
-            nodes: { pid: number }[];
+            fabric?: { nodes: { namespace: string }[] };
+            processes: { pid: number; role: string }[];
           };
-          for (const n of state.nodes) nodePids.add(n.pid);
-          chain = state.chain ?? chain;
+          for (const p of state.processes) if (p.role === "node") nodePids.add(p.pid);
+          namespaces = state.fabric?.nodes.map((n) => n.namespace) ?? namespaces;
         } catch {} // being rewritten
       }
       const text = existsSync(history) ? readFileSync(history, "utf8") : "";
@@ -282,14 +292,15 @@ describe.runIf(root)("the built-in node on the local runtime, through the CLI", 
       if (Date.now() > deadline) throw new Error("no start-partition within 30 s");
       await new Promise((r) => setTimeout(r, 25));
     }
-    // The partition is in force: its DROP rules are in our chain, two per link cut.
+    // The partition is in force: its DROP rules are in our namespaces, one per direction cut.
     const start = nemesisEvents(store).find((e) => e.f === "start-partition");
     const cut = (start?.value as { cut?: unknown[] } | undefined)?.cut ?? [];
     expect(cut.length).toBeGreaterThan(0);
-    expect(chain).toMatch(new RegExp(`^PAXOS-HARNESS-${harnessPid}-\\d+$`));
-    const during = iptablesOf(harnessPid);
-    expect(during).toContain(`-A OUTPUT -o lo -j ${chain}`);
-    const drops = during.filter((l) => l.startsWith(`-A ${chain} `) && l.endsWith("-j DROP"));
+    expect(start?.value).toMatchObject({ verified: true });
+    expect(namespaces).toHaveLength(3);
+    const drops = namespaces.flatMap((ns) =>
+      namespaceRules(ns).filter((l) => l.endsWith("-j DROP")),
+    );
     expect(drops).toHaveLength(2 * cut.length);
     expect(nodePids.size).toBe(3);
     for (const pid of nodePids) expect(alive(pid)).toBe(true);
@@ -301,10 +312,10 @@ describe.runIf(root)("the built-in node on the local runtime, through the CLI", 
     expect(r.code, shown(r)).toBe(0);
     expect(r.stderr).toContain("SIGINT: stopping");
     expect(r.stdout).toContain("builtin-kv: VALID: the history is linearizable (interrupted");
-    // Nothing of the run is left: no node process, no chain, no jump, no state file.
+    // Nothing of the run is left: no node process, no namespace, no interface, no chain, no state file.
     for (const pid of nodePids) expect(alive(pid), `node pid ${pid}`).toBe(false);
-    expect(iptablesOf(harnessPid)).toEqual([]);
-    expect(readdirSync(stateDir).filter((f) => f.startsWith(`${harnessPid}-`))).toEqual([]);
+    expect(leftOf(harnessPid)).toEqual([]);
+    expect(readdirSync(stateDir).filter((f) => f.startsWith(`local-${harnessPid}-`))).toEqual([]);
     // The fault was healed (a stop after the last start), the history checked and kept.
     const events = nemesisEvents(store);
     expect(events.at(-1)?.f).toBe("stop-partition");

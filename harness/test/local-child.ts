@@ -1,12 +1,13 @@
-// A harness-like child process for the leftovers tests: starts a local runtime on the store
-// and subnet given, partitions it and pauses n2, prints the node PIDs and its chain on one
-// JSON line, then waits. On SIGINT it heals and stops, as the runner does on Ctrl-C.
+// A harness-like child process for the leftovers tests: starts a local runtime (state files in
+// the folder given), partitions it and pauses n2, prints the node and probe-agent PIDs and its
+// fabric on one JSON line, then waits. On SIGINT it heals and stops, as the runner does on Ctrl-C.
+// With "exit" as a fourth argument it exits at once instead, without stop(): the exit hook's case.
 
 import { memoryBackend } from "../backends/index.js";
 import { LocalRuntime, localNodeSpecs } from "../runtime/local.js";
 
-const [store, subnet] = process.argv.slice(2);
-const runtime = new LocalRuntime();
+const [store, subnet, stateDir, mode] = process.argv.slice(2);
+const runtime = new LocalRuntime({ subnet: Number(subnet), stateDir });
 const dir = `${store}/child/${process.pid}`;
 const specs = await localNodeSpecs(3, dir, { subnet: Number(subnet) });
 await runtime.start(specs, memoryBackend(), {
@@ -20,6 +21,10 @@ process.on("SIGINT", () => {
   void runtime.stop().then(() => process.exit(130));
 });
 process.stdout.write(
-  `${JSON.stringify({ pids: [...runtime.pids().values()], chain: runtime.network.chain })}\n`,
+  `${JSON.stringify({
+    pids: [...runtime.pids().values(), ...runtime.agentPids().values()],
+    fabric: runtime.fabric,
+  })}\n`,
 );
+if (mode === "exit") process.exit(0);
 setInterval(() => {}, 1 << 30);

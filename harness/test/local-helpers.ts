@@ -1,6 +1,7 @@
 // Shared by the local runtime's tests: a store in a temporary folder, a run context, a cluster
 // view like the runner's, an HTTP helper, and the root check (fail, never skip silently).
 
+import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync } from "node:fs";
 import http from "node:http";
 import os from "node:os";
@@ -73,11 +74,16 @@ export const put = (node: NodeHandle, key: string, value: unknown, timeoutMs?: n
 export const get = (node: NodeHandle, key: string, timeoutMs?: number) =>
   request(`${node.url}/kv/${key}`, "GET", undefined, timeoutMs);
 
-/** Tests that need root fail here unless PAXOS_ALLOW_UNPRIVILEGED=1 (then they return false). */
+/**
+ * Tests that need root fail here unless PAXOS_ALLOW_UNPRIVILEGED=1 (then they return false);
+ * never under CI=true, where they are mandatory.
+ */
 export function needRoot(what: string): boolean {
   if (process.getuid?.() === 0) return true;
-  if (process.env.PAXOS_ALLOW_UNPRIVILEGED === "1") return false;
-  throw new Error(`${what} needs root (iptables); run as root or set PAXOS_ALLOW_UNPRIVILEGED=1`);
+  if (process.env.PAXOS_ALLOW_UNPRIVILEGED === "1" && process.env.CI !== "true") return false;
+  throw new Error(
+    `${what} needs root (network namespaces, iptables); run as root or set PAXOS_ALLOW_UNPRIVILEGED=1`,
+  );
 }
 
 /** Whether a PID is gone: process.kill(pid, 0) throws ESRCH (a zombie counts as gone). */
@@ -101,4 +107,37 @@ export function gone(pid: number): boolean {
  */
 export function randomSubnet(): number {
   return 2 + Math.floor(Math.random() * 248);
+}
+
+/** The objects of ours a harness owns: namespaces, interfaces (by alias), root chains. */
+export interface NetnsObjects {
+  namespaces: string[];
+  interfaces: string[];
+  chains: string[];
+}
+
+/** What of harness `pid` is on this machine now (every owner when pid is undefined). */
+export function netnsObjectsOf(pid?: number): NetnsObjects {
+  const sh = (file: string, args: string[]) =>
+    execFileSync(file, args, { encoding: "utf8" }).split("\n");
+  const tag = pid === undefined ? "\\d+" : String(pid);
+  const namespaces = sh("ip", ["netns", "list"])
+    .map((l) => l.split(" ")[0] ?? "")
+    .filter((n) => new RegExp(`^paxos-${tag}-\\d+-`).test(n));
+  const interfaces = sh("ip", ["-o", "link", "show"])
+    .filter((l) => new RegExp(`alias paxos-harness owner=${tag}:`).test(l))
+    .map((l) => /^\d+:\s+([^:@\s]+)/.exec(l)?.[1] ?? "?");
+  const chains = sh("iptables", ["-w", "-S"]).filter((l) =>
+    new RegExp(`PXNS-\\d+-${tag}-\\d+`).test(l),
+  );
+  return { namespaces, interfaces, chains };
+}
+
+/** `iptables -S` inside a namespace: the lines that mention our chain. */
+export function namespaceRules(namespace: string, chain = "PAXOS-NEMESIS"): string[] {
+  return execFileSync("ip", ["netns", "exec", namespace, "iptables", "-w", "-S"], {
+    encoding: "utf8",
+  })
+    .split("\n")
+    .filter((l) => l.includes(chain));
 }

@@ -1,7 +1,6 @@
 // Nemeses: partition shapes and target selection as pure functions, the fault plan, and every
 // kind started and stopped against a live 5-node memory cluster on the local runtime.
 
-import { execFileSync } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { seededRandom } from "../../workloads/random.js";
 import { memoryBackend } from "../backends/index.js";
@@ -18,7 +17,16 @@ import { selectTargets } from "../nemesis/targets.js";
 import { LocalRuntime, localNodeSpecs } from "../runtime/local.js";
 import type { ClusterView, NemesisKind, NodeHandle } from "../types.js";
 import { NEMESIS_KINDS } from "../types.js";
-import { get, gone, needRoot, randomSubnet, runContext, tempStore, view } from "./local-helpers.js";
+import {
+  get,
+  gone,
+  namespaceRules,
+  needRoot,
+  randomSubnet,
+  runContext,
+  tempStore,
+  view,
+} from "./local-helpers.js";
 
 const IDS = ["n1", "n2", "n3", "n4", "n5"];
 const sorted = (xs: string[][]) => xs.map((g) => [...g].sort()).sort((a, b) => a.length - b.length);
@@ -138,9 +146,9 @@ describe.runIf(root)("every nemesis kind against a live 5-node memory cluster", 
   afterAll(() => runtime.stop());
 
   const drops = () =>
-    execFileSync("iptables", ["-w", "-S", runtime.network.chain], { encoding: "utf8" })
-      .split("\n")
-      .filter((l) => l.includes("DROP")).length;
+    (runtime.fabric?.nodes ?? []).flatMap((n) =>
+      namespaceRules(n.namespace).filter((l) => l.includes("DROP")),
+    ).length;
 
   it("refuses delay up front, naming the nemesis and the reason", async () => {
     await expect(makeNemeses(["delay"], runtime)).rejects.toThrow(
@@ -164,8 +172,17 @@ describe.runIf(root)("every nemesis kind against a live 5-node memory cluster", 
       };
       expect(value.shape).toBe(shape);
       expect(drops()).toBe(value.cut.length * 2);
+      // Verified: every cut link silent both ways, every kept one connecting both ways.
+      expect(value).toMatchObject({
+        verified: true,
+        probes: { cut: value.cut.length * 2, kept: 20 - value.cut.length * 2 },
+      });
       if (shape === "majority-minority") expect(value.groups?.[0]).toContain("n1"); // the leader
-      expect(await nemesis?.stop(cluster)).toEqual({ healed: true });
+      expect(await nemesis?.stop(cluster)).toMatchObject({
+        healed: true,
+        verified: true,
+        probes: { connected: 20 },
+      });
       expect(drops()).toBe(0);
     }
   });
@@ -177,16 +194,22 @@ describe.runIf(root)("every nemesis kind against a live 5-node memory cluster", 
     expect(value.target).toBe("minority");
     expect(value.killed).toHaveLength(2);
     for (const id of value.killed) expect(gone(before.get(id) as number)).toBe(true);
-    expect(await nemesis?.stop(cluster)).toEqual({ restarted: value.killed });
+    expect(value).toMatchObject({
+      verified: true,
+      states: { [value.killed[0] as string]: "gone" },
+    });
+    expect(await nemesis?.stop(cluster)).toMatchObject({ restarted: value.killed, verified: true });
     for (const n of nodes) expect((await get(n, "x")).status).toBe(404);
   });
 
   it("kill the leader: n1 (from /status)", async () => {
     const [nemesis] = await makeNemeses(["kill"], runtime, { kill: { target: "leader" } });
-    expect(await nemesis?.start(cluster)).toEqual({
+    expect(await nemesis?.start(cluster)).toMatchObject({
       target: "leader",
       leader: "n1",
       killed: ["n1"],
+      verified: true,
+      states: { n1: "gone" },
     });
     expect((await get(nodes[1] as NodeHandle, "x")).status).toBe(503);
     await nemesis?.stop(cluster);
@@ -198,7 +221,12 @@ describe.runIf(root)("every nemesis kind against a live 5-node memory cluster", 
     const value = (await nemesis?.start(cluster)) as { paused: string[] };
     const node = nodes.find((n) => n.spec.id === value.paused[0]) as NodeHandle;
     expect((await get(node, "x", 300)).status).toBe(0);
-    expect(await nemesis?.stop(cluster)).toEqual({ resumed: value.paused });
+    expect(value).toMatchObject({ verified: true, states: { [node.spec.id]: "stopped" } });
+    expect(await nemesis?.stop(cluster)).toMatchObject({
+      resumed: value.paused,
+      verified: true,
+      states: { [node.spec.id]: "running" },
+    });
     expect((await get(node, "x")).status).toBe(404);
   });
 
@@ -210,6 +238,7 @@ describe.runIf(root)("every nemesis kind against a live 5-node memory cluster", 
     const offsets = Object.values(value.skewed);
     expect(offsets).toHaveLength(3);
     for (const ms of offsets) expect(Math.abs(ms)).toBeGreaterThanOrEqual(1000);
+    expect(value).toMatchObject({ verified: true, faketime: "loaded" });
     expect(await nemesis?.stop(cluster)).toEqual({ reset: Object.keys(value.skewed) });
   });
 
@@ -220,7 +249,16 @@ describe.runIf(root)("every nemesis kind against a live 5-node memory cluster", 
     const value = (await nemesis?.start(cluster)) as { loss: number; nodes: string[] };
     expect(value.loss).toBe(1);
     expect(drops()).toBe(4);
-    expect(await nemesis?.stop(cluster)).toEqual({ healed: value.nodes });
+    const target = value.nodes[0] as string;
+    expect(value).toMatchObject({
+      verified: true,
+      datagrams: { [target]: { sent: 400, received: 0, expected: 0 } },
+    });
+    expect(await nemesis?.stop(cluster)).toMatchObject({
+      healed: value.nodes,
+      verified: true,
+      datagrams: { sent: 200, received: 200 },
+    });
     expect(drops()).toBe(0);
   });
 

@@ -243,28 +243,25 @@ describe("runTest", () => {
     expect(printed).toMatch(/faults: pause 1 started, 0 verified, [\d.]+ s/);
   });
 
-  it("faults asked for and none injected: not a pass (exit 2, NO FAULT)", async () => {
+  it("faults asked for and none injected (stopped before the first): not a pass (exit 2, NO FAULT)", async () => {
     const store = mkdtempSync(path.join(tmpdir(), "runner-"));
     const runtime = new FakeRuntime();
-    const failing = {
-      kind: "pause" as const,
-      async start(): Promise<never> {
-        throw new Error("cannot pause");
-      },
-      async stop() {
-        return {};
-      },
-    };
+    const nemesis = fakePauseNemesis(runtime);
+    const controller = new AbortController();
     let printed = "";
-    const c = config(store, { nemesis: ["pause"], nemesisInterval: 0.4, timeLimit: 1 });
+    // The first fault would come after 5 s (half the interval); the run is stopped at 0.5 s.
+    const c = config(store, { nemesis: ["pause"], nemesisInterval: 10, timeLimit: 30 });
+    setTimeout(() => controller.abort(), 500);
     const r = await runTest(c, {
       runtime,
       backend: fakeBackend,
-      nemeses: [failing],
+      nemeses: [nemesis],
+      signal: controller.signal,
       out: (t) => {
         printed += t;
       },
     });
+    expect(nemesis.starts).toBe(0);
     expect(r.code).toBe(2);
     expect(r.results.valid).toBe("unknown");
     expect(r.results.faults.pause?.started).toBe(0);

@@ -1,0 +1,86 @@
+// The Docker runtime's FaultProbe: a probe agent (probe-agent.ts, compiled into the project's
+// image) exec'ed in every node container, so probes leave from the node's own network position
+// (its container's namespace, its IP, where the run's DOCKER-USER rules bite); process states
+// from the engine (a paused container is stopped, one not running is gone).
+//
+// An exec'ed agent lives as long as its container runs: it is started again after a restart.
+// It shares the container's cgroup, so it is frozen with a paused container; no other fault
+// is in force then, and the pause itself is checked through the engine.
+
+import type Docker from "dockerode";
+import { IMAGE_DIST, IMAGE_NODE } from "../../docker/project-image.js";
+import type {
+  DatagramProbe,
+  FaultProbe,
+  NodeId,
+  NodePair,
+  ProcessState,
+  ReachProbe,
+} from "../types.js";
+import { AgentProbe, PROBE_PORT } from "./agent-probe.js";
+
+export interface DockerProbeOptions {
+  container(node: NodeId): Docker.Container;
+  /** The node's IP on the run's network. */
+  address(node: NodeId): string;
+  /** How long a started agent may take to answer. Default 10 s. */
+  readyTimeoutMs?: number;
+}
+
+export class DockerProbe implements FaultProbe {
+  private readonly agents: AgentProbe;
+
+  constructor(private readonly o: DockerProbeOptions) {
+    this.agents = new AgentProbe({
+      address: o.address,
+      port: () => PROBE_PORT,
+      processState: () => "running", // not used: processState() below asks the engine
+      pid: () => undefined,
+    });
+  }
+
+  /** Starts the node's agent in its container and waits until it answers. */
+  async startAgent(node: NodeId): Promise<void> {
+    const host = this.o.address(node);
+    // The host reaches the containers from the bridge's gateway, .1 of the run's subnet.
+    const gateway = host.replace(/\.\d+$/, ".1");
+    const exec = await this.o.container(node).exec({
+      Cmd: [
+        IMAGE_NODE,
+        `${IMAGE_DIST}/harness/runtime/probe-agent.js`,
+        ...["--host", host, "--port", String(PROBE_PORT), "--control", gateway],
+      ],
+      AttachStdout: false,
+      AttachStderr: false,
+    });
+    // The engine answers a detached start at once; reading that answer to its end frees the
+    // connection (left unread, it would keep the harness's event loop alive).
+    const answer = (await exec.start({ Detach: true })) as unknown as
+      | NodeJS.ReadableStream
+      | undefined;
+    answer?.resume();
+    await this.agents.ready(node, this.o.readyTimeoutMs ?? 10_000);
+  }
+
+  reach(pairs: readonly NodePair[], timeoutMs: number): Promise<ReachProbe[]> {
+    return this.agents.reach(pairs, timeoutMs);
+  }
+
+  datagrams(
+    pairs: readonly NodePair[],
+    count: number,
+    timeoutMs: number,
+  ): Promise<DatagramProbe[]> {
+    return this.agents.datagrams(pairs, count, timeoutMs);
+  }
+
+  async processState(node: NodeId): Promise<ProcessState> {
+    try {
+      const { State } = await this.o.container(node).inspect();
+      if (State.Paused) return "stopped";
+      return State.Running ? "running" : "gone";
+    } catch {
+      return "gone";
+    }
+  }
+}
