@@ -155,7 +155,8 @@ async function pickRuntime(
     };
   }
   if (config.runtime === "auto") process.stderr.write(`runtime: local (${why})\n`);
-  const local = new LocalRuntime();
+  // Relays (delay on any kernel) only for runs that may delay.
+  const local = new LocalRuntime({ relays: config.nemesis.includes("delay") });
   const noNamespaces = await local.namespacesUnavailable();
   if (noNamespaces !== undefined) {
     process.stderr.write(

@@ -122,6 +122,14 @@ export interface NetworkFaults {
   loss(nodes: readonly NodeId[], probability: number): Promise<void>;
   /** Delay packets between nodes, where the machine can (netem); rejects saying why if not. */
   delay(nodes: readonly NodeId[], ms: number): Promise<void>;
+  /**
+   * Measures that a delay of `ms` on these nodes' links is in force (round trips through a
+   * delayed link): what the delay nemesis records, `verified` true or false, and `not_taken`
+   * (what was seen) when the delay is measured not to be in force: the run's error. Optional.
+   */
+  verifyDelay?(nodes: readonly NodeId[], ms: number): Promise<{ [key: string]: Value }>;
+  /** The same after a heal: round trips now under what a delay of `ms` made them take. */
+  verifyDelayHealed?(nodes: readonly NodeId[], ms: number): Promise<{ [key: string]: Value }>;
   heal(): Promise<void>;
 }
 

@@ -5,7 +5,7 @@
 
 import type { Nemesis, NetworkFaults } from "../types.js";
 import { nodeFaultNemesis, type TargetOptions } from "./node-fault.js";
-import type { DelayCheck } from "./verify.js";
+import { type DelayCheck, FaultNotTaken } from "./verify.js";
 
 export interface DelayOptions extends TargetOptions {
   /** Added latency. Default 100 ms. */
@@ -21,14 +21,22 @@ export function delayNemesis(network: NetworkFaults, options: DelayOptions = {})
     options,
     async (nodes) => {
       await network.delay(nodes, ms);
-      const checked = options.check
-        ? await options.check(nodes, ms)
-        : { verified: false, unverified: "no delay check is wired in yet" };
+      const check = options.check ?? network.verifyDelay?.bind(network);
+      const checked = check
+        ? await check(nodes, ms)
+        : { verified: false, unverified: "this network cannot measure its delays" };
+      if (typeof checked.not_taken === "string") {
+        throw new FaultNotTaken(`delay ${nodes.join(",")}: ${checked.not_taken}`);
+      }
       return { delay_ms: ms, nodes, ...checked };
     },
     async (nodes) => {
       await network.delay(nodes, 0);
-      return { healed: nodes };
+      const checked = network.verifyDelayHealed ? await network.verifyDelayHealed(nodes, ms) : {};
+      if (typeof checked.not_taken === "string") {
+        throw new FaultNotTaken(`heal of delay ${nodes.join(",")}: ${checked.not_taken}`);
+      }
+      return { healed: nodes, ...checked };
     },
   );
 }

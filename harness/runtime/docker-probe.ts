@@ -6,6 +6,11 @@
 // An exec'ed agent lives as long as its container runs: it is started again after a restart.
 // It shares the container's cgroup, so it is frozen with a paused container; no other fault
 // is in force then, and the pause itself is checked through the engine.
+//
+// A node image of the backend's own (files:, image:) has no Node.js to run the agent: then the
+// agent runs in a sidecar container of the project's image that joins the node container's
+// network namespace (same IP, same rules). A restarted node has a new namespace, so its sidecar
+// is made again; sidecars carry the run's labels and go with the run.
 
 import type Docker from "dockerode";
 import { IMAGE_DIST, IMAGE_NODE } from "../../docker/project-image.js";
@@ -25,6 +30,10 @@ export interface DockerProbeOptions {
   address(node: NodeId): string;
   /** How long a started agent may take to answer. Default 10 s. */
   readyTimeoutMs?: number;
+  /** Where the node's image cannot run the agent: the engine, and the sidecar's image and labels. */
+  sidecar?():
+    | { docker: Docker; image: string; name: string; labels: Record<string, string> }
+    | undefined;
 }
 
 export class DockerProbe implements FaultProbe {
@@ -44,12 +53,18 @@ export class DockerProbe implements FaultProbe {
     const host = this.o.address(node);
     // The host reaches the containers from the bridge's gateway, .1 of the run's subnet.
     const gateway = host.replace(/\.\d+$/, ".1");
+    const agent = [
+      `${IMAGE_DIST}/harness/runtime/probe-agent.js`,
+      ...["--host", host, "--port", String(PROBE_PORT), "--control", gateway],
+    ];
+    const sidecar = this.o.sidecar?.();
+    if (sidecar) {
+      await this.startSidecar(node, agent, sidecar);
+      await this.agents.ready(node, this.o.readyTimeoutMs ?? 10_000);
+      return;
+    }
     const exec = await this.o.container(node).exec({
-      Cmd: [
-        IMAGE_NODE,
-        `${IMAGE_DIST}/harness/runtime/probe-agent.js`,
-        ...["--host", host, "--port", String(PROBE_PORT), "--control", gateway],
-      ],
+      Cmd: [IMAGE_NODE, ...agent],
       AttachStdout: false,
       AttachStderr: false,
     });
@@ -60,6 +75,27 @@ export class DockerProbe implements FaultProbe {
       | undefined;
     answer?.resume();
     await this.agents.ready(node, this.o.readyTimeoutMs ?? 10_000);
+  }
+
+  private async startSidecar(
+    node: NodeId,
+    agent: string[],
+    s: { docker: Docker; image: string; name: string; labels: Record<string, string> },
+  ): Promise<void> {
+    const name = `${s.name}-${node}-probe`;
+    await s.docker
+      .getContainer(name)
+      .remove({ force: true })
+      .catch(() => {});
+    const sidecar = await s.docker.createContainer({
+      name,
+      Image: s.image,
+      Entrypoint: [IMAGE_NODE],
+      Cmd: agent,
+      Labels: s.labels,
+      HostConfig: { Init: true, NetworkMode: `container:${this.o.container(node).id}` },
+    });
+    await sidecar.start();
   }
 
   reach(pairs: readonly NodePair[], timeoutMs: number): Promise<ReachProbe[]> {

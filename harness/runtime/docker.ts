@@ -103,6 +103,15 @@ export class DockerRuntime implements Runtime, Killer, Pauser, ClockFaults {
     this.probe = new DockerProbe({
       container: (node) => this.container(node),
       address: (node) => (this.specs.find((s) => s.id === node) as NodeSpec).host,
+      sidecar: () =>
+        this.nodeImage === this.image
+          ? undefined
+          : {
+              docker: this.docker,
+              image: this.image,
+              name: `paxos-${this.runId}`,
+              labels: { [RUN_LABEL]: this.runId, [OWNER_LABEL]: OWNER },
+            },
     });
   }
 

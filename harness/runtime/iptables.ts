@@ -60,6 +60,11 @@ export class IptablesNetwork implements NetworkFaults {
   /** The rules in force, by what put them there ("partition", "loss n1"), so each is undone alone. */
   private readonly rules = new Map<string, Rule[]>();
   private created = false;
+  /** What serves delay() instead of netem (the relays), when the runtime has one. */
+  private delayer: Pick<NetworkFaults, "delay"> | undefined;
+  /** Measures a delay in force, and its heal (the delay nemesis's verification), with the delayer. */
+  verifyDelay: NetworkFaults["verifyDelay"];
+  verifyDelayHealed: NetworkFaults["verifyDelayHealed"];
 
   constructor(options: IptablesOptions = {}) {
     this.chain = options.chain ?? DEFAULT_CHAIN;
@@ -171,9 +176,20 @@ export class IptablesNetwork implements NetworkFaults {
     return this.eachNode ? { at: from, args: d } : { args: ["-s", this.address(from), ...d] };
   }
 
-  /** Rejects saying why (see delayUnavailable()). Delay 0, healing nothing, is a no-op. */
+  /** Delay (and its check) served by something other than netem: the relays. */
+  setDelayer(
+    delayer: Pick<NetworkFaults, "delay"> | undefined,
+    verify?: Pick<NetworkFaults, "verifyDelay" | "verifyDelayHealed">,
+  ): void {
+    this.delayer = delayer;
+    this.verifyDelay = delayer ? verify?.verifyDelay : undefined;
+    this.verifyDelayHealed = delayer ? verify?.verifyDelayHealed : undefined;
+  }
+
+  /** Through the delayer when there is one; else rejects saying why. Delay 0 without one: no-op. */
   async delay(nodes: readonly NodeId[], ms: number): Promise<void> {
     for (const id of nodes) this.address(id);
+    if (this.delayer) return this.delayer.delay(nodes, ms);
     if (ms === 0) return;
     throw new Error(await delayUnavailable());
   }

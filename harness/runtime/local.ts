@@ -24,7 +24,11 @@ import { closeSync, openSync, rmSync } from "node:fs";
 import { mkdir, readFile } from "node:fs/promises";
 import net from "node:net";
 import path from "node:path";
+import type { Value } from "../../checker/history.js";
 import { scriptArgs } from "../backends/index.js";
+import { ClusterRelays } from "../relay/cluster.js";
+import { RelayDelay } from "../relay/delay.js";
+import { HTTP_STATUS_REQUEST } from "../relay/probe.js";
 import type {
   Backend,
   Capabilities,
@@ -73,6 +77,11 @@ export interface LocalRuntimeOptions {
   stopGraceMs?: number;
   /** The libfaketime library; null: no clock faults. Default: found on the machine. */
   faketimeLibrary?: string | null;
+  /**
+   * Start a relay per node (relay/) and give each node its peers at relay addresses, so delay
+   * works on any kernel. Only runs that may delay pay for it. Default false.
+   */
+  relays?: boolean;
 }
 
 /** One node's address and ports. */
@@ -166,6 +175,7 @@ export class LocalRuntime implements Runtime {
   private faketime: FaketimeClock | undefined;
   private state: StateFile | undefined;
   private fabricMade: Fabric | undefined;
+  private relays: ClusterRelays | undefined;
   private probePort = PROBE_PORT;
   private run: RunContext | undefined;
   private stopping: Promise<void> | undefined;
@@ -220,7 +230,9 @@ export class LocalRuntime implements Runtime {
       return {
         partition: why === undefined ? { ok: true } : no(`${NEEDS_NAMESPACES("partition")}${why}`),
         loss: why === undefined ? { ok: true } : no(`${NEEDS_NAMESPACES("loss")}${why}`),
-        delay: no(await delayUnavailable()),
+        delay: this.options.relays
+          ? { ok: true }
+          : no(`${await delayUnavailable()}; the relays of ours serve delay (not started here)`),
         kill: { ok: true },
         pause: { ok: true },
         clock: faketime === undefined ? no(NO_FAKETIME) : { ok: true },
@@ -285,9 +297,10 @@ export class LocalRuntime implements Runtime {
         nodes.map((n) => n.id),
       );
       await mkdir(path.join(run.dir, "nodes"), { recursive: true });
+      if (this.options.relays) await this.startRelays(nodes, namespaces, run);
       for (const spec of nodes) {
         await mkdir(spec.dataDir, { recursive: true });
-        const command = backend.localCommand(spec, nodes);
+        const command = backend.localCommand(spec, this.relays?.view(spec) ?? nodes);
         this.procs.set(spec.id, {
           ...this.procBase(spec, "node", command),
           env: { ...process.env, ...command.env, ...this.faketime.env(spec.id) },
@@ -391,6 +404,12 @@ export class LocalRuntime implements Runtime {
       await attempt("remove iptables chains", () => this.network.removeChain());
     }
     await attempt("reset clocks", async () => this.faketime?.reset());
+    if (this.relays) {
+      const relays = this.relays;
+      this.relays = undefined;
+      this.network.setDelayer(undefined);
+      await attempt("stop the relays", () => relays.stop());
+    }
     const grace = this.options.stopGraceMs ?? 3000;
     await Promise.all([
       ...[...this.procs.values()].map((p) => attempt(`stop ${p.id}`, () => this.end(p, grace))),
@@ -462,6 +481,76 @@ export class LocalRuntime implements Runtime {
   }
 
   /** A node's namespace and address; throws when the nodes do not run in namespaces. */
+  /**
+   * One relay per node, in the node's namespace, serving its outgoing links (relay/): the
+   * nodes reach each other only through them, so delay works on any kernel; partitions and
+   * loss still apply (a relay dials from its node's namespace). A relay ends with the harness.
+   */
+  private async startRelays(
+    nodes: readonly NodeSpec[],
+    namespaces: boolean,
+    run: RunContext,
+  ): Promise<void> {
+    const relays = await ClusterRelays.start(nodes, {
+      ...(namespaces
+        ? { wrap: (n: NodeSpec) => ["ip", "netns", "exec", this.place(n.id).namespace] }
+        : {}),
+      logDir: path.join(run.dir, "nodes"),
+    });
+    this.relays = relays;
+    const hosts = new Map(nodes.map((n) => [n.id, n.host]));
+    const delay = new RelayDelay({
+      relays: relays.relays,
+      probe: (from, to) => ({
+        host: hosts.get(from) as string,
+        port: relays.ports.get(from)?.get(to)?.httpPort as number,
+        payload: HTTP_STATUS_REQUEST,
+        timeoutMs: 10_000,
+      }),
+    });
+    // Round trips through a link from the first node to another: each way takes ms more.
+    const measure = async (ids: readonly NodeId[]) => {
+      const from = ids[0];
+      const to = nodes.find((n) => n.id !== from)?.id;
+      if (from === undefined || to === undefined) return undefined;
+      const started = performance.now();
+      const check = await delay.verify(from, to, 1);
+      return { check, from, to, probe_ms: Math.round(performance.now() - started) };
+    };
+    const NO_LINK = { verified: false, unverified: "no link to measure" };
+    this.network.setDelayer(delay, {
+      verifyDelay: async (ids, ms): Promise<{ [key: string]: Value }> => {
+        const m = await measure(ids);
+        if (!m) return NO_LINK;
+        const measured = { ...m.check, probe_ms: m.probe_ms };
+        if (m.check.verified) return measured;
+        const saw = `round trips ${m.from} -> ${m.to} took ${m.check.rtt_ms.min} ms`;
+        return {
+          ...measured,
+          not_taken: `${saw}, under the ${m.check.expected_min_rtt_ms} ms a delay of ${ms} ms makes`,
+        };
+      },
+      verifyDelayHealed: async (ids, ms): Promise<{ [key: string]: Value }> => {
+        const m = await measure(ids);
+        if (!m) return NO_LINK;
+        const rtt = m.check.rtt_ms.min;
+        const healed = rtt < 2 * ms;
+        const measured = {
+          link: m.check.link,
+          rtt_ms: rtt,
+          verified: healed,
+          probe_ms: m.probe_ms,
+        };
+        if (healed) return measured;
+        return {
+          ...measured,
+          not_taken: `round trips ${m.from} -> ${m.to} still take ${rtt} ms after healing a delay of ${ms} ms`,
+        };
+      },
+    });
+    run.log("local runtime: relays started", { nodes: nodes.length });
+  }
+
   private place(id: NodeId): Fabric["nodes"][number] {
     const place = this.fabricMade?.nodes.find((n) => n.id === id);
     if (place === undefined) {

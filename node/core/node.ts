@@ -82,6 +82,8 @@ export class PaxosNode {
   private toForward: ClientRequest[] = [];
   private snapshotInstalled: number | undefined;
   private violations: string[] = [];
+  /** The latest round trip to a peer, in ticks (phase 1's, then heartbeats'). */
+  private rttTicks = 0;
   /** Snapshots sent to a peer and not yet seen arrive (its commit point), with when. */
   private readonly snapshotPushes = new Map<NodeId, { index: number; at: number }>();
 
@@ -278,7 +280,10 @@ export class PaxosNode {
         // A candidate still waiting for its own promise to be durable has sent nothing yet:
         // starting over would only raise its promise again behind a slow disk.
         if (p1 && !p1.promises.has(this.id)) this.timer.reset();
-        else this.startPrevote();
+        else {
+          this.timer.backOff();
+          this.startPrevote();
+        }
       } else if (p1 && this.now - p1.sentAt >= this.cfg.retryTicks) {
         p1.sentAt = this.now;
         this.sendPrepares(p1);
@@ -296,7 +301,9 @@ export class PaxosNode {
   private leaderTick(L: Leadership): void {
     const t = this.timer;
     if (++t.heartbeatElapsed >= this.cfg.heartbeatTicks) this.heartbeat(L);
-    if (++t.windowElapsed >= this.cfg.electionTicks) {
+    // The window allows for the round trip: on a slow network (a delay of a whole election
+    // timeout each way) acks come back late but steadily, and the leader is still healthy.
+    if (++t.windowElapsed >= this.cfg.electionTicks + 2 * this.rttTicks) {
       if (t.heard.size + 1 < this.quorum && this.cfg.mutant !== "leader-local-reads") {
         this.stepDown();
         return;
@@ -310,7 +317,7 @@ export class PaxosNode {
 
   private heartbeat(L: Leadership): void {
     this.timer.heartbeatElapsed = 0;
-    this.sendToPeers({ type: "heartbeat", ballot: L.ballot, commit: this.learner.applied });
+    this.sendToPeers({ type: "heartbeat", ballot: L.ballot, commit: this.learner.applied, at: this.now });
   }
 
   /**
@@ -391,6 +398,7 @@ export class PaxosNode {
     if (this.myBallot && compareBallots(ballot, this.myBallot) > 0) this.stepDown();
     if (this.role !== "follower") return;
     this.prevote = null;
+    this.timer.heardLeader();
     this.timer.reset();
     if (this.leaderId !== from || !this.leaderBallot || !ballotEqual(this.leaderBallot, ballot)) {
       this.leaderId = from;
@@ -426,9 +434,17 @@ export class PaxosNode {
           return;
         }
         this.noteLeader(from, msg.ballot);
-        this.send(from, { type: "heartbeatAck", ballot: msg.ballot, commit: this.learner.applied });
+        this.send(from, {
+          type: "heartbeatAck",
+          ballot: msg.ballot,
+          commit: this.learner.applied,
+          ...(msg.at === undefined ? {} : { at: msg.at }),
+        });
         return;
       case "heartbeatAck":
+        if (msg.at !== undefined && this.leadership && ballotEqual(msg.ballot, this.leadership.ballot)) {
+          this.rttTicks = Math.max(0, this.now - msg.at);
+        }
         this.onHeartbeatAck(from, msg.ballot, msg.commit);
         return;
       case "chosen":
@@ -467,6 +483,9 @@ export class PaxosNode {
       this.leaderBallot = null;
     }
     this.stepDownIfOutranked();
+    // Promised a new ballot to another node: give it an election timeout to win (as a Raft vote
+    // does), instead of starting a rival campaign while its accepts are on their way.
+    if (from !== this.id && ans.write && this.role === "follower") this.timer.reset();
     const promise: PeerMessage = {
       type: "promise",
       ballot,
@@ -529,6 +548,8 @@ export class PaxosNode {
       if (!this.learner.isChosen(slot)) this.propose(L, slot, best.get(slot)?.value ?? NOOP);
     }
     this.timer.startWindow();
+    this.timer.heardLeader();
+    this.rttTicks = this.now - p1.startedAt;
     this.heartbeat(L);
     for (const p of this.pending.byKey.values()) {
       this.enqueue(p.request);

@@ -18,6 +18,8 @@ export interface Promise1b {
 export class Phase1 {
   readonly promises = new Map<NodeId, Promise1b>();
   sentAt: number;
+  /** When phase 1 began: how long it took to win bounds a round trip to a quorum. */
+  readonly startedAt: number;
 
   constructor(
     readonly ballot: Ballot,
@@ -25,6 +27,7 @@ export class Phase1 {
     now: number,
   ) {
     this.sentAt = now;
+    this.startedAt = now;
   }
 
   /**

@@ -67,9 +67,10 @@ export type PeerMessage =
   | { type: "accepted"; ballot: Ballot; slot: number }
   /** A refusal of `ballot` (a prepare, accept or heartbeat): the acceptor's highest promise. */
   | { type: "reject"; ballot: Ballot; promised: Ballot }
-  | { type: "heartbeat"; ballot: Ballot; commit: number }
+  /** `at`: the leader's tick when sent, echoed by the ack (the leader measures round trips). */
+  | { type: "heartbeat"; ballot: Ballot; commit: number; at?: number }
   /** `commit`: the follower's own commit point, so the leader knows what to send it. */
-  | { type: "heartbeatAck"; ballot: Ballot; commit: number }
+  | { type: "heartbeatAck"; ballot: Ballot; commit: number; at?: number }
   | { type: "chosen"; entries: ChosenEntry[]; snapshot?: Snapshot }
   | { type: "catchup"; from: number }
   /**

@@ -46,7 +46,7 @@ export function isPeerMessage(x: unknown): x is PeerMessage {
       return isBallot(x.ballot) && isBallot(x.promised);
     case "heartbeat":
     case "heartbeatAck":
-      return isBallot(x.ballot) && isInt(x.commit);
+      return isBallot(x.ballot) && isInt(x.commit) && (x.at === undefined || isInt(x.at));
     case "chosen":
       return arrayOf(x.entries, isChosen) && optSnapshot(x.snapshot);
     case "catchup":

@@ -41,6 +41,8 @@ export interface FaultConfig {
   /** One node's disk (slowNode) syncs this many times slower than the others (1: none). */
   slowDisk: number;
   slowNode?: NodeId;
+  /** Every message takes this many more time units (a slow network: the delay nemesis). */
+  extraDelay?: number;
   /** Probability that a node that just won an election crashes 1..3 ticks later (half of it for a new candidate). */
   electionCrash: number;
 }
@@ -400,7 +402,7 @@ export class Cluster {
     const copies = this.rng.chance(f.duplicate) ? 2 : 1;
     if (copies === 2) this.stats.messagesDuplicated++;
     for (let i = 0; i < copies; i++) {
-      let delay = this.rng.int(1, 15);
+      let delay = this.rng.int(1, 15) + (f.extraDelay ?? 0);
       if (this.rng.chance(f.reorder)) delay += this.rng.int(10, 120);
       this.events.after(delay, () => {
         const dst = this.node(to);
