@@ -158,7 +158,7 @@ describe.runIf(root)("the built-in node on the local runtime, through the CLI", 
     const r = await runCli(["test", "--runtime", "local", "--store", store, "--nemesis", "delay"]);
     expect(r.code).toBe(3);
     expect(r.stderr.trim().split("\n")).toEqual([
-      "paxos-harness: --nemesis delay: nemesis delay: delay needs the kernel's sch_netem, which this kernel lacks",
+      "paxos-harness: --nemesis delay: delay needs the kernel's sch_netem, which this kernel lacks",
     ]);
     expect(existsSync(path.join(store, "latest"))).toBe(false);
   });
