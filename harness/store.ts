@@ -29,7 +29,7 @@ export function createRunFolder(store: string, name: string, now = new Date()): 
     // A read-only store, a file in the way: bad input, named as the flag the user gave.
     const e = err as NodeJS.ErrnoException;
     throw new UsageError(
-      `--store ${store}: cannot create the run's folder ${dir} (${e.code ?? e.message}${e.path && e.path !== dir ? ` at ${e.path}` : ""})`,
+      `--store ${store}: cannot create the run's folder ${dir} (${e.code ?? e.message})`,
     );
   }
   return { dir, file: (f) => path.join(dir, f) };
