@@ -2,7 +2,7 @@
 // tools can filter them without parsing free text. Written by pino; the line keeps the fields
 // node/README.md documents (`t` ISO time, `level` by name, `node`, `msg`) plus the call's own.
 
-import { type DestinationStream, pino, type Logger as Pino } from "pino";
+import { type DestinationStream, type Logger as Pino, pino } from "pino";
 
 export const LOG_LEVELS = ["debug", "info", "warn", "error"] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
