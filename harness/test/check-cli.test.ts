@@ -65,7 +65,11 @@ describe("paxos-harness check", () => {
     expect(r.stderr.trim().split("\n")).toHaveLength(1);
     expect(r.stderr).toContain(`${bad}:2`);
     expect(r.stderr).not.toMatch(/\n\s+at /); // no stack trace
-    expect(JSON.parse(r.stdout.trim()).result).toBe("ok");
+    const lines = r.stdout
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
+    expect(lines.map((l) => l.result)).toEqual(["error", "ok"]);
   });
 
   it.each([
