@@ -7,7 +7,9 @@
 import { setupOrExit } from "./setup.mjs";
 
 const args = process.argv.slice(2);
-await setupOrExit("start", args);
+// Asking for the flags installs nothing.
+const help = args.some((a) => a === "--help" || a === "-h");
+if (!help) await setupOrExit("start", args);
 // The CLI reads its arguments from process.argv, as when run as bin/paxos-harness.js.
 process.argv = [
   process.argv[0],

@@ -116,4 +116,22 @@ describe.skipIf(!isRoot && process.env.CI !== "true")("scripts/setup.mjs", () =>
     expect(r.stderr).toContain("setup: no Docker engine answers; as root: npm run docker:engine");
     expect(stub.calls()).toEqual([]);
   });
+
+  it("scripts/start.mjs: set-up (nothing missing here: silent), then `test` in the same process", () => {
+    // `npm test`'s set-up is a superset of `npm start`'s, so nothing is missing by now.
+    const store = mkdtempSync(path.join(os.tmpdir(), "paxos-start-"));
+    const r = spawnSync(
+      process.execPath,
+      [
+        path.join(ROOT, "scripts", "start.mjs"),
+        ...["--backend", "memory", "--nodes", "1", "--time-limit", "0.5", "--recovery", "0"],
+        ...["--nemesis", "none", "--runtime", "local", "--store", store],
+      ],
+      { cwd: ROOT, encoding: "utf8", timeout: 60_000 },
+    );
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr).not.toContain("setup:");
+    expect(r.stderr).toContain("starting 1 memory node (local)");
+    expect(r.stdout).toContain("memory-kv: VALID");
+  });
 });
