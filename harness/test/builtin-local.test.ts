@@ -233,6 +233,7 @@ describe.runIf(root)("the built-in node on the local runtime, through the CLI", 
     expect(tail.map((l) => l.trim().split(/[: ]/)[0])).toEqual([
       "builtin-kv",
       "ops",
+      "faults",
       "latency",
       "checker",
       "run",
