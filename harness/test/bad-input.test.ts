@@ -43,6 +43,13 @@ describe("durations have an upper bound, and the error names the flag", () => {
     });
   }
 
+  it("--rate: at least 0.01 ops/s (a worker's wait stays within the timers' range)", () => {
+    expect(() => resolveConfig({ rate: "1e-9" })).toThrow(
+      '--rate: must be at least 0.01 operations per second (got "1e-9")',
+    );
+    expect(resolveConfig({ rate: "0.01" }).rate).toBe(0.01);
+  });
+
   it("through the CLI: one line, exit 3", () => {
     const r = runCli(["test", "--op-timeout", "1e9"], { env: NO_ENGINE });
     expect(r.code).toBe(3);
