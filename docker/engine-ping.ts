@@ -12,6 +12,16 @@ export const DOCKER_SOCKET = process.env.DOCKER_HOST?.startsWith("unix://")
   ? process.env.DOCKER_HOST.slice("unix://".length)
   : "/var/run/docker.sock";
 
+/**
+ * Why DOCKER_HOST names an engine the harness does not talk to (tcp://, ssh://: only a local
+ * engine's unix socket), or undefined. dockerode would follow DOCKER_HOST while the ping
+ * above checked the default socket, so such a DOCKER_HOST means no Docker runtime.
+ */
+export const DOCKER_HOST_UNSUPPORTED: string | undefined =
+  process.env.DOCKER_HOST && !process.env.DOCKER_HOST.startsWith("unix://")
+    ? `DOCKER_HOST=${process.env.DOCKER_HOST} is not a unix socket; only local engines are supported`
+    : undefined;
+
 /** Whether the engine answers GET /_ping on its socket. */
 export async function engineAnswers(socket = DOCKER_SOCKET, timeoutMs = 2000): Promise<boolean> {
   return (await engineUnavailable(socket, timeoutMs)) === undefined;

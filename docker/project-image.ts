@@ -3,9 +3,16 @@
 // the network helper container. One image serves every node of the built-in backends and the
 // privileged helper, so one build (about 2 s, then cached by content) covers a run.
 
-import { existsSync, realpathSync } from "node:fs";
+import { existsSync, readFileSync, realpathSync } from "node:fs";
 import path from "node:path";
 import type { ImageRecipe } from "./images.js";
+
+/**
+ * The npm packages the built-in node (node/) imports at run time: they and what they depend on
+ * (from package-lock.json) go into the image's /app/node_modules. Nothing else of node_modules
+ * does (dockerode, zx, the test tools stay out). A test keeps this list and node/'s imports equal.
+ */
+export const NODE_RUNTIME_PACKAGES = ["pino"];
 
 export const PROJECT_IMAGE = "paxos-harness";
 export const FAKETIME_LIB = "/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1";
@@ -30,6 +37,9 @@ export function projectImageRecipe(root: string): ImageRecipe {
   if (existsSync(IPTABLES_BINARY)) files.push(IPTABLES_BINARY);
   if (existsSync(XTABLES)) trees.push([XTABLES, XTABLES]);
   if (existsSync(FAKETIME_LIB)) files.push(FAKETIME_LIB);
+  for (const pkg of runtimePackages(root, NODE_RUNTIME_PACKAGES)) {
+    trees.push([path.join(root, "node_modules", pkg), path.join("/app/node_modules", pkg)]);
+  }
   return {
     name: PROJECT_IMAGE,
     rootfs: {
@@ -42,4 +52,22 @@ export function projectImageRecipe(root: string): ImageRecipe {
     },
     entrypoint: [IMAGE_NODE],
   };
+}
+
+/** These packages and every package they depend on, by name, as package-lock.json has them. */
+export function runtimePackages(root: string, names: readonly string[]): string[] {
+  const lock = JSON.parse(readFileSync(path.join(root, "package-lock.json"), "utf8")) as {
+    packages: Record<string, { dependencies?: Record<string, string> }>;
+  };
+  const seen = new Set<string>();
+  const stack = [...names];
+  while (stack.length > 0) {
+    const name = stack.pop() as string;
+    if (seen.has(name)) continue;
+    const entry = lock.packages[`node_modules/${name}`];
+    if (entry === undefined) throw new Error(`package-lock.json has no ${name}: run \`npm ci\``);
+    seen.add(name);
+    stack.push(...Object.keys(entry.dependencies ?? {}));
+  }
+  return [...seen].sort();
 }

@@ -1,5 +1,6 @@
 // `paxos-harness check FILE...`: parse each history, check it, print a verdict per file.
 
+import { statSync } from "node:fs";
 import { readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { parseHistory } from "../checker/formats/index.js";
@@ -7,7 +8,8 @@ import { type FormatName, HistoryError, type ModelName, type Value } from "../ch
 import { type BuiltinModel, modelFor, unsupportedOp } from "../checker/models/index.js";
 import { checkInParallel, type ParallelOutcome } from "../checker/parallel.js";
 import { renderVisualization } from "../checker/visualize.js";
-import { EXIT, type ExitCode, worst } from "./exit.js";
+import { EXIT, type ExitCode, UsageError, worst } from "./exit.js";
+import { plural } from "./text.js";
 
 export interface CheckFlags {
   model?: string;
@@ -21,6 +23,7 @@ export interface CheckFlags {
 }
 
 export async function runCheck(files: string[], flags: CheckFlags): Promise<ExitCode> {
+  if (flags.visualize !== undefined) visualizeFolderOrThrow(flags.visualize);
   let code: ExitCode = EXIT.ok;
   for (const file of files) {
     try {
@@ -29,10 +32,27 @@ export async function runCheck(files: string[], flags: CheckFlags): Promise<Exit
       if (!(err instanceof HistoryError)) throw err;
       // One line naming the file (and line); the other files are still checked.
       process.stderr.write(`paxos-harness check: ${err.message}\n`);
+      if (flags.json === true) {
+        const where = err.line === undefined ? {} : { line: err.line };
+        const line = { file, result: "error", ...where, error: err.reason };
+        process.stdout.write(`${JSON.stringify(line)}\n`);
+      }
       code = worst(code, EXIT.error);
     }
   }
   return code;
+}
+
+/** `--visualize` into a folder that is not there is bad input, said before any check runs. */
+function visualizeFolderOrThrow(out: string): void {
+  const dir = path.dirname(path.resolve(out));
+  let why: string | undefined;
+  try {
+    if (!statSync(dir).isDirectory()) why = `${dir} is not a folder`;
+  } catch (err) {
+    why = `the folder ${dir} does not exist (${(err as NodeJS.ErrnoException).code ?? err})`;
+  }
+  if (why !== undefined) throw new UsageError(`--visualize ${out}: ${why}`);
 }
 
 async function checkFile(file: string, count: number, flags: CheckFlags): Promise<ExitCode> {
@@ -70,7 +90,14 @@ async function checkFile(file: string, count: number, flags: CheckFlags): Promis
   });
   if (flags.visualize !== undefined) {
     const out = visualizationPath(flags.visualize, file, count);
-    await writeFile(out, renderVisualization(model, outcome, { title: file }));
+    try {
+      await writeFile(out, renderVisualization(model, outcome, { title: file }));
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code ?? String(err);
+      throw new UsageError(`--visualize ${flags.visualize}: cannot write ${out} (${code})`);
+    }
+    // On stderr, so that --json's stdout stays one JSON line per file.
+    process.stderr.write(`visualization of ${file}: ${out}\n`);
   }
   report(file, model, outcome, flags.json === true);
   return outcome.result === "ok"
@@ -88,9 +115,12 @@ function report(file: string, model: BuiltinModel, outcome: ParallelOutcome, jso
     );
     return;
   }
-  let line = `${file}: ${outcome.result} (${outcome.ops} ops, ${outcome.partitionCount} partitions, ${ms} ms, model ${model.name})`;
+  let line = `${file}: ${outcome.result} (${plural(outcome.ops, "op")}, ${plural(outcome.partitionCount, "partition")}, ${ms} ms, model ${model.name})`;
   const bad = outcome.partitions.find((p) => p.result === "illegal");
   if (bad && bad.label !== "") line += `; not linearizable: ${bad.label}`;
+  // An empty history is trivially linearizable (Porcupine's etcd_095 expects ok): keep the
+  // verdict, but do not let it pass for a checked one.
+  if (outcome.ops === 0) line += "; the file holds 0 operations: nothing was checked";
   process.stdout.write(`${line}\n`);
 }
 

@@ -8,6 +8,7 @@ import { parseDocument, stringify } from "yaml";
 import { z } from "zod";
 import { WORKLOAD_NAMES, type WorkloadName } from "../workloads/index.js";
 import { UsageError } from "./exit.js";
+import { MAX_SECONDS } from "./limits.js";
 import { NEMESIS_KINDS, type NemesisKind } from "./types.js";
 
 export interface TestConfig {
@@ -22,6 +23,11 @@ export interface TestConfig {
    * leaves out the kinds it cannot (saying which and why) instead of refusing the run.
    */
   nemesisAll?: boolean;
+  /**
+   * No nemesis was given (flag or file): the default kinds, of which the CLI glue runs those this
+   * machine supports, naming the others (`npm start` on a machine without root or iptables).
+   */
+  nemesisDefault?: boolean;
   /** Seconds between the starts of two faults. */
   nemesisInterval: number;
   /** Seconds of workload. */
@@ -69,9 +75,20 @@ const numeric = (inner: z.ZodNumber) =>
     (v) => (typeof v === "string" && v.trim() !== "" && Number.isFinite(Number(v)) ? Number(v) : v),
     inner,
   );
-const positive = numeric(
-  z.number({ error: "must be a number" }).positive({ error: "must be > 0" }),
-);
+/**
+ * A duration in seconds, at most `max`: Node's timers hold at most 2^31-1 ms (about 24.8 days)
+ * and fire at once past it, so a huge value would silently invert the test (every operation
+ * info, faults every millisecond); each duration has a bound that makes sense for it.
+ */
+const seconds = (max: number, min: "positive" | "zero" = "positive") => {
+  const base = z.number({ error: "must be a number of seconds" });
+  return numeric(
+    (min === "positive"
+      ? base.positive({ error: "must be > 0" })
+      : base.min(0, { error: "must be >= 0" })
+    ).max(max, { error: `must be at most ${max} seconds` }),
+  );
+};
 const count = (max: number) =>
   numeric(
     z
@@ -86,11 +103,26 @@ const nemesisList = z
     error: `must be none, all, or a list of ${NEMESIS_KINDS.join(", ")}`,
   })
   .transform((v, ctx): NemesisKind[] => {
-    const items = (Array.isArray(v) ? v : v.split(",")).map((s) => s.trim()).filter(Boolean);
+    const items = (Array.isArray(v) ? v : v.split(",")).map((s) => String(s).trim());
+    // An empty list or an empty item (`''`, `partition,,kill`) is a typo, never "no faults".
+    if (items.length === 0 || items.some((i) => i === "")) {
+      ctx.addIssue({
+        code: "custom",
+        message: `is empty or has an empty item (none, all, or a comma-separated list of ${NEMESIS_KINDS.join(", ")})`,
+      });
+      return z.NEVER;
+    }
     if (items.length === 1 && items[0] === "none") return [];
     if (items.length === 1 && items[0] === "all") return [...NEMESIS_KINDS];
     const kinds: NemesisKind[] = [];
     for (const item of items) {
+      if (item === "none" || item === "all") {
+        ctx.addIssue({
+          code: "custom",
+          message: `"${item}" stands alone; it cannot be listed with other kinds`,
+        });
+        return z.NEVER;
+      }
       if (!(NEMESIS_KINDS as readonly string[]).includes(item)) {
         ctx.addIssue({
           code: "custom",
@@ -115,9 +147,15 @@ const schema = z.strictObject({
   nodes: count(99).default(5),
   workload: z.enum(WORKLOAD_NAMES, { error: "must be register, kv or set" }).default("kv"),
   nemesis: nemesisList.default(["partition", "kill", "pause"]),
-  "nemesis-interval": positive.default(10),
-  "time-limit": positive.default(60),
-  rate: positive.default(200),
+  "nemesis-interval": seconds(MAX_SECONDS.nemesisInterval).default(10),
+  "time-limit": seconds(MAX_SECONDS.timeLimit).default(60),
+  // A worker waits up to 2 * concurrency / rate s between operations: at 0.01 ops/s and 10,000
+  // workers that is 23 days, still under the timers' 24.8.
+  rate: numeric(
+    z
+      .number({ error: "must be a number" })
+      .min(0.01, { error: "must be at least 0.01 operations per second" }),
+  ).default(200),
   concurrency: count(10_000).default(10),
   keys: count(1_000_000).optional(),
   distribution: z
@@ -131,11 +169,9 @@ const schema = z.strictObject({
       .max(2 ** 32 - 1, { error: "must be < 2^32" }),
   ).optional(),
   store: z.string({ error: "must be a directory" }).min(1).default("store"),
-  "op-timeout": positive.default(3),
-  recovery: numeric(
-    z.number({ error: "must be a number" }).min(0, { error: "must be >= 0" }),
-  ).default(5),
-  "check-timeout": positive.default(300),
+  "op-timeout": seconds(MAX_SECONDS.opTimeout).default(3),
+  recovery: seconds(MAX_SECONDS.recovery, "zero").default(5),
+  "check-timeout": seconds(MAX_SECONDS.checkTimeout).default(300),
 });
 
 export type RawConfig = Partial<Record<Field, unknown>>;
@@ -201,6 +237,7 @@ export function resolveConfig(
     workload,
     nemesis: c.nemesis,
     nemesisAll: isAll(merged.nemesis),
+    nemesisDefault: merged.nemesis === undefined,
     nemesisInterval: c["nemesis-interval"],
     timeLimit: c["time-limit"],
     rate: c.rate,

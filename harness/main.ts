@@ -3,6 +3,15 @@
 import { main } from "./cli.js";
 import { EXIT } from "./exit.js";
 
+// `doctor | head -3`: the reader went away. Stop quietly, as Unix tools do, instead of dying
+// on an EPIPE stack trace; any other stream error is still ours to report.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on("error", (err: NodeJS.ErrnoException) => {
+    if (err.code === "EPIPE") process.exit(process.exitCode ?? EXIT.ok);
+    throw err;
+  });
+}
+
 try {
   process.exitCode = await main(process.argv.slice(2));
 } catch (err) {

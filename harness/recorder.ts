@@ -11,6 +11,8 @@ export interface Counts {
   ok: number;
   fail: number;
   info: number;
+  /** Of the info: replies the client could not understand (a backend off the protocol). */
+  protocol_errors: number;
 }
 
 export interface NemesisEvent {
@@ -21,7 +23,7 @@ export interface NemesisEvent {
 }
 
 export class Recorder {
-  readonly counts: Counts = { invoke: 0, ok: 0, fail: 0, info: 0 };
+  readonly counts: Counts = { invoke: 0, ok: 0, fail: 0, info: 0, protocol_errors: 0 };
   /** Latency of every ok operation, ms. */
   readonly okLatencies: number[] = [];
   /** The fault in force, for the progress display. */
@@ -54,6 +56,7 @@ export class Recorder {
   complete(process: number, op: Invocation, c: Completion, invokedAt: number): void {
     const time = this.writer.now();
     this.counts[c.type]++;
+    if (c.protocolError) this.counts.protocol_errors++;
     if (c.type === "ok") this.okLatencies.push((time - invokedAt) / 1e6);
     const value =
       c.type === "ok" && (op.f === "read" || op.f === "read-all") ? (c.value ?? null) : op.value;

@@ -12,6 +12,7 @@ import { type CheckOutcome, UNKNOWN } from "../checker/model.js";
 import type { TestConfig } from "./config.js";
 import { describeFaults, type FaultRecord } from "./fault-tally.js";
 import type { Counts } from "./recorder.js";
+import { plural } from "./text.js";
 
 export interface Results {
   valid: boolean | "unknown";
@@ -132,17 +133,31 @@ export function summary(r: Results, dir: string, config: TestConfig): string {
   if (r.lost && r.lost.length > 0) lines.push(`  lost: ${list(r.lost)}`);
   if (r.phantom && r.phantom.length > 0) lines.push(`  phantom: ${list(r.phantom)}`);
   const o = r.ops;
+  const protocol =
+    o.protocol_errors > 0
+      ? ` (${plural(o.protocol_errors, "protocol error")}: replies the client could not understand)`
+      : "";
   lines.push(
-    `  ops: ${o.invoke} invoked, ${o.ok} ok, ${o.fail} fail, ${o.info} info; ${r.throughput.ok_per_s} ok/s over ${r.duration_s} s`,
+    `  ops: ${o.invoke} invoked, ${o.ok} ok, ${o.fail} fail, ${o.info} info${protocol}; ${r.throughput.ok_per_s} ok/s over ${r.duration_s} s`,
   );
   if (Object.keys(r.faults).length > 0) lines.push(`  faults: ${describeFaults(r.faults)}`);
   const l = r.latency_ms;
   lines.push(`  latency ms: p50 ${l.p50}, p95 ${l.p95}, p99 ${l.p99}, max ${l.max}`);
-  lines.push(
-    `  checker: ${r.checker.result}, model ${r.checker.model}, ${r.checker.partitions} partitions, ${r.checker.duration_ms} ms`,
-  );
+  lines.push(`  checker: ${checkerLine(r)}`);
   lines.push(`  run: ${dir}`);
   return `${lines.join("\n")}\n`;
+}
+
+/**
+ * The checker's line. After an error it says what the check saw (the history up to the error),
+ * or that it did not run: a bare "ok" under an ERROR would read as a pass.
+ */
+function checkerLine(r: Results): string {
+  const c = r.checker;
+  const figures = `model ${c.model}, ${plural(c.partitions, "partition")}, ${c.duration_ms} ms`;
+  if (r.error === undefined) return `${c.result}, ${figures}`;
+  if (r.ops.invoke === 0) return "not run (no operation was recorded before the error)";
+  return `${c.result} on the ${plural(r.ops.invoke, "operation")} recorded before the error, ${figures}`;
 }
 
 function list(values: Value[]): string {

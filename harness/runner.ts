@@ -36,6 +36,7 @@ import {
 } from "./results.js";
 import { NemesisSchedule } from "./schedule.js";
 import { createRunFolder, pointLatest, type RunFolder, runLog } from "./store.js";
+import { plural } from "./text.js";
 import type {
   Backend,
   Client,
@@ -106,12 +107,17 @@ export async function runTest(config: TestConfig, deps: RunnerDeps): Promise<Run
   let okInWorkload = 0;
   try {
     const specs = await (deps.nodeSpecs ?? loopbackSpecs)(config.nodes, folder.dir);
-    progress.note(`starting ${config.nodes} ${deps.backend.name} nodes (${deps.runtime.name})`);
+    progress.note(
+      `starting ${plural(config.nodes, `${deps.backend.name} node`)} (${deps.runtime.name})`,
+    );
     const startedAt = performance.now();
     const nodes = await deps.runtime.start(specs, deps.backend, context);
     const readySeconds = (performance.now() - startedAt) / 1000;
     log("nodes ready", { nodes: nodes.map((n) => n.url), seconds: readySeconds });
-    progress.note(`${nodes.length} nodes answer /status after ${readySeconds.toFixed(1)} s`);
+    const answer = nodes.length === 1 ? "answers" : "answer";
+    progress.note(
+      `${plural(nodes.length, "node")} ${answer} /status after ${readySeconds.toFixed(1)} s`,
+    );
     if (signal.aborted) throw new Interrupted();
     await setup(workload, nodes, clients, runId, config, signal, log);
 

@@ -4,6 +4,7 @@
 
 import { appendFileSync, existsSync, mkdirSync, renameSync, rmSync, symlinkSync } from "node:fs";
 import path from "node:path";
+import { UsageError } from "./exit.js";
 
 export interface RunFolder {
   dir: string;
@@ -22,7 +23,15 @@ export function createRunFolder(store: string, name: string, now = new Date()): 
   const base = path.join(store, name, timestamp(now));
   let dir = base;
   for (let i = 2; existsSync(dir); i++) dir = `${base}-${i}`;
-  mkdirSync(path.join(dir, "nodes"), { recursive: true });
+  try {
+    mkdirSync(path.join(dir, "nodes"), { recursive: true });
+  } catch (err) {
+    // A read-only store, a file in the way: bad input, named as the flag the user gave.
+    const e = err as NodeJS.ErrnoException;
+    throw new UsageError(
+      `--store ${store}: cannot create the run's folder ${dir} (${e.code ?? e.message})`,
+    );
+  }
   return { dir, file: (f) => path.join(dir, f) };
 }
 

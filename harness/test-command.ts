@@ -11,7 +11,7 @@ import { fileURLToPath } from "node:url";
 import type { Command } from "commander";
 import Docker from "dockerode";
 import { missingImage } from "../docker/backend-image.js";
-import { DOCKER_SOCKET, engineAnswers } from "../docker/engine-ping.js";
+import { DOCKER_HOST_UNSUPPORTED, DOCKER_SOCKET, engineAnswers } from "../docker/engine-ping.js";
 import { resolveBackend } from "./backends/index.js";
 import {
   type Field,
@@ -175,6 +175,7 @@ async function whyNotDocker(
   if (backend.containerCommand === undefined) {
     return `backend ${backend.name} has no container command, files or image`;
   }
+  if (DOCKER_HOST_UNSUPPORTED !== undefined) return DOCKER_HOST_UNSUPPORTED;
   if (!(await engineAnswers(DOCKER_SOCKET))) {
     return runtime === "docker"
       ? `no Docker engine answers at ${DOCKER_SOCKET} (\`npm run docker:engine\` installs and starts one)`
@@ -198,18 +199,21 @@ function pickBackend(config: TestConfig): Backend {
 /**
  * `--nemesis all`: every kind this runtime can do on this machine. The kinds it cannot are left
  * out, one line on stderr saying which and why (a named kind it cannot do is refused instead).
+ * The same for the default kinds when none was given: `npm start` runs on any machine with the
+ * faults it supports, naming those it left out.
  */
 async function narrowAll(
   config: TestConfig,
   runtime: Runtime,
   nodeProgram: string | undefined,
 ): Promise<TestConfig> {
-  if (!config.nemesisAll) return config;
+  if (!config.nemesisAll && !config.nemesisDefault) return config;
   const { supported, leftOut } = await supportedKinds(config.nemesis, runtime, nodeProgram);
   if (leftOut.length > 0) {
     const why = leftOut.map((l) => `${l.kind} (${l.why})`).join("; ");
+    const label = config.nemesisAll ? "all" : `(default ${config.nemesis.join(",")})`;
     process.stderr.write(
-      `nemesis all: ${supported.join(",") || "none"}; left out on this machine: ${why}\n`,
+      `nemesis ${label}: ${supported.join(",") || "none"}; left out on this machine: ${why}\n`,
     );
   }
   return { ...config, nemesis: supported };
@@ -224,8 +228,9 @@ async function makeNemesesFor(
     return await makeNemeses(config.nemesis, runtime, { nodeProgram });
   } catch (err) {
     // A nemesis this runtime cannot do on this machine: say which and why, before any node starts.
-    throw new UsageError(
-      `--nemesis ${config.nemesis.join(",")}: ${err instanceof Error ? err.message : err}`,
-    );
+    // makeNemeses names the kind ("nemesis delay: ..."); with one kind the flag already does.
+    const message = err instanceof Error ? err.message : String(err);
+    const why = config.nemesis.length === 1 ? message.replace(/^nemesis \w+: /, "") : message;
+    throw new UsageError(`--nemesis ${config.nemesis.join(",")}: ${why}`);
   }
 }

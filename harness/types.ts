@@ -210,6 +210,8 @@ export interface Completion {
   value?: Value;
   /** fail or info: why, for the log. */
   error?: string;
+  /** info: the reply did not follow the client protocol (counted in results.json's ops). */
+  protocolError?: true;
 }
 
 /** Talks to one node. Must not throw: every outcome is a Completion. */

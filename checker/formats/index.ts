@@ -8,12 +8,7 @@ import { parseJsonl } from "./jsonl.js";
 import { parsePorcupineEtcd } from "./porcupine-etcd.js";
 import { parsePorcupineKv } from "./porcupine-kv.js";
 
-export const FORMATS: readonly FormatName[] = [
-  "jsonl",
-  "porcupine-etcd",
-  "porcupine-kv",
-  "jepsen-edn",
-];
+export { FORMATS } from "./names.js";
 
 /** How many leading non-blank lines may come before the first `jepsen.util` line of a log. */
 const LOG_PREAMBLE = 100;
@@ -24,6 +19,8 @@ export function parseHistory(
   file: string,
   format: FormatName | "auto",
 ): ParsedHistory {
+  // A UTF-8 byte order mark (editors on Windows write one) is not part of the first line.
+  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   if (text.trim() === "") {
     return {
       format: format === "auto" ? formatOfEmpty(file) : format,

@@ -5,7 +5,7 @@ import type { Model } from "../model.js";
 import { casRegisterModel, kvModel, registerRejects } from "./register.js";
 import { setModel, setRejects } from "./set.js";
 
-export const MODEL_NAMES: readonly ModelName[] = ["cas-register", "kv", "set"];
+export { MODEL_NAMES } from "./names.js";
 
 /** A built-in model; its state type is its own business (Model's methods take it back as is). */
 export type BuiltinModel = Model<unknown, OpInput, OpOutput>;

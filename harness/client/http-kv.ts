@@ -2,7 +2,10 @@
 //
 // Outcomes: 200 -> ok (a read: its value); 404 on a read -> ok, absent (null); 409 on a cas ->
 // fail; 503 with definite: true -> fail; any other 4xx -> fail (rejected, never applied); any
-// other 5xx, a dropped connection, a timeout (the signal) -> info.
+// other 5xx, a dropped connection, a timeout (the signal) -> info. A reply the client cannot
+// understand (a 200 whose body is not JSON, a read's 200 without a value, a status the protocol
+// does not have) -> info with `protocolError`: it may have applied, and it is counted apart so
+// that a backend speaking the protocol wrong is seen, not taken for a read of null.
 //
 // Every request carries x-client-id (one per worker process id) and x-seq (incremented per
 // request), so that a node can recognise a retry and not apply it twice.
@@ -22,6 +25,8 @@ export const ADD_ATTEMPTS = 10;
 interface Reply {
   status: number;
   body: { [field: string]: Value } | undefined;
+  /** Why the body could not be understood (not JSON, not an object), when it could not. */
+  unreadable?: string;
 }
 
 type Outcome = { reply: Reply } | { error: string };
@@ -160,7 +165,7 @@ export class HttpKvClient implements Client {
         res.on("aborted", () => done({ error: "connection dropped while reading the reply" }));
         res.on("end", () => {
           const text = Buffer.concat(chunks).toString("utf8");
-          done({ reply: { status: res.statusCode ?? 0, body: parseBody(text) } });
+          done({ reply: { status: res.statusCode ?? 0, ...parseBody(text) } });
         });
       });
       const onAbort = () => {
@@ -181,16 +186,27 @@ function encodeKey(path: string): string {
   return `${encodeURIComponent(key)}${cas ? "/cas" : ""}`;
 }
 
-function parseBody(text: string): Reply["body"] {
-  if (text === "") return undefined;
+function parseBody(text: string): Pick<Reply, "body" | "unreadable"> {
+  if (text === "") return { body: undefined };
+  let v: unknown;
   try {
-    const v: unknown = JSON.parse(text);
-    return typeof v === "object" && v !== null && !Array.isArray(v)
-      ? (v as { [field: string]: Value })
-      : undefined;
+    v = JSON.parse(text);
   } catch {
-    return undefined;
+    return { body: undefined, unreadable: `a body that is not JSON (${quote(text)})` };
   }
+  return typeof v === "object" && v !== null && !Array.isArray(v)
+    ? { body: v as { [field: string]: Value } }
+    : { body: undefined, unreadable: `a body that is not a JSON object (${quote(text)})` };
+}
+
+function quote(text: string): string {
+  const line = text.replace(/\s+/g, " ").trim();
+  return JSON.stringify(line.length > 40 ? `${line.slice(0, 40)}...` : line);
+}
+
+/** A reply outside the protocol: indeterminate, and counted as a protocol error. */
+function protocolError(why: string): Completion {
+  return { type: "info", error: `protocol error: ${why}`, protocolError: true };
 }
 
 /** What a reply other than the operation's own successes means. */
@@ -204,26 +220,40 @@ function otherwise(outcome: Outcome): Completion {
   const why = typeof body?.error === "string" ? `${status} ${body.error}` : `HTTP ${status}`;
   if (status === 503 && body?.definite === true) return { type: "fail", error: why };
   if (status >= 400 && status < 500) return { type: "fail", error: why };
-  return { type: "info", error: why };
+  if (status >= 500 && status < 600) return { type: "info", error: why };
+  return protocolError(`HTTP ${status}, which the protocol does not have here`);
 }
 
 function readCompletion(outcome: Outcome): Completion {
   if ("reply" in outcome) {
-    const { status, body } = outcome.reply;
-    if (status === 200) return { type: "ok", value: body?.value ?? null };
+    const { status, body, unreadable } = outcome.reply;
+    if (status === 200) {
+      if (unreadable !== undefined) return protocolError(`200 with ${unreadable}`);
+      if (body === undefined || !("value" in body)) {
+        return protocolError('200 without {"value": ...}');
+      }
+      return { type: "ok", value: body.value ?? null };
+    }
     if (status === 404) return { type: "ok", value: null };
   }
   return otherwise(outcome);
 }
 
+/** A 200 to a write or a cas: ok, unless its body is there and cannot be understood. */
+function applied(reply: Reply): Completion {
+  return reply.unreadable === undefined
+    ? { type: "ok" }
+    : protocolError(`200 with ${reply.unreadable}`);
+}
+
 function writeCompletion(outcome: Outcome): Completion {
-  if ("reply" in outcome && outcome.reply.status === 200) return { type: "ok" };
+  if ("reply" in outcome && outcome.reply.status === 200) return applied(outcome.reply);
   return otherwise(outcome);
 }
 
 function casCompletion(outcome: Outcome): Completion {
   if ("reply" in outcome) {
-    if (outcome.reply.status === 200) return { type: "ok" };
+    if (outcome.reply.status === 200) return applied(outcome.reply);
     if (outcome.reply.status === 409) return { type: "fail", error: "409 cas mismatch" };
   }
   return otherwise(outcome);

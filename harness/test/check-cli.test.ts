@@ -65,7 +65,11 @@ describe("paxos-harness check", () => {
     expect(r.stderr.trim().split("\n")).toHaveLength(1);
     expect(r.stderr).toContain(`${bad}:2`);
     expect(r.stderr).not.toMatch(/\n\s+at /); // no stack trace
-    expect(JSON.parse(r.stdout.trim()).result).toBe("ok");
+    const lines = r.stdout
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
+    expect(lines.map((l) => l.result)).toEqual(["error", "ok"]);
   });
 
   it.each([
@@ -130,5 +134,75 @@ describe("paxos-harness check", () => {
     const html = readFileSync(out, "utf8");
     expect(html).toMatch(/^<!doctype html>/i);
     expect(html).not.toMatch(/<script[^>]+src=|<link /i);
+  });
+});
+
+describe("paxos-harness check: bad input (issue 13)", () => {
+  const good = [
+    ev({ process: 0, type: "invoke", f: "write", value: 1 }),
+    ev({ process: 0, type: "ok", f: "write", value: 1 }),
+    ev({ process: 1, type: "invoke", f: "read", value: null }),
+    ev({ process: 1, type: "ok", f: "read", value: 1 }),
+  ];
+
+  it("a UTF-8 byte order mark is stripped: the file checks as without it", () => {
+    const p = path.join(dir, "bom.jsonl");
+    writeFileSync(p, `\uFEFF${good.join("\n")}\n`);
+    const r = runCli(["check", p]);
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(`${p}: ok (2 ops, 1 partition,`);
+  });
+
+  it("--json: a file that fails to parse gets a line with result error and the reason", () => {
+    const broken = file("broken-json.jsonl", [good[0] as string, "{not json"]);
+    const ok = file("fine.jsonl", good);
+    const r = runCli(["check", "--json", broken, ok]);
+    expect(r.code).toBe(3);
+    const lines = r.stdout
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
+    expect(lines).toHaveLength(2);
+    expect(lines[0]).toMatchObject({ file: broken, result: "error", line: 2 });
+    expect(lines[0].error).toMatch(/JSON/i);
+    expect(lines[1]).toMatchObject({ file: ok, result: "ok", ops: 2 });
+  });
+
+  it("an empty file keeps its verdict (ok) but says it holds 0 operations", () => {
+    const p = path.join(dir, "empty.jsonl");
+    writeFileSync(p, "");
+    const r = runCli(["check", p]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain("the file holds 0 operations: nothing was checked");
+  });
+
+  it("--visualize into a missing folder: one line naming the flag and the path, exit 3", () => {
+    const ok = file("vis.jsonl", good);
+    const out = path.join(dir, "no-such-folder", "out.html");
+    const r = runCli(["check", "--visualize", out, ok]);
+    expect(r.code).toBe(3);
+    expect(r.stderr.trim().split("\n")).toEqual([
+      `paxos-harness: --visualize ${out}: the folder ${path.dirname(out)} does not exist (ENOENT)`,
+    ]);
+    expect(r.stderr).not.toContain("internal error");
+  });
+
+  it("--visualize says where it wrote", () => {
+    const ok = file("vis2.jsonl", good);
+    const out = path.join(dir, "vis2.html");
+    const r = runCli(["check", "--json", "--visualize", out, ok]);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain(`visualization of ${ok}: ${out}`);
+    // stdout stays one JSON line per file.
+    expect(JSON.parse(r.stdout.trim())).toMatchObject({ result: "ok" });
+    expect(readFileSync(out, "utf8")).toContain("<html");
+  });
+
+  it("--timeout past its bound (Node's timers overflow at 2^31-1 ms) is refused, naming it", () => {
+    const ok = file("t.jsonl", good);
+    const r = runCli(["check", "--timeout", "1e9", ok]);
+    expect(r.code).toBe(3);
+    expect(r.stderr).toContain("--timeout: 1e9 is more than 86400 seconds");
   });
 });

@@ -13,9 +13,10 @@ interface Seen {
 }
 
 /** Answers with whatever `answer` says for the request; records what it saw. */
-let answer: (req: Seen) => { status: number; body?: unknown } | "hang" | "drop" = () => ({
-  status: 200,
-});
+let answer: (req: Seen) => { status: number; body?: unknown; raw?: string } | "hang" | "drop" =
+  () => ({
+    status: 200,
+  });
 const seen: Seen[] = [];
 let server: Server;
 let url: string;
@@ -43,7 +44,7 @@ beforeAll(async () => {
         return;
       }
       res.writeHead(a.status, { "content-type": "application/json" });
-      res.end(a.body === undefined ? "" : JSON.stringify(a.body));
+      res.end(a.raw ?? (a.body === undefined ? "" : JSON.stringify(a.body)));
     });
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
@@ -90,6 +91,39 @@ describe("HttpKvClient", () => {
       expect((await run(op, 500, { error: "boom" })).type).toBe("info");
       expect((await run(op, 504)).type).toBe("info");
     }
+  });
+
+  it("a reply the client cannot understand: info, marked as a protocol error", async () => {
+    const raw = async (op: Invocation, status: number, text: string) => {
+      answer = () => ({ status, raw: text });
+      return pool.client(node(), "c1").invoke(op, signal());
+    };
+    // A 200 whose body is not JSON was an ok read of null: a false "not linearizable".
+    expect(await raw(read, 200, "<html>OK</html>")).toEqual({
+      type: "info",
+      error: 'protocol error: 200 with a body that is not JSON ("<html>OK</html>")',
+      protocolError: true,
+    });
+    expect(await raw(read, 200, "[1]")).toMatchObject({ type: "info", protocolError: true });
+    expect(await run(read, 200, { val: 1 })).toMatchObject({
+      type: "info",
+      error: 'protocol error: 200 without {"value": ...}',
+      protocolError: true,
+    });
+    expect(await raw(write, 200, "done")).toMatchObject({ type: "info", protocolError: true });
+    expect(await raw(cas, 200, "yes")).toMatchObject({ type: "info", protocolError: true });
+    expect(await run(write, 302)).toMatchObject({
+      type: "info",
+      error: "protocol error: HTTP 302, which the protocol does not have here",
+      protocolError: true,
+    });
+    // Still understood: an empty 200 to a write, a read of null, a 5xx whose body is text.
+    expect(await raw(write, 200, "")).toEqual({ type: "ok" });
+    expect(await run(read, 200, { value: null })).toEqual({ type: "ok", value: null });
+    expect(await raw(read, 503, "Service Unavailable")).toEqual({
+      type: "info",
+      error: "HTTP 503",
+    });
   });
 
   it("a timeout and a dropped connection: info", async () => {

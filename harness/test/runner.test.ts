@@ -5,7 +5,9 @@ import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { parseHistory } from "../../checker/formats/index.js";
 import { resolveConfig, type TestConfig } from "../config.js";
+import { summary } from "../results.js";
 import { runTest } from "../runner.js";
+import type { Completion, Invocation } from "../types.js";
 import { FakeRuntime, fakeBackend, fakePauseNemesis } from "./fake-cluster.js";
 
 function config(store: string, over: Partial<TestConfig> = {}): TestConfig {
@@ -216,6 +218,77 @@ describe("runTest", () => {
     expect(r.results.error).toContain("did not start");
     expect(r.results.valid).toBe("unknown");
     expect(printed).toContain("ERROR");
+    // No operation ran: the summary must not read "checker: ok" under the ERROR.
+    expect(printed).toContain("checker: not run (no operation was recorded before the error)");
+    expect(printed).not.toContain("checker: ok");
+  });
+
+  it("an error after operations: the checker line says what it saw before the error", () => {
+    const base = {
+      valid: "unknown" as const,
+      backend: "fake",
+      runtime: "local",
+      nodes: 1,
+      workload: "kv",
+      nemesis: [],
+      ops: { invoke: 12, ok: 10, fail: 1, info: 1, protocol_errors: 0 },
+      throughput: { ok_per_s: 5 },
+      latency_ms: { p50: 1, p95: 1, p99: 1, max: 1 },
+      checker: { result: "ok" as const, model: "kv", partitions: 1, duration_ms: 0.5 },
+      name: "t",
+      seed: 1,
+      interrupted: false,
+      duration_s: 2,
+      nemesis_events: 0,
+      faults: {},
+    };
+    const c = config("store");
+    const failed = summary({ ...base, error: "node n1 died" }, "dir", c);
+    expect(failed).toContain("ERROR: node n1 died");
+    expect(failed).toContain(
+      "checker: ok on the 12 operations recorded before the error, model kv, 1 partition, 0.5 ms",
+    );
+    expect(failed).not.toMatch(/checker: ok,/);
+    // Without an error: the plain line, in the singular where it is one.
+    expect(summary({ ...base, valid: true }, "dir", c)).toContain(
+      "checker: ok, model kv, 1 partition, 0.5 ms",
+    );
+  });
+
+  it("replies the client cannot understand are info, counted as protocol errors and shown", async () => {
+    const store = mkdtempSync(path.join(tmpdir(), "runner-"));
+    const runtime = new FakeRuntime();
+    // A backend whose reads answer a 200 the client cannot parse (as HttpKvClient reports it).
+    const clients = {
+      client: () => ({
+        async invoke(op: Invocation): Promise<Completion> {
+          if (op.f === "read") {
+            return { type: "info", error: "protocol error: 200 with ...", protocolError: true };
+          }
+          return op.f === "write" ? { type: "ok" } : { type: "fail", error: "409 cas mismatch" };
+        },
+        async close() {},
+      }),
+      close() {},
+    };
+    let printed = "";
+    const r = await runTest(config(store, { timeLimit: 0.6 }), {
+      runtime,
+      backend: fakeBackend,
+      nemeses: [],
+      clients,
+      out: (t) => {
+        printed += t;
+      },
+    });
+    const results = JSON.parse(readFileSync(path.join(r.dir, "results.json"), "utf8"));
+    expect(results.ops.protocol_errors).toBeGreaterThan(0);
+    expect(results.ops.protocol_errors).toBe(results.ops.info);
+    expect(printed).toContain(
+      `${results.ops.info} info (${results.ops.protocol_errors} protocol errors: replies the client could not understand)`,
+    );
+    // The reads are indeterminate and the cas failed, so the writes alone check out.
+    expect(r.results.valid).toBe(true);
   });
 
   it("a run shorter than the nemesis interval still injects a fault, and the fault record says so", async () => {

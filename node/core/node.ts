@@ -317,7 +317,12 @@ export class PaxosNode {
 
   private heartbeat(L: Leadership): void {
     this.timer.heartbeatElapsed = 0;
-    this.sendToPeers({ type: "heartbeat", ballot: L.ballot, commit: this.learner.applied, at: this.now });
+    this.sendToPeers({
+      type: "heartbeat",
+      ballot: L.ballot,
+      commit: this.learner.applied,
+      at: this.now,
+    });
   }
 
   /**
@@ -442,7 +447,11 @@ export class PaxosNode {
         });
         return;
       case "heartbeatAck":
-        if (msg.at !== undefined && this.leadership && ballotEqual(msg.ballot, this.leadership.ballot)) {
+        if (
+          msg.at !== undefined &&
+          this.leadership &&
+          ballotEqual(msg.ballot, this.leadership.ballot)
+        ) {
           this.rttTicks = Math.max(0, this.now - msg.at);
         }
         this.onHeartbeatAck(from, msg.ballot, msg.commit);

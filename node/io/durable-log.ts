@@ -8,7 +8,7 @@
 import { constants as fsConstants } from "node:fs";
 import { type FileHandle, mkdir, open, readFile, rename, rm } from "node:fs/promises";
 import { join } from "node:path";
-import { crc32 } from "./crc32.js";
+import { crc32 } from "node:zlib";
 
 const LOG_FILE = "log";
 const TEMP_FILE = "log.rewrite";

@@ -1,5 +1,8 @@
 // Structured logs: one JSON object per line, so the harness can collect nodes/<id>.log and
-// tools can filter them without parsing free text.
+// tools can filter them without parsing free text. Written by pino; the line keeps the fields
+// node/README.md documents (`t` ISO time, `level` by name, `node`, `msg`) plus the call's own.
+
+import { type DestinationStream, type Logger as Pino, pino } from "pino";
 
 export const LOG_LEVELS = ["debug", "info", "warn", "error"] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -19,11 +22,12 @@ export interface Logger {
 export interface LoggerOptions {
   node: string;
   level?: LogLevel;
-  /** Receives each line without its newline; default: stdout. */
+  /** Receives each line without its newline; default: stdout, written synchronously. */
   write?: (line: string) => void;
   now?: () => Date;
 }
 
+/** The envelope a log reader keys on: a field of the same name is renamed `field_<name>`. */
 const RESERVED = new Set(["t", "level", "node", "msg"]);
 
 export function isLogLevel(value: string): value is LogLevel {
@@ -31,51 +35,64 @@ export function isLogLevel(value: string): value is LogLevel {
 }
 
 export function createLogger(options: LoggerOptions): Logger {
-  const write = options.write ?? ((line: string) => void process.stdout.write(`${line}\n`));
   const now = options.now ?? (() => new Date());
-  const threshold = LOG_LEVELS.indexOf(options.level ?? "info");
-  return make(options.node, threshold, write, now, {});
+  const write = options.write;
+  const destination: DestinationStream =
+    write === undefined
+      ? pino.destination({ dest: 1, sync: true })
+      : { write: (line: string) => write(line.endsWith("\n") ? line.slice(0, -1) : line) };
+  const logger = pino(
+    {
+      level: options.level ?? "info",
+      base: { node: options.node },
+      timestamp: () => `,"t":"${now().toISOString()}"`,
+      formatters: { level: (label) => ({ level: label }), log: plainFields },
+    },
+    destination,
+  );
+  return wrap(logger);
 }
 
-function make(
-  node: string,
-  threshold: number,
-  write: (line: string) => void,
-  now: () => Date,
-  base: LogFields,
-): Logger {
-  const enabled = (level: LogLevel) => LOG_LEVELS.indexOf(level) >= threshold;
+function wrap(logger: Pino): Logger {
   const log = (level: LogLevel) => (msg: string, fields?: LogFields) => {
-    if (!enabled(level)) return;
-    write(formatLine({ t: now().toISOString(), level, node, msg }, { ...base, ...fields }));
+    if (fields === undefined) logger[level](msg);
+    else logger[level](renamed(fields), msg);
   };
   return {
     debug: log("debug"),
     info: log("info"),
     warn: log("warn"),
     error: log("error"),
-    enabled,
-    child: (fields) => make(node, threshold, write, now, { ...base, ...fields }),
+    enabled: (level) => logger.isLevelEnabled(level),
+    child: (fields) => wrap(logger.child(plainFields(renamed(fields)))),
   };
 }
 
-function formatLine(head: LogFields, fields: LogFields): string {
-  const entry: LogFields = { ...head };
-  // A field may not overwrite the envelope a log reader keys on.
-  for (const [key, value] of Object.entries(fields)) {
-    entry[RESERVED.has(key) ? `field_${key}` : key] = value;
+/** Fields named as the envelope's get a `field_` prefix, so they cannot overwrite it. */
+function renamed(fields: LogFields): LogFields {
+  let out: LogFields | undefined;
+  for (const key of Object.keys(fields)) {
+    if (!RESERVED.has(key)) continue;
+    out ??= { ...fields };
+    out[`field_${key}`] = out[key];
+    delete out[key];
   }
-  try {
-    return JSON.stringify(entry, replacer);
-  } catch (error) {
-    // A cyclic or BigInt-bearing field must not lose the line itself.
-    return JSON.stringify({ ...head, unserializable: String(error) });
-  }
+  return out ?? fields;
 }
 
-function replacer(_key: string, value: unknown): unknown {
-  if (value instanceof Error)
-    return { name: value.name, message: value.message, stack: value.stack };
-  if (typeof value === "bigint") return value.toString();
-  return value;
+/** An Error anywhere at the top: its name, message and stack; a BigInt: its digits. */
+function plainFields(fields: LogFields): LogFields {
+  let out: LogFields | undefined;
+  for (const [key, value] of Object.entries(fields)) {
+    const plain =
+      value instanceof Error
+        ? { name: value.name, message: value.message, stack: value.stack }
+        : typeof value === "bigint"
+          ? value.toString()
+          : value;
+    if (plain === value) continue;
+    out ??= { ...fields };
+    out[key] = plain;
+  }
+  return out ?? fields;
 }

@@ -7,6 +7,22 @@
 import { MUTANTS, type Mutant } from "../core/mutants.js";
 import { runSimulation } from "./run.js";
 
+const USAGE = `usage: npm run sim -- [flags]
+  --seeds N          run N seeded simulations (default 20), seeds --from S (default 1) on
+  --from S           the first seed
+  --seed S           one seed only, printing its figures (reproduces a failure exactly)
+  --nodes 3|5        the cluster size (default: 3 for odd seeds, 5 for even ones)
+  --steps K          simulation steps per seed (default 3000)
+  --mutant NAME      every core built with a deliberate bug (${MUTANTS.join(", ")})
+  --verbose          one line of figures per seed
+Exit 0 when every seed passes, 1 when one fails (printing the command that reproduces it).
+`;
+
+if (process.argv.includes("--help") || process.argv.includes("-h")) {
+  process.stdout.write(USAGE);
+  process.exit(0);
+}
+
 function arg(name: string): string | undefined {
   const i = process.argv.indexOf(`--${name}`);
   return i >= 0 ? process.argv[i + 1] : undefined;

@@ -1,0 +1,16 @@
+// The upper bound of each duration a user gives, in seconds: generous for real use, far below
+// where Node's timers overflow (2^31-1 ms, about 24.8 days: a longer timer fires at once, so an
+// unbounded `--op-timeout 1e9` would make every operation info and the run VALID).
+
+export const MAX_SECONDS = {
+  /** `test --time-limit`: a week of workload. */
+  timeLimit: 7 * 24 * 3600,
+  /** `test --nemesis-interval`: a day between faults. */
+  nemesisInterval: 24 * 3600,
+  /** `test --op-timeout`: an hour for one operation. */
+  opTimeout: 3600,
+  /** `test --recovery`: an hour of recovery. */
+  recovery: 3600,
+  /** `test --check-timeout`, `check --timeout`: a day of checking. */
+  checkTimeout: 24 * 3600,
+} as const;
