@@ -352,7 +352,7 @@ describe("clock: node programs libfaketime cannot reach", () => {
     ]);
     expect(r.code).toBe(3);
     expect(r.stderr.trim().split("\n").at(-1)).toBe(
-      `paxos-harness: --nemesis clock: nemesis clock: the node program ${stat} is a statically linked executable (no PT_INTERP in its ELF header): libfaketime, preloaded by the dynamic loader, cannot reach it`,
+      `paxos-harness: --nemesis clock: the node program ${stat} is a statically linked executable (no PT_INTERP in its ELF header): libfaketime, preloaded by the dynamic loader, cannot reach it`,
     );
     expect(existsSync(path.join(store, "latest"))).toBe(false);
   });
