@@ -12,6 +12,7 @@
 // network namespace (same IP, same rules). A restarted node has a new namespace, so its sidecar
 // is made again; sidecars carry the run's labels and go with the run.
 
+import { readFile } from "node:fs/promises";
 import type Docker from "dockerode";
 import { IMAGE_DIST, IMAGE_NODE } from "../../docker/project-image.js";
 import type {
@@ -38,6 +39,12 @@ export interface DockerProbeOptions {
 
 export class DockerProbe implements FaultProbe {
   private readonly agents: AgentProbe;
+  /**
+   * The files mapped into the node's processes (the container's init and what it started), read
+   * from /proc on the host: only a root harness may read another user's maps, so only then does
+   * the clock nemesis get verified in Docker (else it says it could not be).
+   */
+  readonly mappedFiles?: (node: NodeId) => Promise<string[]>;
 
   constructor(private readonly o: DockerProbeOptions) {
     this.agents = new AgentProbe({
@@ -46,6 +53,25 @@ export class DockerProbe implements FaultProbe {
       processState: () => "running", // not used: processState() below asks the engine
       pid: () => undefined,
     });
+    if (process.getuid?.() === 0) this.mappedFiles = (node) => this.containerMaps(node);
+  }
+
+  private async containerMaps(node: NodeId): Promise<string[]> {
+    const { State } = await this.o.container(node).inspect();
+    const files = new Set<string>();
+    const pids = [State.Pid];
+    for (let i = 0; i < pids.length && i < 64; i++) {
+      const pid = pids[i] as number;
+      if (!(pid > 0)) continue;
+      const maps = await readFile(`/proc/${pid}/maps`, "utf8").catch(() => "");
+      for (const line of maps.split("\n")) {
+        const file = line.split(/\s+/)[5];
+        if (file?.startsWith("/")) files.add(file);
+      }
+      const children = await readFile(`/proc/${pid}/task/${pid}/children`, "utf8").catch(() => "");
+      for (const c of children.split(/\s+/)) if (c !== "") pids.push(Number(c));
+    }
+    return [...files];
   }
 
   /** Starts the node's agent in its container and waits until it answers. */
