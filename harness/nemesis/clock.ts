@@ -30,7 +30,7 @@ export function clockNemesis(
         skewed[id] = cluster.random() < 0.5 ? -size : size;
       }
       for (const id of nodes) await clock.skew(id, skewed[id] as number);
-      return { skewed, ...(await verify.faketime(nodes, `clock ${nodes.join(",")}`)) };
+      return { skew_ms: skewed, ...(await verify.faketime(nodes, `clock ${nodes.join(",")}`)) };
     },
     async (nodes) => {
       for (const id of nodes) await clock.skew(id, 0);

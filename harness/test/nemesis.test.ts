@@ -234,12 +234,12 @@ describe.runIf(root)("every nemesis kind against a live 5-node memory cluster", 
     const [nemesis] = await makeNemeses(["clock"], runtime, {
       clock: { target: "majority", maxSkewMs: 10_000 },
     });
-    const value = (await nemesis?.start(cluster)) as { skewed: Record<string, number> };
-    const offsets = Object.values(value.skewed);
+    const value = (await nemesis?.start(cluster)) as { skew_ms: Record<string, number> };
+    const offsets = Object.values(value.skew_ms);
     expect(offsets).toHaveLength(3);
     for (const ms of offsets) expect(Math.abs(ms)).toBeGreaterThanOrEqual(1000);
     expect(value).toMatchObject({ verified: true, faketime: "loaded" });
-    expect(await nemesis?.stop(cluster)).toEqual({ reset: Object.keys(value.skewed) });
+    expect(await nemesis?.stop(cluster)).toEqual({ reset: Object.keys(value.skew_ms) });
   });
 
   it("loss: drops from the targets, stop removes exactly its rules", async () => {
