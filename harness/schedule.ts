@@ -1,7 +1,8 @@
 // The nemesis schedule: after a short warm-up the first fault starts, then every `interval`
 // another (the nemeses in turn, from a random one); each is healed half an interval after it
-// started, so that the cluster has the other half to recover before the next one. Events go to the history as process "nemesis", type "info",
-// f "start-<kind>" / "stop-<kind>", value = what the nemesis says it did.
+// started, so that the cluster has the other half to recover before the next one. Events go to
+// the history as process "nemesis", type "info", f "start-<kind>" / "stop-<kind>", value = what
+// the nemesis says it did.
 
 import type { Value } from "../checker/history.js";
 import type { Recorder } from "./recorder.js";

@@ -1,17 +1,15 @@
 // delay: slow the packets between the targets and the other nodes, where the runtime can;
 // stop ends it. Where it cannot, the runtime's capabilities say why and makeNemeses refuses it
-// up front. Verification is a hook (DelayCheck, verify.ts) for whoever provides the delay (a
-// relay, netem): without one the event says it is unverified, and why.
+// up front. Verification is the network's (NetworkFaults.verifyDelay / verifyDelayHealed, e.g.
+// round trips through the relays): without it the event says it is unverified, and why.
 
 import type { Nemesis, NetworkFaults } from "../types.js";
 import { nodeFaultNemesis, type TargetOptions } from "./node-fault.js";
-import { type DelayCheck, FaultNotTaken } from "./verify.js";
+import { FaultNotTaken } from "./verify.js";
 
 export interface DelayOptions extends TargetOptions {
   /** Added latency. Default 100 ms. */
   ms?: number;
-  /** Measures that the delay took; throws FaultNotTaken if not. */
-  check?: DelayCheck;
 }
 
 export function delayNemesis(network: NetworkFaults, options: DelayOptions = {}): Nemesis {
@@ -21,9 +19,8 @@ export function delayNemesis(network: NetworkFaults, options: DelayOptions = {})
     options,
     async (nodes) => {
       await network.delay(nodes, ms);
-      const check = options.check ?? network.verifyDelay?.bind(network);
-      const checked = check
-        ? await check(nodes, ms)
+      const checked = network.verifyDelay
+        ? await network.verifyDelay(nodes, ms)
         : { verified: false, unverified: "this network cannot measure its delays" };
       if (typeof checked.not_taken === "string") {
         throw new FaultNotTaken(`delay ${nodes.join(",")}: ${checked.not_taken}`);

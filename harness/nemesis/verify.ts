@@ -9,7 +9,7 @@
 //   within a tolerance of 4 standard deviations of the binomial count (plus 2), per target.
 // - clock: libfaketime is mapped into the node's process (and, when the nemesis is made, the
 //   node program is one libfaketime can reach: clockRefusal in clock.ts).
-// - delay: not verified here; DelayCheck is the hook for whoever provides delay.
+// - delay: not verified here; the network that delays measures it (NetworkFaults.verifyDelay).
 //
 // A fault that does not take throws FaultNotTaken, naming the fault and what the probe saw;
 // the run ends with it (exit 3). Probes run in parallel with short timeouts, so a check costs
@@ -46,9 +46,6 @@ export const HEAL_PROBES = 50;
 const DATAGRAM_WAIT_MS = 150;
 
 const NONE_TARGETED: Measured = { verified: false, unverified: "no node was targeted" };
-
-/** The hook for delay: measures that the delay took (e.g. a round trip), or throws FaultNotTaken. */
-export type DelayCheck = (nodes: readonly NodeId[], ms: number) => Promise<Measured>;
 
 /** The checks of one runtime; without a probe every check says it could not verify, and why. */
 export class Verifier {

@@ -289,9 +289,7 @@ export class PaxosNode {
         this.sendPrepares(p1);
       } else if (pv && this.now - pv.sentAt >= this.cfg.retryTicks) {
         pv.sentAt = this.now;
-        for (const p of this.peers) {
-          if (!pv.granted.has(p)) this.send(p, { type: "prevote", round: pv.round });
-        }
+        this.sendPrevotes(pv);
       }
     }
     this.pendingTick();
@@ -333,12 +331,19 @@ export class PaxosNode {
   private startPrevote(): void {
     this.timer.reset();
     const round = Math.max(this.maxRound, this.acceptor.promised.round) + 1;
-    this.prevote = { round, granted: new Set([this.id]), sentAt: this.now };
+    const pv = { round, granted: new Set([this.id]), sentAt: this.now };
+    this.prevote = pv;
     if (this.quorum <= 1) {
       this.campaign();
       return;
     }
-    this.sendToPeers({ type: "prevote", round });
+    this.sendPrevotes(pv);
+  }
+
+  /** The pre-vote question to the peers that have not said yes yet. */
+  private sendPrevotes(pv: { round: number; granted: Set<NodeId> }): void {
+    for (const p of this.peers)
+      if (!pv.granted.has(p)) this.send(p, { type: "prevote", round: pv.round });
   }
 
   /** Whether we would promise `from` a ballot of `round` now (a prepare would not be refused). */
@@ -447,14 +452,7 @@ export class PaxosNode {
         });
         return;
       case "heartbeatAck":
-        if (
-          msg.at !== undefined &&
-          this.leadership &&
-          ballotEqual(msg.ballot, this.leadership.ballot)
-        ) {
-          this.rttTicks = Math.max(0, this.now - msg.at);
-        }
-        this.onHeartbeatAck(from, msg.ballot, msg.commit);
+        this.onHeartbeatAck(from, msg.ballot, msg.commit, msg.at);
         return;
       case "chosen":
         if (msg.snapshot) this.installSnapshot(msg.snapshot);
@@ -538,12 +536,9 @@ export class PaxosNode {
       for (const e of p.chosen) this.learner.learn(e.slot, e.value);
     }
     this.apply();
-    const phase1 = p1.highestAccepted();
-    const { conflicts } = phase1;
+    const { best: reported, conflicts } = p1.highestAccepted();
     const best =
-      this.cfg.mutant === "ignore-accepted-in-phase1"
-        ? new Map<number, AcceptedEntry>()
-        : phase1.best;
+      this.cfg.mutant === "ignore-accepted-in-phase1" ? new Map<number, AcceptedEntry>() : reported;
     for (const c of conflicts)
       this.violations.push(`phase 1 of ${p1.ballot.round}/${this.id}: ${c}`);
     let maxSlot = Math.max(this.learner.maxChosen(), p1.from - 1);
@@ -627,10 +622,11 @@ export class PaxosNode {
     this.apply();
   }
 
-  private onHeartbeatAck(from: NodeId, ballot: Ballot, commit: number): void {
+  private onHeartbeatAck(from: NodeId, ballot: Ballot, commit: number, at?: number): void {
     const L = this.leadership;
     if (!L || !ballotEqual(ballot, L.ballot)) return;
     this.timer.heard.add(from);
+    if (at !== undefined) this.rttTicks = Math.max(0, this.now - at);
     const pushed = this.snapshotPushes.get(from);
     if (pushed && commit >= pushed.index) this.snapshotPushes.delete(from);
     if (commit < this.learner.applied) this.sendCatchup(from, commit + 1);
