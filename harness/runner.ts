@@ -19,7 +19,6 @@ import type { CheckOutcome } from "../checker/model.js";
 import { modelFor, unsupportedOp } from "../checker/models/index.js";
 import { makeWorkload } from "../workloads/index.js";
 import { seededRandom } from "../workloads/random.js";
-import { HttpKvPool } from "./client/http-kv.js";
 import { configYaml, type TestConfig } from "./config.js";
 import { EXIT, type ExitCode } from "./exit.js";
 import { type FlushPolicy, HistoryWriter } from "./history-writer.js";
@@ -40,22 +39,18 @@ import { plural } from "./text.js";
 import type {
   Backend,
   Client,
+  ClientFactory,
   ClusterView,
   Nemesis,
   NodeHandle,
   NodeId,
   NodeSpec,
+  Protocol,
   RunContext,
   Runtime,
   Workload,
 } from "./types.js";
 import { invokeOnce, runWorkers, sleep } from "./workers.js";
-
-/** Makes a client for one worker process on one node; `id` is its identity for deduplication. */
-export interface ClientFactory {
-  client(node: NodeHandle, id: string): Client;
-  close(): void;
-}
 
 export interface RunnerDeps {
   runtime: Runtime;
@@ -64,7 +59,7 @@ export interface RunnerDeps {
   nemeses: readonly Nemesis[];
   /** Where the nodes live; default: loopback addresses of their own (127.0.X.i). */
   nodeSpecs?: (count: number, dir: string) => NodeSpec[] | Promise<NodeSpec[]>;
-  /** Default: http-kv clients with a keep-alive agent per node. */
+  /** Default: the backend's protocol adapter. */
   clients?: ClientFactory;
   /** Ctrl-C / SIGTERM. */
   signal?: AbortSignal;
@@ -97,7 +92,7 @@ export async function runTest(config: TestConfig, deps: RunnerDeps): Promise<Run
     distribution: config.distribution,
     random,
   });
-  const clients = deps.clients ?? new HttpKvPool();
+  const clients = deps.clients ?? deps.backend.protocol;
   const runId = `${path.basename(folder.dir)}-${config.seed.toString(36)}`;
   const context: RunContext = { dir: folder.dir, log, signal };
   log("run", { dir: folder.dir, seed: config.seed, runtime: deps.runtime.name });
@@ -121,7 +116,7 @@ export async function runTest(config: TestConfig, deps: RunnerDeps): Promise<Run
     if (signal.aborted) throw new Interrupted();
     await setup(workload, nodes, clients, runId, config, signal, log);
 
-    const cluster = clusterView(nodes, deps.runtime, random);
+    const cluster = clusterView(nodes, deps.runtime, random, deps.backend.protocol);
     const phaseEnd = new AbortController();
     const scheduleStop = AbortSignal.any([signal, phaseEnd.signal]);
     const began = performance.now();
@@ -183,7 +178,9 @@ export async function runTest(config: TestConfig, deps: RunnerDeps): Promise<Run
     } catch (err) {
       log(`runtime stop failed: ${err instanceof Error ? err.message : String(err)}`);
     }
-    clients.close();
+    await Promise.resolve(clients.close()).catch((err: unknown) =>
+      log(`clients close failed: ${err instanceof Error ? err.message : String(err)}`),
+    );
     writer.close();
   }
 
@@ -359,34 +356,14 @@ function check(
   return results;
 }
 
-/** What nemeses see: the nodes, the leader (asked of every node's /status), randomness. */
+/** What nemeses see: the nodes, the leader (as the backend's protocol learns it), randomness. */
 function clusterView(
   nodes: readonly NodeHandle[],
   runtime: Runtime,
   random: () => number,
+  protocol: Protocol,
 ): ClusterView {
-  return {
-    nodes,
-    runtime,
-    random,
-    async leader(): Promise<NodeId | undefined> {
-      const answers = await Promise.all(
-        nodes.map(async (n) => {
-          try {
-            const res = await fetch(new URL("/status", n.url), {
-              signal: AbortSignal.timeout(1000),
-            });
-            const s = (await res.json()) as { id?: unknown; role?: unknown; leader?: unknown };
-            if (s.role === "leader" && typeof s.id === "string") return s.id;
-            return typeof s.leader === "string" ? s.leader : undefined;
-          } catch {
-            return undefined;
-          }
-        }),
-      );
-      return answers.find((a) => a !== undefined);
-    },
-  };
+  return { nodes, runtime, random, leader: () => protocol.leader(nodes) };
 }
 
 /**

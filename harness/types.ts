@@ -19,11 +19,11 @@ export interface NodeSpec {
   dataDir: string;
 }
 
-/** A system under test: how to start one of its nodes. */
+/** A system under test: how to start one of its nodes, and how to talk to them. */
 export interface Backend {
   name: string;
-  /** The client protocol it speaks; http-kv (doc/protocol.md). */
-  protocol: "http-kv";
+  /** The client protocol it speaks, through its adapter (harness/protocols/). */
+  protocol: Protocol;
   /** The command line of one node as a local process. */
   localCommand(node: NodeSpec, cluster: readonly NodeSpec[]): ProcessCommand;
   /**
@@ -194,6 +194,30 @@ export interface ClusterView {
   /** The current leader's id, if any node reports one. */
   leader(): Promise<NodeId | undefined>;
   random(): number;
+}
+
+/** The kinds of client protocol a backend can speak (a descriptor's `protocol:`). */
+export type ProtocolName = "http-kv" | "maelstrom" | "etcd" | "zookeeper";
+
+/** Makes a client for one worker process on one node; `id` is its identity for deduplication. */
+export interface ClientFactory {
+  client(node: NodeHandle, id: string): Client;
+  /** Closes every client's connections; the factory may still make new clients after. */
+  close(): void | Promise<void>;
+}
+
+/**
+ * How the harness speaks to one kind of backend (harness/protocols/): clients, and what the
+ * runtimes and nemeses need to know of a node: whether it is ready, and who leads.
+ */
+export interface Protocol extends ClientFactory {
+  readonly name: ProtocolName;
+  /** One look at a node: true once it serves clients. Never throws; false when it cannot tell. */
+  ready(node: NodeHandle, timeoutMs: number): Promise<boolean>;
+  /** What ready() waits for, to finish "node n1 did not ...": "answer GET http://.../status". */
+  readiness(node: NodeHandle): string;
+  /** The leader as the nodes report it; undefined when none says (or the system has none). */
+  leader(nodes: readonly NodeHandle[]): Promise<NodeId | undefined>;
 }
 
 /** One operation a client is asked to do: plain data, as in the history. */

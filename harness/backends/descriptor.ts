@@ -2,7 +2,8 @@
 // the http-kv protocol (doc/protocol.md) plugs in without code of ours.
 //
 //   name: my-paxos
-//   protocol: http-kv
+//   protocol: http-kv          # or maelstrom, etcd, zookeeper (harness/protocols/)
+//   options: {}                # the protocol adapter's own options
 //   local:                      # how to start one node (a local process; also in Docker, below)
 //     command: ./build/my-node  # relative paths are relative to this file
 //     args: [--id, "{id}", --listen, "{host}:{http_port}", --peers, "{peers}", --data, "{data_dir}"]
@@ -22,7 +23,8 @@ import { accessSync, constants, readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import { parse } from "yaml";
 import { z } from "zod";
-import type { Backend, NodeImage, NodeSpec, ProcessCommand } from "../types.js";
+import { makeProtocol, protocolNames } from "../protocols/index.js";
+import type { Backend, NodeImage, NodeSpec, ProcessCommand, Protocol } from "../types.js";
 
 const command = z.strictObject(
   {
@@ -37,7 +39,9 @@ const schema = z.strictObject({
   name: z.string({ error: "must be a name" }).regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, {
     error: "must be letters, digits, . _ -",
   }),
-  protocol: z.literal("http-kv", { error: 'must be "http-kv" (the only protocol so far)' }),
+  protocol: z.string({ error: `must be one of ${protocolNames().join(", ")}` }),
+  /** The protocol adapter's own options (harness/protocols/), checked by the adapter. */
+  options: z.record(z.string(), z.unknown(), { error: "must be a map" }).default({}),
   local: command,
   container: command.optional(),
   files: z
@@ -75,6 +79,13 @@ export function loadBackendDescriptor(file: string): Backend {
     throw new Error(`${file}: ${field} ${issue?.message ?? "is invalid"}`);
   }
   const d = parsed.data;
+  let protocol: Protocol;
+  try {
+    protocol = makeProtocol(d.protocol, d.options);
+  } catch (err) {
+    const why = err instanceof Error ? err.message : String(err);
+    throw new Error(`${file}: ${why.startsWith("options.") ? why : `protocol: ${why}`}`);
+  }
   const dir = path.dirname(path.resolve(file));
   const nodeImage = imageOf(file, d, dir);
   const fill = (text: string, node: NodeSpec, cluster: readonly NodeSpec[]): string =>
@@ -101,7 +112,7 @@ export function loadBackendDescriptor(file: string): Backend {
   const base = nodeImage?.kind === "files" || inContainer === d.local ? dir : undefined;
   return {
     name: d.name,
-    protocol: d.protocol,
+    protocol,
     localCommand: make(d.local, dir),
     ...(inContainer ? { containerCommand: make(inContainer, base) } : {}),
     ...(nodeImage ? { nodeImage } : {}),

@@ -6,6 +6,7 @@ import { createRequire } from "node:module";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { IMAGE_DIST, IMAGE_NODE } from "../../docker/project-image.js";
+import { httpKvProtocol } from "../protocols/http-kv.js";
 import type { Backend, NodeSpec, ProcessCommand } from "../types.js";
 import { loadBackendDescriptor } from "./descriptor.js";
 
@@ -48,7 +49,7 @@ export function builtinBackend(): Backend {
   ];
   return {
     name: "builtin",
-    protocol: "http-kv",
+    protocol: httpKvProtocol(),
     localCommand: (node, cluster) => ({
       command: process.execPath,
       args: [...scriptArgs("node/main"), ...args(node, cluster)],
@@ -73,7 +74,7 @@ export interface MemoryBackendOptions {
 export function memoryBackend(options: MemoryBackendOptions = {}): Backend {
   return {
     name: options.broken ? "broken" : "memory",
-    protocol: "http-kv",
+    protocol: httpKvProtocol(),
     localCommand(node, cluster) {
       return {
         command: process.execPath,

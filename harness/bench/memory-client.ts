@@ -3,8 +3,7 @@
 
 import type { Value } from "../../checker/history.js";
 import { valueEqual } from "../../checker/history.js";
-import type { ClientFactory } from "../runner.js";
-import type { Client, Completion, Invocation } from "../types.js";
+import type { Client, ClientFactory, Completion, Invocation } from "../types.js";
 
 export class MemoryStore implements ClientFactory {
   readonly data = new Map<string, Value>();

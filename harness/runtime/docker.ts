@@ -38,7 +38,7 @@ import { DockerNetworkFaults, dockerDelayUnavailable } from "./docker-network.js
 import { DockerProbe } from "./docker-probe.js";
 import { FaketimeClock, faketimeEnv } from "./faketime.js";
 import { ownerAlive, ownerTag } from "./procfs.js";
-import { nodeHandle, waitForStatus } from "./ready.js";
+import { nodeHandle, waitForReady } from "./ready.js";
 
 export const RUN_LABEL = "io.paxos-harness.run";
 /** `<pid>:<start time>` of the harness process that created the object (see procfs.ts). */
@@ -88,6 +88,8 @@ export class DockerRuntime implements Runtime, Killer, Pauser, ClockFaults {
   private readonly logs = new Map<NodeId, WriteStream>();
   private specs: NodeSpec[] = [];
   private run: RunContext | undefined;
+  /** The backend of the run: its protocol says when a node is ready. */
+  private backend: Backend | undefined;
   private networkName = "";
   /** The project's image: the network helper's, and the nodes' unless the backend has its own. */
   private image = "";
@@ -122,6 +124,7 @@ export class DockerRuntime implements Runtime, Killer, Pauser, ClockFaults {
   ): Promise<NodeHandle[]> {
     let nodes = requested;
     this.run = run;
+    this.backend = backend;
     const started = performance.now();
     const command = backend.containerCommand;
     if (!command) throw new Error(`backend ${backend.name} has no container command`);
@@ -331,10 +334,10 @@ export class DockerRuntime implements Runtime, Killer, Pauser, ClockFaults {
 
   private waitReady(node: NodeHandle): Promise<void> {
     const timeout = this.options.readyTimeoutMs ?? 30_000;
-    const { id, host, httpPort } = node.spec;
-    return waitForStatus({
-      host,
-      port: httpPort,
+    const { id } = node.spec;
+    const protocol = this.backend?.protocol;
+    return waitForReady({
+      probe: async (ms) => (protocol ? protocol.ready(node, ms) : false),
       timeoutMs: timeout,
       probeMs: 500,
       signal: this.run?.signal,
@@ -346,7 +349,9 @@ export class DockerRuntime implements Runtime, Killer, Pauser, ClockFaults {
         }
       },
       late: async () =>
-        new Error(`node ${id} did not answer ${node.url}/status within ${timeout / 1000} s`),
+        new Error(
+          `node ${id} did not ${protocol?.readiness(node) ?? "get ready"} within ${timeout / 1000} s`,
+        ),
     });
   }
 }

@@ -57,7 +57,7 @@ import {
   SubnetTaken,
 } from "./netns.js";
 import { isSameProcess, type ProcessIdentity, processIdentity, processState } from "./procfs.js";
-import { nodeHandle, waitForStatus } from "./ready.js";
+import { nodeHandle, waitForReady } from "./ready.js";
 
 export interface LocalRuntimeOptions {
   /** Where the machine-wide state file goes. Default /run/paxos-harness (root). */
@@ -178,6 +178,8 @@ export class LocalRuntime implements Runtime {
   private relays: ClusterRelays | undefined;
   private probePort = PROBE_PORT;
   private run: RunContext | undefined;
+  /** The backend of the run: its protocol says when a node is ready. */
+  private backend: Backend | undefined;
   private stopping: Promise<void> | undefined;
   private readonly instance = ++instances;
   private readonly onExit = () => this.emergencyStop();
@@ -271,6 +273,7 @@ export class LocalRuntime implements Runtime {
   ): Promise<NodeHandle[]> {
     if (this.run !== undefined) throw new Error("local runtime: already started");
     this.run = run;
+    this.backend = backend;
     this.stopping = undefined;
     const stateDir = this.options.stateDir ?? defaultStateDir();
     const leftovers = await cleanupLeftovers({ dir: stateDir });
@@ -624,25 +627,26 @@ export class LocalRuntime implements Runtime {
     });
   }
 
-  /** Polls /status until 200; rejects naming the node and quoting its log if it exits or hangs. */
+  /** Waits until the protocol says ready; rejects naming the node and quoting its log if it exits or hangs. */
   private waitReady(proc: Proc): Promise<void> {
     const timeoutMs = this.options.startTimeoutMs ?? 20_000;
-    const { id, host, httpPort } = proc.spec;
-    return waitForStatus({
-      host,
-      port: httpPort,
+    const { id } = proc.spec;
+    const protocol = this.backend?.protocol;
+    const handle = nodeHandle(proc.spec);
+    return waitForReady({
+      probe: async (ms) => (protocol ? protocol.ready(handle, ms) : false),
       timeoutMs,
       probeMs: 1000,
       signal: this.run?.signal,
       abortedMessage: `node ${id}: start aborted`,
       check: async () => {
         if (proc.child === undefined) {
-          throw new Error(`node ${id} exited before answering /status; ${await this.tail(proc)}`);
+          throw new Error(`node ${id} exited before it was ready; ${await this.tail(proc)}`);
         }
       },
       late: async () =>
         new Error(
-          `node ${id} did not answer GET http://${host}:${httpPort}/status within ${timeoutMs} ms; ${await this.tail(proc)}`,
+          `node ${id} did not ${protocol?.readiness(handle) ?? "get ready"} within ${timeoutMs} ms; ${await this.tail(proc)}`,
         ),
     });
   }

@@ -71,7 +71,7 @@ describe("backend descriptors (--backend PATH)", () => {
     [
       "another protocol",
       { name: "x", protocol: "grpc", local: { command: "a" } },
-      /protocol must be "http-kv"/,
+      /protocol: no protocol "grpc" \(known: http-kv/,
     ],
     [
       "an unknown field",
@@ -83,10 +83,19 @@ describe("backend descriptors (--backend PATH)", () => {
       { name: "no spaces", protocol: "http-kv", local: { command: "a" } },
       /name must be/,
     ],
+    [
+      "an option the protocol does not take",
+      { name: "x", protocol: "http-kv", options: { reads: "fast" }, local: { command: "a" } },
+      /x-4\.yaml: options\.reads: http-kv takes no options/,
+    ],
   ])("rejects %s, naming the file and the field", (_what, doc, pattern) => {
-    const n = ["no local command", "another protocol", "an unknown field", "a bad name"].indexOf(
-      _what,
-    );
+    const n = [
+      "no local command",
+      "another protocol",
+      "an unknown field",
+      "a bad name",
+      "an option the protocol does not take",
+    ].indexOf(_what);
     const file = write(`x-${n}.yaml`, doc);
     expect(() => loadBackendDescriptor(file)).toThrow(pattern);
   });

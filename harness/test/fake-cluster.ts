@@ -7,6 +7,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net";
 import type { Value } from "../../checker/history.js";
 import { valueEqual } from "../../checker/history.js";
+import { httpKvProtocol } from "../protocols/http-kv.js";
 import type {
   Backend,
   Capabilities,
@@ -123,7 +124,7 @@ export class FakeRuntime implements Runtime {
 
 export const fakeBackend: Backend = {
   name: "fake",
-  protocol: "http-kv",
+  protocol: httpKvProtocol(),
   localCommand: () => ({ command: "true", args: [] }),
 };
 

@@ -8,6 +8,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { memoryBackend } from "../backends/index.js";
 import { Verifier } from "../nemesis/verify.js";
+import { httpKvProtocol } from "../protocols/http-kv.js";
 import { LocalRuntime, localNodeSpecs } from "../runtime/local.js";
 import type { Backend, NodeHandle } from "../types.js";
 import { get, gone, put, randomSubnet, request, runContext, tempStore } from "./local-helpers.js";
@@ -108,7 +109,7 @@ describe("local runtime: failures", () => {
     const run = runContext(store);
     const failing: Backend = {
       name: "failing",
-      protocol: "http-kv",
+      protocol: httpKvProtocol(),
       localCommand: (node) => ({
         command: process.execPath,
         args: ["-e", `console.error("cannot open ${node.dataDir}: boom"); process.exit(3)`],
@@ -117,7 +118,7 @@ describe("local runtime: failures", () => {
     const runtime = new LocalRuntime();
     const specs = await localNodeSpecs(2, run.dir, { subnet: SUBNET });
     await expect(runtime.start(specs, failing, run)).rejects.toThrow(
-      /node n\d exited before answering \/status.*\n.*boom/,
+      /node n\d exited before it was ready.*\n.*boom/,
     );
     expect(runtime.pids().size).toBe(0);
   });
@@ -127,7 +128,7 @@ describe("local runtime: failures", () => {
     const run = runContext(store);
     const silent: Backend = {
       name: "silent",
-      protocol: "http-kv",
+      protocol: httpKvProtocol(),
       localCommand: () => ({
         command: process.execPath,
         args: ["-e", "console.log('thinking'); setInterval(() => {}, 1000)"],

@@ -5,12 +5,13 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { mkdirSync, rmSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { memoryBackend } from "../backends/index.js";
+import { getStatus } from "../protocols/http-kv.js";
 import { ClusterRelays } from "../relay/cluster.js";
 import { RelayDelay } from "../relay/delay.js";
 import type { RelayControl } from "../relay/process.js";
 import { type LinkSettings, type LinkState, PASS } from "../relay/protocol.js";
 import { localNodeSpecs } from "../runtime/local.js";
-import { nodeHandle, waitForStatus } from "../runtime/ready.js";
+import { nodeHandle, waitForReady } from "../runtime/ready.js";
 import type { NodeSpec } from "../types.js";
 import { put, randomSubnet, tempStore } from "./local-helpers.js";
 
@@ -105,9 +106,8 @@ describe("the memory backend through relays (peer traffic over HTTP links)", () 
         children.push(spawn(command, args, { stdio: "ignore" }));
       }
       for (const s of specs) {
-        await waitForStatus({
-          host: s.host,
-          port: s.httpPort,
+        await waitForReady({
+          probe: async (ms) => (await getStatus(s.host, s.httpPort, ms)) === 200,
           timeoutMs: 20_000,
           probeMs: 1000,
           signal: undefined,

@@ -1,0 +1,53 @@
+// The http-kv protocol (doc/protocol.md) as an adapter: clients from client/http-kv.ts, a node
+// is ready when GET /status answers 200, and the leader is what the nodes' /status say.
+
+import http from "node:http";
+import { HttpKvPool } from "../client/http-kv.js";
+import type { NodeHandle, NodeId, Protocol, ProtocolName } from "../types.js";
+
+/** GET /status (from the host's own address); resolves to the status code, or 0 when there is no answer. */
+export function getStatus(host: string, port: number, timeoutMs: number): Promise<number> {
+  return new Promise((resolve) => {
+    const req = http.get(
+      { host, port, path: "/status", timeout: timeoutMs, agent: false },
+      (res) => {
+        res.resume();
+        res.on("end", () => resolve(res.statusCode ?? 0));
+        res.on("error", () => resolve(0));
+      },
+    );
+    req.on("timeout", () => req.destroy());
+    req.on("error", () => resolve(0));
+  });
+}
+
+/** The leader by the nodes' GET /status: a node whose role is leader, else one a node names. */
+export async function statusLeader(nodes: readonly NodeHandle[]): Promise<NodeId | undefined> {
+  const answers = await Promise.all(
+    nodes.map(async (n) => {
+      try {
+        const res = await fetch(new URL("/status", n.url), { signal: AbortSignal.timeout(1000) });
+        const s = (await res.json()) as { id?: unknown; role?: unknown; leader?: unknown };
+        if (s.role === "leader" && typeof s.id === "string") return s.id;
+        return typeof s.leader === "string" ? s.leader : undefined;
+      } catch {
+        return undefined;
+      }
+    }),
+  );
+  return answers.find((a) => a !== undefined);
+}
+
+/** The adapter; `name` is what the backend said (maelstrom's shim speaks http-kv too). */
+export function httpKvProtocol(name: ProtocolName = "http-kv"): Protocol {
+  const pool = new HttpKvPool();
+  return {
+    name,
+    client: (node, id) => pool.client(node, id),
+    close: () => pool.close(),
+    ready: async (node, timeoutMs) =>
+      (await getStatus(node.spec.host, node.spec.httpPort, timeoutMs)) === 200,
+    readiness: (node) => `answer GET ${node.url}/status`,
+    leader: statusLeader,
+  };
+}
