@@ -71,7 +71,7 @@ export interface RunContext {
 /** Runs a cluster. Optional fault capabilities are separate, so nemeses can ask for them. */
 export interface Runtime {
   readonly name: "local" | "docker";
-  /** Starts every node and resolves once every node answers /status. */
+  /** Starts every node and resolves once every node is ready (its protocol says so). */
   start(nodes: readonly NodeSpec[], backend: Backend, run: RunContext): Promise<NodeHandle[]>;
   /** Heals every fault, stops every node, collects logs, removes what it created. Idempotent. */
   stop(): Promise<void>;
