@@ -38,12 +38,10 @@ import { createRunFolder, pointLatest, type RunFolder, runLog } from "./store.js
 import { plural } from "./text.js";
 import type {
   Backend,
-  Client,
   ClientFactory,
   ClusterView,
   Nemesis,
   NodeHandle,
-  NodeId,
   NodeSpec,
   Protocol,
   RunContext,

@@ -11,7 +11,13 @@ import { httpKvProtocol } from "./http-kv.js";
 export type ProtocolMaker = (options: Readonly<Record<string, unknown>>) => Protocol;
 
 const PROTOCOLS = new Map<ProtocolName, ProtocolMaker>([
-  ["http-kv", (options) => (noOptions("http-kv", options), httpKvProtocol())],
+  [
+    "http-kv",
+    (options) => {
+      noOptions("http-kv", options);
+      return httpKvProtocol();
+    },
+  ],
 ]);
 
 export function protocolNames(): ProtocolName[] {

@@ -226,7 +226,9 @@ describe("generator combinators (simulated time)", () => {
     });
     const nem = invokes(sim.events).filter((e) => e.thread === "nemesis");
     expect(nem.length).toBeGreaterThanOrEqual(10);
-    nem.forEach((e, i) => expect(e.op.f).toBe(i % 2 === 0 ? "start-partition" : "stop-partition"));
+    for (const [i, e] of nem.entries()) {
+      expect(e.op.f).toBe(i % 2 === 0 ? "start-partition" : "stop-partition");
+    }
     expect(nem[0]?.op.value).toEqual({ shape: "majority-ring" });
     expect(
       invokes(sim.events)
