@@ -20,7 +20,14 @@ import { route } from "../maelstrom/envelope.js";
 import { kvRequest } from "../maelstrom/shim.js";
 import { answerOf, MAELSTROM_ERRORS, requestBody } from "../maelstrom/translate.js";
 import type { Completion, Invocation, NodeHandle, NodeSpec } from "../types.js";
-import { historyLines, runCliAsync } from "./docker-helpers.js";
+import {
+  Docker,
+  dockerOrSkip,
+  historyLines,
+  NOTHING,
+  ours,
+  runCliAsync,
+} from "./docker-helpers.js";
 import { gone, needRoot } from "./local-helpers.js";
 
 const dir = mkdtempSync(path.join(tmpdir(), "paxos-maelstrom-"));
@@ -419,4 +426,63 @@ describe.runIf(root)("the Python examples in network namespaces, through the CLI
     expect(res.violating_keys?.length).toBeGreaterThan(0);
     console.log(`maelstrom-broken: ${JSON.stringify(res.ops)}, keys ${res.violating_keys}`);
   }, 60_000);
+});
+
+// A linearizable Maelstrom program that the project's image can run: Node.js, given inline
+// (`node -e`), since the image holds only Node.js and dist/. n1 holds the data; the others
+// forward to it and pass its answer back (a lost one times out in the shim: info).
+const INLINE_PROGRAM = `const rl = require("readline").createInterface({ input: process.stdin });
+let me, ids, next = 1;
+const kv = new Map(), waiting = new Map();
+const out = (dest, body) => process.stdout.write(JSON.stringify({ src: me, dest, body }) + "\\n");
+function apply(b) {
+  const k = String(b.key);
+  if (b.type === "read") return kv.has(k) ? { type: "read_ok", value: kv.get(k) } : { type: "error", code: 20 };
+  if (b.type === "write") { kv.set(k, b.value); return { type: "write_ok" }; }
+  if (!kv.has(k)) return { type: "error", code: 20 };
+  if (JSON.stringify(kv.get(k)) !== JSON.stringify(b.from)) return { type: "error", code: 22 };
+  kv.set(k, b.to); return { type: "cas_ok" };
+}
+rl.on("line", (l) => {
+  const m = JSON.parse(l), b = m.body;
+  if (b.type === "init") { me = b.node_id; ids = b.node_ids; return out(m.src, { type: "init_ok", in_reply_to: b.msg_id }); }
+  if (b.type === "fwd") return out(m.src, { type: "fwd_ok", in_reply_to: b.msg_id, answer: apply(b.req) });
+  if (b.type === "fwd_ok") { const w = waiting.get(b.in_reply_to); waiting.delete(b.in_reply_to); return w && out(w.src, { ...b.answer, in_reply_to: w.body.msg_id }); }
+  if (me === ids[0]) return out(m.src, { ...apply(b), in_reply_to: b.msg_id });
+  const id = next++; waiting.set(id, m); out(ids[0], { type: "fwd", msg_id: id, req: b });
+});
+`;
+
+const docker = new Docker();
+const withDocker = await dockerOrSkip();
+
+describe.runIf(withDocker)("in Docker: the shim in the project's image (container:)", () => {
+  it("a Node.js program given as container: passes a partition test, nothing of ours left", async () => {
+    const store = mkdtempSync(path.join(tmpdir(), "paxos-maelstrom-docker-"));
+    const file = path.join(store, "inline.yaml");
+    writeFileSync(
+      file,
+      stringify({
+        name: "maelstrom-inline",
+        protocol: "maelstrom",
+        local: { command: process.execPath, args: ["-e", INLINE_PROGRAM] },
+        container: { command: IMAGE_NODE, args: ["-e", INLINE_PROGRAM] },
+      }),
+    );
+    const r = await runCliAsync([
+      ...["test", "--backend", file, "--runtime", "docker", "--store", store, "--nodes", "3"],
+      ...["--workload", "register", "--nemesis", "partition", "--nemesis-interval", "2"],
+      ...["--time-limit", "8", "--recovery", "1", "--seed", "4"],
+    ]);
+    expect(r.code, r.stderr + r.stdout).toBe(0);
+    const res = results(store);
+    expect(res).toMatchObject({ valid: true, runtime: "docker" });
+    expect(res.faults.partition?.started).toBeGreaterThanOrEqual(2);
+    expect(res.faults.partition?.verified).toBe(res.faults.partition?.started);
+    expect(res.ops.ok).toBeGreaterThan(100);
+    const n2 = readFileSync(path.join(store, "latest", "nodes", "n2.log"), "utf8");
+    expect(n2).toContain('"msg":"started","init_ok":true');
+    expect(await ours(docker)).toEqual(NOTHING);
+    console.log(`maelstrom in docker, partition: ${JSON.stringify(res.ops)}`);
+  }, 180_000);
 });
