@@ -44,6 +44,8 @@ export class Shim {
   private readonly clientNames = new Map<string, string>();
   private nextMsgId = INIT_MSG_ID + 1;
   private initialized = false;
+  /** Set by stop(): the program's exit then ends us with 0 (we asked for it). */
+  private stopping = false;
   private unroutable = 0;
   private lateReplies = 0;
   private readonly servers: { close(): void }[] = [];
@@ -55,7 +57,7 @@ export class Shim {
       line: (text) => this.fromProgram(text),
       exit: (code, signal) => {
         o.log("program exited", { code, signal });
-        o.exit(code ?? 1);
+        o.exit(this.stopping ? 0 : (code ?? 1));
       },
       error: (error) => {
         o.log(`program could not start: ${error.message}`, { command: o.command });
@@ -83,6 +85,7 @@ export class Shim {
 
   /** Stops the program (SIGTERM, then SIGKILL) and closes our sockets. */
   stop(graceMs: number): void {
+    this.stopping = true;
     this.program.stop(graceMs);
     this.links.close();
     for (const s of this.servers) s.close();
