@@ -218,6 +218,17 @@ export interface Protocol extends ClientFactory {
   readiness(node: NodeHandle): string;
   /** The leader as the nodes report it; undefined when none says (or the system has none). */
   leader(nodes: readonly NodeHandle[]): Promise<NodeId | undefined>;
+  /**
+   * Optional: a descriptor's node command run under a program of the adapter's (maelstrom's
+   * shim runs the user's program as its child); `place` is where (a local process, or a
+   * container of the project's image). Absent: the command runs as written.
+   */
+  wrap?(
+    program: ProcessCommand,
+    node: NodeSpec,
+    cluster: readonly NodeSpec[],
+    place: "local" | "container",
+  ): ProcessCommand;
 }
 
 /** One operation a client is asked to do: plain data, as in the history. */

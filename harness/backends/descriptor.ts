@@ -16,6 +16,10 @@
 //     args: [...]
 //   peer: "{id}={host}:{peer_port}"   # how each node is written in {peers}, joined by ","
 //
+// protocol: maelstrom: `local.command` is the user's Maelstrom program (JSON lines on stdin
+// and stdout); the loader runs it under our shim (protocols/maelstrom.ts), whose command line
+// carries it. Under Docker only `container:` (a program in the project's image) is supported.
+//
 // Placeholders: {id} {host} {http_port} {peer_port} {data_dir} {peers}. A backend runs in
 // Docker when it has files, image or container.
 
@@ -101,20 +105,29 @@ export function loadBackendDescriptor(file: string): Backend {
       return values[name] as string;
     });
   const make =
-    (c: z.infer<typeof command>, base: string | undefined) =>
-    (node: NodeSpec, cluster: readonly NodeSpec[]): ProcessCommand => ({
-      command: base && c.command.startsWith(".") ? path.resolve(base, c.command) : c.command,
-      args: c.args.map((a) => fill(a, node, cluster)),
-      env: Object.fromEntries(Object.entries(c.env).map(([k, v]) => [k, fill(v, node, cluster)])),
-    });
+    (c: z.infer<typeof command>, base: string | undefined, place: "local" | "container") =>
+    (node: NodeSpec, cluster: readonly NodeSpec[]): ProcessCommand => {
+      const written: ProcessCommand = {
+        command: base && c.command.startsWith(".") ? path.resolve(base, c.command) : c.command,
+        args: c.args.map((a) => fill(a, node, cluster)),
+        env: Object.fromEntries(Object.entries(c.env).map(([k, v]) => [k, fill(v, node, cluster)])),
+      };
+      return protocol.wrap ? protocol.wrap(written, node, cluster, place) : written;
+    };
+  // A protocol whose shim is ours (Node.js and dist/) runs in the project's image only.
+  if (protocol.wrap && nodeImage) {
+    throw new Error(
+      `${file}: ${nodeImage.kind === "files" ? "files" : "image"}: protocol ${d.protocol} runs its nodes under a shim of ours in the project's image: give container: (a program in that image) instead`,
+    );
+  }
   // In an image of files, paths are host paths: relative ones resolve as locally.
   const inContainer = d.container ?? (nodeImage ? d.local : undefined);
   const base = nodeImage?.kind === "files" || inContainer === d.local ? dir : undefined;
   return {
     name: d.name,
     protocol,
-    localCommand: make(d.local, dir),
-    ...(inContainer ? { containerCommand: make(inContainer, base) } : {}),
+    localCommand: make(d.local, dir, "local"),
+    ...(inContainer ? { containerCommand: make(inContainer, base, "container") } : {}),
     ...(nodeImage ? { nodeImage } : {}),
   };
 }

@@ -2,20 +2,27 @@
 // up in BACKENDS; the built-in Paxos node registers itself there (registerBackend), as can any
 // other http-kv implementation.
 
-import { createRequire } from "node:module";
 import path from "node:path";
-import { fileURLToPath, pathToFileURL } from "node:url";
-import { IMAGE_DIST, IMAGE_NODE } from "../../docker/project-image.js";
 import { httpKvProtocol } from "../protocols/http-kv.js";
-import type { Backend, NodeSpec, ProcessCommand } from "../types.js";
+import type { Backend, NodeSpec } from "../types.js";
 import { loadBackendDescriptor } from "./descriptor.js";
+import { imageCommand, projectRoot, scriptArgs } from "./script.js";
+
+export { imageCommand, scriptArgs } from "./script.js";
 
 /** A backend factory by name. Extension point: add entries with registerBackend(). */
 const BACKENDS = new Map<string, () => Backend>([
   ["builtin", () => builtinBackend()],
   ["memory", () => memoryBackend()],
   ["broken", () => memoryBackend({ broken: true })],
+  ["maelstrom-lin-kv", () => example("maelstrom-lin-kv/backend.yaml")],
+  ["maelstrom-broken", () => example("maelstrom-lin-kv/broken.yaml")],
 ]);
+
+/** A backend described by a descriptor file of examples/. */
+function example(file: string): Backend {
+  return loadBackendDescriptor(path.join(projectRoot(), "examples", file));
+}
 
 export function registerBackend(name: string, make: () => Backend): void {
   BACKENDS.set(name, make);
@@ -107,24 +114,4 @@ function memoryArgs(
     args.push("--replication-delay-ms", String(options.replicationDelayMs));
   }
   return args;
-}
-
-/** A program of the compiled project inside the project's image (see docker/project-image.ts). */
-export function imageCommand(script: string, args: string[]): ProcessCommand {
-  return { command: IMAGE_NODE, args: [`${IMAGE_DIST}/${script}`, ...args] };
-}
-
-/**
- * How to run a module of the project as a program, by its path from the project's root without
- * extension: the compiled .js directly, or, from source, the .ts through tsx (resolved from
- * this package, so the child's working directory does not matter).
- */
-export function scriptArgs(modulePath: string): string[] {
-  const here = fileURLToPath(import.meta.url);
-  const ext = path.extname(here);
-  // This file is harness/backends/index.{ts,js} under the root (source) or dist/ (compiled).
-  const file = path.resolve(path.dirname(here), "../..", `${modulePath}${ext}`);
-  if (ext !== ".ts") return [file];
-  const tsx = createRequire(import.meta.url).resolve("tsx");
-  return ["--import", pathToFileURL(tsx).href, file];
 }

@@ -3,6 +3,7 @@
 
 import type { Protocol, ProtocolName } from "../types.js";
 import { httpKvProtocol } from "./http-kv.js";
+import { maelstromProtocol } from "./maelstrom.js";
 
 /**
  * Makes an adapter from a descriptor's options (a map, `{}` when none was given). Throws one
@@ -11,13 +12,8 @@ import { httpKvProtocol } from "./http-kv.js";
 export type ProtocolMaker = (options: Readonly<Record<string, unknown>>) => Protocol;
 
 const PROTOCOLS = new Map<ProtocolName, ProtocolMaker>([
-  [
-    "http-kv",
-    (options) => {
-      noOptions("http-kv", options);
-      return httpKvProtocol();
-    },
-  ],
+  ["http-kv", plain("http-kv", () => httpKvProtocol())],
+  ["maelstrom", plain("maelstrom", maelstromProtocol)],
 ]);
 
 export function protocolNames(): ProtocolName[] {
@@ -34,6 +30,14 @@ export function makeProtocol(
     throw new Error(`no protocol "${name}" (known: ${protocolNames().join(", ")})`);
   }
   return make(options);
+}
+
+/** The maker of an adapter that takes no options. */
+function plain(name: ProtocolName, make: () => Protocol): ProtocolMaker {
+  return (options) => {
+    noOptions(name, options);
+    return make();
+  };
 }
 
 /** For adapters that take no options. */
