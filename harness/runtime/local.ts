@@ -11,8 +11,9 @@
 // Where it cannot, nodes run on loopback addresses (127.0.X.i) and there are no network faults
 // (capabilities() says why): only kill, pause and, with libfaketime, clock.
 //
-// Faults: kill = SIGKILL by PID, restart = the same command from the same data dir; pause =
-// SIGSTOP/SIGCONT; clock skew = libfaketime (faketime.ts). Nodes run in their own process
+// Faults: kill = SIGKILL to the node's process group (a node and any program it runs, such as
+// the Maelstrom shim's), restart = the same command from the same data dir; pause =
+// SIGSTOP/SIGCONT to the group; clock skew = libfaketime (faketime.ts). Nodes run in their own process
 // group, so a Ctrl-C in the terminal reaches only the harness, which heals and stops them.
 //
 // Leftovers: what we start and make is recorded in a machine-wide state file (leftovers.ts);
@@ -447,7 +448,7 @@ export class LocalRuntime implements Runtime {
     const proc = this.proc(id);
     const child = proc.child;
     if (child?.pid === undefined) return;
-    child.kill("SIGKILL");
+    signalGroup(child, "SIGKILL");
     await proc.exited;
     proc.paused = false;
     await this.saveState();
@@ -463,12 +464,12 @@ export class LocalRuntime implements Runtime {
 
   private pause(id: NodeId): void {
     const proc = this.running(id);
-    proc.child?.kill("SIGSTOP");
+    if (proc.child) signalGroup(proc.child, "SIGSTOP");
     proc.paused = true;
   }
 
   private resumeProc(proc: Proc): void {
-    proc.child?.kill("SIGCONT");
+    if (proc.child) signalGroup(proc.child, "SIGCONT");
     proc.paused = false;
   }
 
@@ -699,3 +700,17 @@ export class LocalRuntime implements Runtime {
 }
 
 export { cleanupLeftovers, type Leftovers } from "./leftovers.js";
+
+/**
+ * Signals the node's whole process group: a node started detached leads a group of its own,
+ * and a node that runs a program of its own (the Maelstrom shim) must be paused or killed with
+ * it, not alone. Falls back to the node's PID when the group is gone.
+ */
+function signalGroup(child: ChildProcess, signal: NodeJS.Signals): void {
+  if (child.pid === undefined) return;
+  try {
+    process.kill(-child.pid, signal);
+  } catch {
+    child.kill(signal);
+  }
+}
