@@ -34,6 +34,7 @@ export function nodeFaultNemesis(
       active = picked.nodes;
       const described: Description = { target: picked.target };
       if (picked.leader !== undefined) described.leader = picked.leader;
+      if (picked.fallback !== undefined) described.fallback = picked.fallback;
       return { ...described, ...(await begin(picked.nodes, cluster)) };
     },
     async stop(cluster) {

@@ -35,12 +35,16 @@ export function selectTargets(
 /** A target, or "random": one of `choices` picked with the cluster's randomness. */
 export type TargetChoice = Target | "random";
 
-/** Resolves a choice against a live cluster (asks for the leader only when it is needed). */
+/**
+ * Resolves a choice against a live cluster (asks for the leader only when it is needed). A
+ * leader target when no node names one (an election, or a system that has no leader, such as
+ * a Maelstrom program) falls back to one node, and says so: a fault that hits nothing is no fault.
+ */
 export async function pickTargets(
   choice: TargetChoice,
   cluster: ClusterView,
   choices: readonly Target[] = TARGETS,
-): Promise<{ target: Target; nodes: NodeId[]; leader?: NodeId | null }> {
+): Promise<{ target: Target; nodes: NodeId[]; leader?: NodeId | null; fallback?: "one" }> {
   const target =
     choice === "random"
       ? (choices[Math.floor(cluster.random() * choices.length)] as Target)
@@ -48,9 +52,14 @@ export async function pickTargets(
   const ids = cluster.nodes.map((n) => n.spec.id);
   if (target !== "leader") return { target, nodes: selectTargets(target, ids, cluster.random) };
   const leader = await cluster.leader();
-  return {
-    target,
-    nodes: selectTargets(target, ids, cluster.random, leader),
-    leader: leader ?? null,
-  };
+  const nodes = selectTargets(target, ids, cluster.random, leader);
+  if (nodes.length === 0 && ids.length > 0) {
+    return {
+      target,
+      nodes: selectTargets("one", ids, cluster.random),
+      leader: null,
+      fallback: "one",
+    };
+  }
+  return { target, nodes, leader: leader ?? null };
 }

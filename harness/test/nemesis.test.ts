@@ -13,7 +13,7 @@ import {
   randomHalves,
   reachable,
 } from "../nemesis/shapes.js";
-import { selectTargets } from "../nemesis/targets.js";
+import { pickTargets, selectTargets } from "../nemesis/targets.js";
 import { LocalRuntime, localNodeSpecs } from "../runtime/local.js";
 import type { ClusterView, NemesisKind, NodeHandle } from "../types.js";
 import { NEMESIS_KINDS } from "../types.js";
@@ -105,6 +105,24 @@ describe("target selection", () => {
     expect(selectTargets("leader", IDS, random, "n3")).toEqual(["n3"]);
     expect(selectTargets("leader", IDS, random, undefined)).toEqual([]);
     expect(selectTargets("leader", IDS, random, "n9")).toEqual([]);
+  });
+
+  it("a leader target with no leader known falls back to one node, and says so", async () => {
+    const nodes: NodeHandle[] = IDS.map((id) => ({
+      spec: { id, host: "127.0.0.1", httpPort: 1, peerPort: 2, dataDir: "/x" },
+      url: "http://127.0.0.1:1",
+    }));
+    const cluster = (leader: string | undefined): ClusterView => ({
+      nodes,
+      runtime: {} as ClusterView["runtime"],
+      leader: async () => leader,
+      random: seededRandom(5),
+    });
+    const none = await pickTargets("leader", cluster(undefined));
+    expect(none.nodes).toHaveLength(1);
+    expect(none).toMatchObject({ target: "leader", leader: null, fallback: "one" });
+    const known = await pickTargets("leader", cluster("n2"));
+    expect(known).toEqual({ target: "leader", nodes: ["n2"], leader: "n2" });
   });
 });
 
