@@ -218,6 +218,11 @@ export interface Protocol extends ClientFactory {
   readiness(node: NodeHandle): string;
   /** The leader as the nodes report it; undefined when none says (or the system has none). */
   leader(nodes: readonly NodeHandle[]): Promise<NodeId | undefined>;
+  /**
+   * Faults a system of this kind cannot be put under, each with why (etcd: delay, whose relay
+   * addresses it refuses); a run refuses them as it does a kind the runtime cannot do.
+   */
+  readonly unsupportedFaults?: Partial<Record<NemesisKind, string>>;
 }
 
 /** One operation a client is asked to do: plain data, as in the history. */

@@ -15,6 +15,11 @@ const BACKENDS = new Map<string, () => Backend>([
   ["builtin", () => builtinBackend()],
   ["memory", () => memoryBackend()],
   ["broken", () => memoryBackend({ broken: true })],
+  ["etcd", () => loadBackendDescriptor(projectFile("examples/etcd/etcd.yaml"))],
+  [
+    "etcd-serializable",
+    () => loadBackendDescriptor(projectFile("examples/etcd/etcd-serializable.yaml")),
+  ],
 ]);
 
 export function registerBackend(name: string, make: () => Backend): void {
@@ -112,6 +117,13 @@ function memoryArgs(
 /** A program of the compiled project inside the project's image (see docker/project-image.ts). */
 export function imageCommand(script: string, args: string[]): ProcessCommand {
   return { command: IMAGE_NODE, args: [`${IMAGE_DIST}/${script}`, ...args] };
+}
+
+/** A file of the project by its path from the root (this file is under the root, or dist/). */
+export function projectFile(relative: string): string {
+  const here = fileURLToPath(import.meta.url);
+  const up = path.extname(here) === ".ts" ? "../.." : "../../..";
+  return path.resolve(path.dirname(here), up, relative);
 }
 
 /**
