@@ -53,10 +53,11 @@ function whyNot(
   nodeProgram: string | undefined,
   backendRefuses: Partial<Record<NemesisKind, string>> = {},
 ): string | undefined {
-  const cap = caps[kind];
-  if (!cap.ok) return cap.why;
+  // The backend's refusal first: it holds on any machine.
   const refused = backendRefuses[kind];
   if (refused !== undefined) return refused;
+  const cap = caps[kind];
+  if (!cap.ok) return cap.why;
   return kind === "clock" ? clockRefusal(nodeProgram) : undefined;
 }
 

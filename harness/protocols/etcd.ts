@@ -9,7 +9,8 @@
 // delay is refused: the delay nemesis gives each node its peers at relay addresses of ours, but
 // etcd derives each member's id from its peer URLs (with the cluster token) and checks peers
 // against its membership, so nodes given different URLs for the same member compute different
-// members and the cluster never forms.
+// members and the cluster never forms (tried: every member logs "request cluster ID mismatch"
+// for its peers' messages, and none ever knows a leader).
 
 import { Etcd3 } from "etcd3";
 import { EtcdClient, type EtcdReads, memberOptions } from "../client/etcd.js";
