@@ -27,7 +27,7 @@ import { createProgress } from "./progress.js";
 import { runTest } from "./runner.js";
 import { DockerRuntime, dockerNodeSpecs } from "./runtime/docker.js";
 import { LocalRuntime } from "./runtime/local.js";
-import type { Backend, Nemesis, NodeSpec, Runtime } from "./types.js";
+import type { Backend, Nemesis, NemesisKind, NodeSpec, Runtime } from "./types.js";
 
 /** The repository root: this file is harness/test-command.{ts,js} under it or under dist/. */
 const PROJECT_ROOT = path.resolve(
@@ -99,8 +99,9 @@ export async function runTestCommand(opts: Record<string, string | undefined>): 
   const backend = pickBackend(resolved);
   const { runtime, specs } = await pickRuntime(resolved, backend);
   const nodeProgram = nodeProgramOf(backend, runtime.name);
-  const config = await narrowAll(resolved, runtime, nodeProgram);
-  const nemeses = await makeNemesesFor(config, runtime, nodeProgram);
+  const refuses = backend.protocol.unsupportedFaults;
+  const config = await narrowAll(resolved, runtime, nodeProgram, refuses);
+  const nemeses = await makeNemesesFor(config, runtime, nodeProgram, refuses);
 
   const controller = new AbortController();
   let signals = 0;
@@ -155,8 +156,9 @@ async function pickRuntime(
     };
   }
   if (config.runtime === "auto") process.stderr.write(`runtime: local (${why})\n`);
-  // Relays (delay on any kernel) only for runs that may delay.
-  const local = new LocalRuntime({ relays: config.nemesis.includes("delay") });
+  // Relays (delay on any kernel) only for runs that may delay (never for a backend refusing it).
+  const delays = config.nemesis.includes("delay") && !backend.protocol.unsupportedFaults?.delay;
+  const local = new LocalRuntime({ relays: delays });
   const noNamespaces = await local.namespacesUnavailable();
   if (noNamespaces !== undefined) {
     process.stderr.write(
@@ -206,9 +208,15 @@ async function narrowAll(
   config: TestConfig,
   runtime: Runtime,
   nodeProgram: string | undefined,
+  refuses: Partial<Record<NemesisKind, string>> | undefined,
 ): Promise<TestConfig> {
   if (!config.nemesisAll && !config.nemesisDefault) return config;
-  const { supported, leftOut } = await supportedKinds(config.nemesis, runtime, nodeProgram);
+  const { supported, leftOut } = await supportedKinds(
+    config.nemesis,
+    runtime,
+    nodeProgram,
+    refuses,
+  );
   if (leftOut.length > 0) {
     const why = leftOut.map((l) => `${l.kind} (${l.why})`).join("; ");
     const label = config.nemesisAll ? "all" : `(default ${config.nemesis.join(",")})`;
@@ -223,9 +231,13 @@ async function makeNemesesFor(
   config: TestConfig,
   runtime: Runtime,
   nodeProgram: string | undefined,
+  refuses: Partial<Record<NemesisKind, string>> | undefined,
 ): Promise<Nemesis[]> {
   try {
-    return await makeNemeses(config.nemesis, runtime, { nodeProgram });
+    return await makeNemeses(config.nemesis, runtime, {
+      nodeProgram,
+      ...(refuses ? { backendRefuses: refuses } : {}),
+    });
   } catch (err) {
     // A nemesis this runtime cannot do on this machine: say which and why, before any node starts.
     // makeNemeses names the kind ("nemesis delay: ..."); with one kind the flag already does.

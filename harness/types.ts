@@ -229,6 +229,11 @@ export interface Protocol extends ClientFactory {
     cluster: readonly NodeSpec[],
     place: "local" | "container",
   ): ProcessCommand;
+  /**
+   * Faults a system of this kind cannot be put under, each with why (etcd: delay, whose relay
+   * addresses it refuses); a run refuses them as it does a kind the runtime cannot do.
+   */
+  readonly unsupportedFaults?: Partial<Record<NemesisKind, string>>;
 }
 
 /** One operation a client is asked to do: plain data, as in the history. */

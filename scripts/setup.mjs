@@ -44,13 +44,22 @@ export const PACKAGES = [
     for: "the Maelstrom examples' tests",
     in: ["test"],
   },
+  { name: "etcd-server", binary: "etcd", for: "the etcd backend", in: ["test", "etcd"] },
 ];
 
-/** `start` with `--runtime docker` also needs the engine; `test` always (the Docker tests). */
+/** Backends whose nodes are a Debian package's program (`--backend NAME`): that package's scope. */
+const BACKEND_SCOPES = { etcd: "etcd", "etcd-serializable": "etcd" };
+
+/**
+ * `start` with `--runtime docker` also needs the engine; `test` always (the Docker tests).
+ * `start --backend etcd` also needs etcd-server.
+ */
 export function needs(command, args) {
   const runtime = flagValue(args, "--runtime");
   const scopes = [command];
   if (command === "test" || runtime === "docker") scopes.push("docker");
+  const backendScope = BACKEND_SCOPES[flagValue(args, "--backend") ?? ""];
+  if (backendScope !== undefined) scopes.push(backendScope);
   return {
     packages: PACKAGES.filter((p) => p.in.some((s) => scopes.includes(s))),
     engine: scopes.includes("docker"),

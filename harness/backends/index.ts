@@ -17,6 +17,8 @@ const BACKENDS = new Map<string, () => Backend>([
   ["broken", () => memoryBackend({ broken: true })],
   ["maelstrom-lin-kv", () => example("maelstrom-lin-kv/backend.yaml")],
   ["maelstrom-broken", () => example("maelstrom-lin-kv/broken.yaml")],
+  ["etcd", () => example("etcd/etcd.yaml")],
+  ["etcd-serializable", () => example("etcd/etcd-serializable.yaml")],
 ]);
 
 /** A backend described by a descriptor file of examples/. */

@@ -10,17 +10,16 @@
 // Every request carries x-client-id (one per worker process id) and x-seq (incremented per
 // request), so that a node can recognise a retry and not apply it twice.
 //
-// The set workload over a kv store: the set is one key holding an array. `add e` is a cas loop
-// (read, then cas [old, old + e]; on 409 again, from the current value the 409 names if it
-// does, else from a new read): ok once a cas succeeds, fail while every attempt definitely did
-// not apply, info as soon as one cas is indeterminate. `read-all` is a read of the key.
+// The set workload over a kv store: the set is one key holding an array. `add e` is the cas
+// loop of cas-add.ts (a 409 names the current value, so the next attempt need not read).
+// `read-all` is a read of the key.
 
 import http from "node:http";
 import type { Value } from "../../checker/history.js";
 import type { Client, Completion, Invocation, NodeHandle } from "../types.js";
+import { addByCas } from "./cas-add.js";
 
-/** How many cas attempts an add makes before giving up (fail) under contention. */
-export const ADD_ATTEMPTS = 10;
+export { ADD_ATTEMPTS } from "./cas-add.js";
 
 interface Reply {
   status: number;
@@ -96,41 +95,30 @@ export class HttpKvClient implements Client {
     // The agent is the pool's; nothing of our own to release.
   }
 
-  private async add(key: string, element: Value, signal: AbortSignal): Promise<Completion> {
-    let current: Value[] | undefined;
-    let lastError = "";
-    for (let attempt = 0; attempt < ADD_ATTEMPTS; attempt++) {
-      if (signal.aborted) break;
-      if (current === undefined) {
-        this.seq++;
-        const read = readCompletion(await this.send("GET", key, undefined, signal));
-        // A read applies nothing: whatever it says, no cas of ours may have applied yet.
-        if (read.type !== "ok") {
-          lastError = read.error ?? read.type;
-          continue;
-        }
-        if (!Array.isArray(read.value)) {
-          return { type: "fail", error: `the set key holds ${JSON.stringify(read.value)}` };
-        }
-        current = read.value;
-      }
-      this.seq++;
-      const outcome = await this.send(
-        "POST",
-        `${key}/cas`,
-        { from: current, to: [...current, element] },
-        signal,
-      );
-      const cas = casCompletion(outcome);
-      if (cas.type === "ok") return { type: "ok" };
-      if (cas.type === "info") return cas;
-      lastError = cas.error ?? "fail";
-      // A 409 from our node names the current value: the next cas can start from it.
-      const now =
-        "reply" in outcome && outcome.reply.status === 409 ? outcome.reply.body : undefined;
-      current = Array.isArray(now?.value) ? now.value : undefined;
-    }
-    return { type: "fail", error: `add not applied after ${ADD_ATTEMPTS} attempts: ${lastError}` };
+  private add(key: string, element: Value, signal: AbortSignal): Promise<Completion> {
+    return addByCas(
+      {
+        read: async (s) => {
+          this.seq++;
+          return readCompletion(await this.send("GET", key, undefined, s));
+        },
+        cas: async (from, to, s) => {
+          this.seq++;
+          const outcome = await this.send("POST", `${key}/cas`, { from, to }, s);
+          // A 409 from our node names the current value: the next cas can start from it.
+          const current =
+            "reply" in outcome && outcome.reply.status === 409
+              ? outcome.reply.body?.value
+              : undefined;
+          return {
+            completion: casCompletion(outcome),
+            ...(current !== undefined ? { current } : {}),
+          };
+        },
+      },
+      element,
+      signal,
+    );
   }
 
   private send(

@@ -29,6 +29,8 @@ export interface NemesisOptions {
    * cannot reach (statically linked, Go). Absent: not checked.
    */
   nodeProgram?: string;
+  /** Kinds the backend cannot be put under, with why (Protocol.unsupportedFaults). */
+  backendRefuses?: Partial<Record<NemesisKind, string>>;
 }
 
 /** The nemeses of these kinds; throws "nemesis <kind>: <why>" if the runtime cannot do one. */
@@ -39,7 +41,7 @@ export async function makeNemeses(
 ): Promise<Nemesis[]> {
   const caps = await runtime.capabilities();
   return kinds.map((kind) => {
-    const why = whyNot(kind, caps, options.nodeProgram);
+    const why = whyNot(kind, caps, options.nodeProgram, options.backendRefuses);
     if (why !== undefined) throw new Error(`nemesis ${kind}: ${why}`);
     return make(kind, runtime, options);
   });
@@ -49,7 +51,11 @@ function whyNot(
   kind: NemesisKind,
   caps: Awaited<ReturnType<Runtime["capabilities"]>>,
   nodeProgram: string | undefined,
+  backendRefuses: Partial<Record<NemesisKind, string>> = {},
 ): string | undefined {
+  // The backend's refusal first: it holds on any machine.
+  const refused = backendRefuses[kind];
+  if (refused !== undefined) return refused;
   const cap = caps[kind];
   if (!cap.ok) return cap.why;
   return kind === "clock" ? clockRefusal(nodeProgram) : undefined;
@@ -63,12 +69,13 @@ export async function supportedKinds(
   kinds: readonly NemesisKind[],
   runtime: Runtime,
   nodeProgram?: string,
+  backendRefuses?: Partial<Record<NemesisKind, string>>,
 ): Promise<{ supported: NemesisKind[]; leftOut: { kind: NemesisKind; why: string }[] }> {
   const caps = await runtime.capabilities();
   const supported: NemesisKind[] = [];
   const leftOut: { kind: NemesisKind; why: string }[] = [];
   for (const kind of kinds) {
-    const why = whyNot(kind, caps, nodeProgram);
+    const why = whyNot(kind, caps, nodeProgram, backendRefuses);
     if (why === undefined) supported.push(kind);
     else leftOut.push({ kind, why });
   }

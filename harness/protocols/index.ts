@@ -2,6 +2,7 @@
 // Each adapter is a small module of this folder behind the Protocol interface (types.ts).
 
 import type { Protocol, ProtocolName } from "../types.js";
+import { etcdOptions, etcdProtocol } from "./etcd.js";
 import { httpKvProtocol } from "./http-kv.js";
 import { maelstromProtocol } from "./maelstrom.js";
 
@@ -14,6 +15,7 @@ export type ProtocolMaker = (options: Readonly<Record<string, unknown>>) => Prot
 const PROTOCOLS = new Map<ProtocolName, ProtocolMaker>([
   ["http-kv", plain("http-kv", () => httpKvProtocol())],
   ["maelstrom", plain("maelstrom", maelstromProtocol)],
+  ["etcd", (options) => etcdProtocol(etcdOptions(options))],
 ]);
 
 export function protocolNames(): ProtocolName[] {

@@ -26,6 +26,7 @@ function stubPath(failInstall = false): { dir: string; calls: () => string[] } {
     chromium: "chromium",
     "docker.io": "dockerd",
     "golang-go": "go",
+    "etcd-server": "etcd",
   };
   const installs = Object.entries(binaries)
     .map(
@@ -94,6 +95,15 @@ describe.skipIf(!isRoot && process.env.CI !== "true")("scripts/setup.mjs", () =>
     expect(r.stderr).toContain("setup: apt-get install iptables iproute2 docker.io failed");
   });
 
+  it("as root: `start --backend etcd` also wants etcd-server", () => {
+    const stub = stubPath(true);
+    const r = runSetup(stub.dir, ["start", "--backend", "etcd"]);
+    expect(stub.calls()[1]).toBe(
+      "install -y -qq --no-install-recommends iptables iproute2 etcd-server",
+    );
+    expect(r.code).toBe(3);
+  });
+
   it("a failed apt-get install is one line naming the packages, exit 3", () => {
     const stub = stubPath(true);
     const r = runSetup(stub.dir, ["start"]);
@@ -110,8 +120,8 @@ describe.skipIf(!isRoot && process.env.CI !== "true")("scripts/setup.mjs", () =>
     expect(r.code, r.stderr).toBe(0);
     // iptables, ip and dockerd are found in /usr/sbin, which a non-root PATH leaves out.
     expect(r.stderr).toContain(
-      "setup: missing chromium (the HTML page tests), golang-go (the go-kv example's tests); " +
-        "as root: apt-get install chromium golang-go",
+      "setup: missing chromium (the HTML page tests), golang-go (the go-kv example's tests), " +
+        "etcd-server (the etcd backend); as root: apt-get install chromium golang-go etcd-server",
     );
     expect(r.stderr).toContain("setup: no Docker engine answers; as root: npm run docker:engine");
     expect(stub.calls()).toEqual([]);
