@@ -134,10 +134,11 @@ export function pickMutants(list: string | undefined): string[] {
   if (list === undefined) return [...MUTANTS];
   const names = list.split(",").map((s) => s.trim());
   const known = MUTANTS as readonly string[];
+  const empty = names.some((n) => n === "");
   const unknown = names.find((n) => !known.includes(n));
-  if (names.length === 0 || names.some((n) => n === "") || unknown !== undefined) {
+  if (empty || unknown !== undefined) {
     throw new UsageError(
-      `--mutants ${list}: ${unknown === undefined ? "an empty item" : `no mutant "${unknown}"`} (known: ${known.join(", ")})`,
+      `--mutants ${list}: ${empty ? "an empty item" : `no mutant "${unknown}"`} (known: ${known.join(", ")})`,
     );
   }
   return known.filter((m) => names.includes(m));
