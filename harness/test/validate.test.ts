@@ -35,6 +35,8 @@ function fakeRunner(verdicts: Record<string, Record<number, ExitCode>>, log: Run
       nemesis,
       faults: { [nemesis[0] as string]: { started: 2, verified: 2, seconds: 5 } },
       seconds: 15,
+      // The fake's errors are a node that refuses the mutant unless the table says otherwise.
+      invoked: code === 3 && request.mutant !== "late" ? 0 : 500,
     };
     if (code === 1) {
       report.finding = {
@@ -124,6 +126,33 @@ describe("validate (fake runner)", () => {
     expect(log.filter((r) => r.mutant === "a")).toHaveLength(1);
     expect(report.code).toBe(2);
     expect(reportText(report)).toContain("could not tell: a");
+  });
+
+  it("a run that fails after its cluster started (a fault not taken) leaves the next tests their chance", async () => {
+    const log: RunRequest[] = [];
+    const caughtLater = await validate({
+      suite: "s.yaml",
+      tests: TESTS,
+      mutants: ["late"],
+      run: fakeRunner({ late: { 1: 3, 2: 1 } }, log),
+    });
+    expect(log.filter((r) => r.mutant === "late")).toHaveLength(2);
+    expect(caughtLater.mutants[0]).toMatchObject({ status: "caught", test: { index: 2 } });
+    expect(caughtLater.code).toBe(0);
+    const never = await validate({
+      suite: "s.yaml",
+      tests: TESTS,
+      mutants: ["late"],
+      run: fakeRunner({ late: { 1: 3 } }),
+    });
+    // Not "survived": test 1 said nothing about it.
+    expect(never.mutants[0]).toMatchObject({
+      status: "error",
+      test: { index: 1 },
+      run: "store/late-t1",
+    });
+    expect(never.mutants[0]?.runs.map((r) => r.code)).toEqual([3, 0]);
+    expect(never.code).toBe(2);
   });
 
   it("an unknown run goes on to the next test; caught later is caught, never caught is unknown (2)", async () => {

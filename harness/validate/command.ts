@@ -171,7 +171,13 @@ async function realRun(
   signal: AbortSignal,
 ): Promise<RunReport> {
   const backend = builtinBackend(request.mutant === undefined ? {} : { mutant: request.mutant });
-  const base = { workload: config.workload, nemesis: [...config.nemesis], faults: {}, seconds: 0 };
+  const base = {
+    workload: config.workload,
+    nemesis: [...config.nemesis],
+    faults: {},
+    seconds: 0,
+    invoked: 0,
+  };
   let prepared: Awaited<ReturnType<typeof prepareTest>>;
   try {
     prepared = await prepareTest(config, backend);
@@ -196,6 +202,7 @@ async function realRun(
     nemesis: r.nemesis,
     faults: r.faults,
     seconds: r.duration_s,
+    invoked: r.ops.invoke,
   };
   const why = r.error ?? r.no_faults ?? r.checker.reason;
   if (why !== undefined) report.why = why;

@@ -28,6 +28,8 @@ export interface RunReport {
   faults: FaultRecord;
   /** Seconds of workload the run had. */
   seconds: number;
+  /** Operations invoked: 0 when the cluster never started (a node that refuses the mutant). */
+  invoked: number;
   /** Why it could not tell (results.json's error, no_faults or checker reason). */
   why?: string;
   /** Invalid runs: when the first illegal operation returned, and the fault then. */
@@ -57,7 +59,7 @@ export type MutantStatus = "caught" | "survived" | "error" | "unknown";
 export interface MutantRow {
   mutant: string;
   status: MutantStatus;
-  /** caught: the test that caught it; error: the test whose run failed. */
+  /** caught: the test that caught it; error: the first test whose run failed. */
   test?: TestRef;
   /** caught: the fault in force at the first illegal operation, or the last one before it. */
   fault?: string;
@@ -152,6 +154,7 @@ async function mutantRow(
 ): Promise<MutantRow> {
   const row: MutantRow = { mutant, status: "survived", runs: [] };
   const couldNotTell: string[] = [];
+  let failed: { test: TestRef; why: string; run?: string } | undefined;
   for (const test of tests) {
     if (stopped()) {
       row.status = "unknown";
@@ -169,16 +172,24 @@ async function mutantRow(
       return row;
     }
     if (r.code === EXIT.error) {
-      // A node that refuses the mutant, a set-up that fails: the suite said nothing about it.
-      row.status = "error";
-      row.test = ref(r, test);
-      if (r.dir !== undefined) row.run = r.dir;
-      row.why = r.why ?? "the run failed";
-      return row;
+      // The test said nothing about the mutant. A cluster that never started (the node
+      // refuses the mutant) would fail every test alike: stop. A run that failed later (a
+      // fault that did not take) leaves the next tests their chance.
+      failed ??= {
+        test: ref(r, test),
+        why: r.why ?? "the run failed",
+        ...(r.dir ? { run: r.dir } : {}),
+      };
+      if (r.invoked === 0) break;
     }
     if (r.code === EXIT.unknown) couldNotTell.push(`test ${test.index}: ${r.why ?? "unknown"}`);
   }
-  if (couldNotTell.length > 0) {
+  if (failed !== undefined) {
+    row.status = "error";
+    row.test = failed.test;
+    if (failed.run !== undefined) row.run = failed.run;
+    row.why = failed.why;
+  } else if (couldNotTell.length > 0) {
     row.status = "unknown";
     row.why = couldNotTell.join("; ");
   }
