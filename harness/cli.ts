@@ -14,6 +14,7 @@ const DESCRIPTIONS = {
   check: "check history files for linearizability (a TypeScript port of Porcupine)",
   test: "run a test: start a cluster, drive clients, inject faults, check the history",
   doctor: "what this machine supports: runtimes, and each nemesis (or why not)",
+  validate: "run a suite against every mutant of the built-in node: is each one caught?",
 } as const;
 type CommandName = keyof typeof DESCRIPTIONS;
 
@@ -36,6 +37,9 @@ export async function main(argv: readonly string[]): Promise<number> {
     else if (name === "test") {
       const { registerTestCommand } = await import("./test-command.js");
       registerTestCommand(program, done);
+    } else if (name === "validate") {
+      const { registerValidateCommand } = await import("./validate/command.js");
+      registerValidateCommand(program, DESCRIPTIONS.validate, done);
     } else {
       program
         .command("doctor")

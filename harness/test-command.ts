@@ -96,12 +96,10 @@ export async function runTestCommand(opts: Record<string, string | undefined>): 
       ? undefined
       : { path: opts.config, fields: readConfigFile(opts.config) };
   const resolved = resolveConfig(flags, file);
-  const backend = pickBackend(resolved);
-  const { runtime, specs } = await pickRuntime(resolved, backend);
-  const nodeProgram = nodeProgramOf(backend, runtime.name);
-  const refuses = backend.protocol.unsupportedFaults;
-  const config = await narrowAll(resolved, runtime, nodeProgram, refuses);
-  const nemeses = await makeNemesesFor(config, runtime, nodeProgram, refuses);
+  const { config, backend, runtime, specs, nemeses } = await prepareTest(
+    resolved,
+    pickBackend(resolved),
+  );
 
   const controller = new AbortController();
   let signals = 0;
@@ -130,6 +128,29 @@ export async function runTestCommand(opts: Record<string, string | undefined>): 
     process.off("SIGINT", onSignal);
     process.off("SIGTERM", onSignal);
   }
+}
+
+/** A test ready to run: its configuration as narrowed to this machine, and its parts. */
+export interface PreparedTest {
+  config: TestConfig;
+  backend: Backend;
+  runtime: Runtime;
+  specs: NodeSpecsFor;
+  nemeses: Nemesis[];
+}
+
+/**
+ * The runtime, the nodes' layout and the nemeses for a resolved configuration and backend
+ * (`test`, and `validate` for each test of its suite); a UsageError when this machine cannot.
+ * Nothing starts: each run needs its own (a runtime is used once).
+ */
+export async function prepareTest(resolved: TestConfig, backend: Backend): Promise<PreparedTest> {
+  const { runtime, specs } = await pickRuntime(resolved, backend);
+  const nodeProgram = nodeProgramOf(backend, runtime.name);
+  const refuses = backend.protocol.unsupportedFaults;
+  const config = await narrowAll(resolved, runtime, nodeProgram, refuses);
+  const nemeses = await makeNemesesFor(config, runtime, nodeProgram, refuses);
+  return { config, backend, runtime, specs, nemeses };
 }
 
 /**
@@ -186,7 +207,7 @@ async function whyNotDocker(
   return undefined;
 }
 
-type NodeSpecsFor = (count: number, dir: string) => NodeSpec[] | Promise<NodeSpec[]>;
+export type NodeSpecsFor = (count: number, dir: string) => NodeSpec[] | Promise<NodeSpec[]>;
 
 function pickBackend(config: TestConfig): Backend {
   try {

@@ -49,12 +49,22 @@ export function resolveBackend(name: string): Backend {
   return make();
 }
 
+export interface BuiltinBackendOptions {
+  /**
+   * A deliberate bug of node/core/mutants.ts, passed as `--mutant NAME` (`paxos-harness
+   * validate`); the node refuses a name it does not know. Absent in every normal run.
+   */
+  mutant?: string;
+}
+
 /** The built-in Multi-Paxos node (node/main.ts): the system under test by default. */
-export function builtinBackend(): Backend {
+export function builtinBackend(options: BuiltinBackendOptions = {}): Backend {
+  const mutant = options.mutant === undefined ? [] : ["--mutant", options.mutant];
   const args = (node: NodeSpec, cluster: readonly NodeSpec[]) => [
     ...["--id", node.id, "--host", node.host, "--peer-port", String(node.peerPort)],
     ...["--http-port", String(node.httpPort), "--data-dir", node.dataDir],
     ...["--peers", cluster.map((n) => `${n.id}=${n.host}:${n.peerPort}`).join(",")],
+    ...mutant,
   ];
   return {
     name: "builtin",
