@@ -23,7 +23,7 @@ import { makeWorkload } from "../workloads/index.js";
 import { configYaml, type TestConfig } from "./config.js";
 import { EXIT, type ExitCode } from "./exit.js";
 import { interpret } from "./generator/index.js";
-import type { Op } from "./generator/types.js";
+import type { Generator, Op } from "./generator/types.js";
 import { type FlushPolicy, HistoryWriter } from "./history-writer.js";
 import { ComposedNemesis } from "./nemesis/compose.js";
 import { type Progress, quietProgress } from "./progress.js";
@@ -38,7 +38,7 @@ import {
   summary,
 } from "./results.js";
 import { createRunFolder, pointLatest, type RunFolder, runLog } from "./store.js";
-import { defaultTest, type WorkerOps } from "./test-generator.js";
+import { defaultTest, type TestPlan, type WorkerOps } from "./test-generator.js";
 import { plural } from "./text.js";
 import type {
   Backend,
@@ -72,6 +72,11 @@ export interface RunnerDeps {
   /** Where the summary goes; default stdout. */
   out?: (text: string) => void;
   flush?: FlushPolicy;
+  /**
+   * The test's generator, made from the run's plan and its workers' operations; default
+   * defaultTest. Any schedule of combinators runs without a change to the runner.
+   */
+  test?: (plan: TestPlan, ops: WorkerOps) => Generator;
 }
 
 export interface RunOutcome {
@@ -139,7 +144,7 @@ export async function runTest(config: TestConfig, deps: RunnerDeps): Promise<Run
     );
     const workers = new WorkerThreads(config, nodes, clients, runId, recorder, stop);
     const ops = workerOps(config, workloadOptions, streams);
-    const test = defaultTest(
+    const test = (deps.test ?? defaultTest)(
       {
         timeLimitMs: config.timeLimit * 1000,
         rate: config.rate,
