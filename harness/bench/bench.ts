@@ -9,8 +9,8 @@ import path from "node:path";
 import { checkOperations } from "../../checker/check.js";
 import { parseHistory } from "../../checker/formats/index.js";
 import { modelFor } from "../../checker/models/index.js";
+import { randomOf } from "../../contracts/random.js";
 import { makeWorkload } from "../../workloads/index.js";
-import { seededRandom } from "../../workloads/random.js";
 import { clients, interpret, timeLimit } from "../generator/index.js";
 import { type FlushPolicy, HistoryWriter } from "../history-writer.js";
 import { Recorder } from "../recorder.js";
@@ -30,7 +30,7 @@ try {
   const file = path.join(dir, "history.jsonl");
   const writer = new HistoryWriter(file, flush);
   const recorder = new Recorder(writer);
-  const random = seededRandom(1);
+  const random = randomOf(1, "bench");
   const workload = makeWorkload("kv", { keys: 100, distribution: "uniform", random });
   const store = new MemoryStore();
   const began = performance.now();
