@@ -14,6 +14,8 @@ const DESCRIPTIONS = {
   check: "check history files for linearizability (a TypeScript port of Porcupine)",
   test: "run a test: start a cluster, drive clients, inject faults, check the history",
   doctor: "what this machine supports: runtimes, and each nemesis (or why not)",
+  replay:
+    "run a recorded test again: its config and seed, its nemesis operations at the same offsets",
 } as const;
 type CommandName = keyof typeof DESCRIPTIONS;
 
@@ -36,6 +38,9 @@ export async function main(argv: readonly string[]): Promise<number> {
     else if (name === "test") {
       const { registerTestCommand } = await import("./test-command.js");
       registerTestCommand(program, done);
+    } else if (name === "replay") {
+      const { registerReplayCommand } = await import("./replay-command.js");
+      registerReplayCommand(program, done);
     } else {
       program
         .command("doctor")

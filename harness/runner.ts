@@ -11,7 +11,7 @@
 // code is the verdict on it (results.json says "interrupted": true).
 
 import { setMaxListeners } from "node:events";
-import { readFileSync, writeFileSync } from "node:fs";
+import { closeSync, openSync, readFileSync, writeFileSync, writeSync } from "node:fs";
 import path from "node:path";
 import { checkOperations } from "../checker/check.js";
 import { parseHistory } from "../checker/formats/index.js";
@@ -38,7 +38,13 @@ import {
   summary,
 } from "./results.js";
 import { createRunFolder, pointLatest, type RunFolder, runLog } from "./store.js";
-import { defaultTest, type TestPlan, type WorkerOps } from "./test-generator.js";
+import {
+  defaultTest,
+  NEMESIS_OPS,
+  nemesisOpLine,
+  type TestPlan,
+  type WorkerOps,
+} from "./test-generator.js";
 import { plural } from "./text.js";
 import type {
   Backend,
@@ -77,6 +83,8 @@ export interface RunnerDeps {
    * defaultTest. Any schedule of combinators runs without a change to the runner.
    */
   test?: (plan: TestPlan, ops: WorkerOps) => Generator;
+  /** The folder of the run this one replays (recorded in config.yaml). */
+  replayOf?: string;
 }
 
 export interface RunOutcome {
@@ -91,7 +99,13 @@ export async function runTest(config: TestConfig, deps: RunnerDeps): Promise<Run
   const progress = deps.progress ?? quietProgress;
   const out = deps.out ?? ((text: string) => process.stdout.write(text));
   const folder = createRunFolder(config.store, config.name);
-  writeFileSync(folder.file("config.yaml"), configYaml(config));
+  // The runtime actually used (auto resolved), and the run this one replays, if it does.
+  const recorded = {
+    runtime: deps.runtime.name,
+    ...(deps.replayOf ? { "replay-of": deps.replayOf } : {}),
+  };
+  writeFileSync(folder.file("config.yaml"), configYaml(config, recorded));
+  const nemesisOps = openSync(folder.file(NEMESIS_OPS), "w");
   pointLatest(config.store, folder.dir);
   const log = runLog(folder.file("harness.log"));
   const writer = new HistoryWriter(folder.file("history.jsonl"), deps.flush);
@@ -163,7 +177,11 @@ export async function runTest(config: TestConfig, deps: RunnerDeps): Promise<Run
         seed: config.seed,
         signal: stop,
         log: (message) => log(message),
-        invoke: (op) => (op.thread === "nemesis" ? faults.invoke(op) : workers.invoke(op)),
+        invoke: (op) => {
+          if (op.thread !== "nemesis") return workers.invoke(op);
+          writeSync(nemesisOps, `${JSON.stringify(nemesisOpLine(op))}\n`);
+          return faults.invoke(op);
+        },
       });
       workloadSeconds = (performance.now() - began) / 1000;
       okInWorkload = recorder.counts.ok;
@@ -194,6 +212,7 @@ export async function runTest(config: TestConfig, deps: RunnerDeps): Promise<Run
     } catch (err) {
       log(`runtime stop failed: ${err instanceof Error ? err.message : String(err)}`);
     }
+    closeSync(nemesisOps);
     await Promise.resolve(clients.close()).catch((err: unknown) =>
       log(`clients close failed: ${err instanceof Error ? err.message : String(err)}`),
     );

@@ -11,6 +11,7 @@
 // Every choice comes from the run's streams: worker w's k-th operation is the same whatever the
 // timing (WorkerOps), and the faults' kinds and parameters are drawn from the stream "nemesis".
 
+import type { Value } from "../checker/history.js";
 import type { Stream } from "../contracts/random.js";
 import {
   any,
@@ -25,6 +26,7 @@ import {
   stagger,
   timeLimit,
 } from "./generator/index.js";
+import type { Op } from "./generator/types.js";
 import type { Invocation, Nemesis } from "./types.js";
 
 /** Worker w's k-th operation (0, 1, ...): a pure function of (w, k) for a seed. */
@@ -105,6 +107,49 @@ export function defaultTest(plan: TestPlan, ops: WorkerOps): Generator {
       clients(timeLimit(plan.timeLimitMs, paced)),
       nemesis(timeLimit(plan.timeLimitMs, plan.nemeses.length > 0 ? faults : concat())),
     ),
+    nemesis(once({ f: "heal" })),
+  );
+}
+
+/**
+ * The run's nemesis operations as the generator gave them, one JSON line each: when (ms from
+ * the start of the main phase), what (`f`) and with which parameters. What `replay` runs again.
+ */
+export const NEMESIS_OPS = "nemesis-ops.jsonl";
+
+export interface NemesisOpLine {
+  at_ms: number;
+  f: string;
+  value?: Value;
+}
+
+export function nemesisOpLine(op: Op): NemesisOpLine {
+  const line: NemesisOpLine = { at_ms: Math.round(op.time), f: op.f };
+  if (op.value !== undefined) line.value = op.value;
+  return line;
+}
+
+/**
+ * A recorded run again: the same clients (same seed: the same operations per worker) and the
+ * same nemesis operations at the same offsets, then the heal.
+ */
+export function replayTest(
+  plan: TestPlan,
+  ops: WorkerOps,
+  recorded: readonly NemesisOpLine[],
+): Generator {
+  const work = workerSequence(ops);
+  const paced =
+    Number.isFinite(plan.rate) && plan.rate > 0 ? stagger(1000 / plan.rate, work) : work;
+  const faults = concat(
+    ...recorded
+      .filter((o) => o.f !== "heal")
+      .map((o) =>
+        once({ f: o.f, time: o.at_ms, ...(o.value === undefined ? {} : { value: o.value }) }),
+      ),
+  );
+  return phases(
+    any(clients(timeLimit(plan.timeLimitMs, paced)), nemesis(timeLimit(plan.timeLimitMs, faults))),
     nemesis(once({ f: "heal" })),
   );
 }

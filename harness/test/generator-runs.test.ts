@@ -168,4 +168,46 @@ describe.runIf(root)("the test as data, on the local runtime", () => {
       clock: { started: 1, verified: 1 },
     });
   }, 90_000);
+
+  it("replay of an invalid run of the broken backend is invalid again, with the same faults", async () => {
+    const store = mkdtempSync(path.join(tmpdir(), "replay-"));
+    const first = await cli([
+      "test",
+      ...["--backend", "broken", "--runtime", "local", "--nemesis", "partition"],
+      ...["--time-limit", "6", "--nemesis-interval", "2", "--recovery", "1", "--seed", "5"],
+      ...["--store", store, "--name", "recorded"],
+    ]);
+    expect(first.code, first.out).toBe(1);
+    const recorded = path.join(
+      store,
+      "recorded",
+      readdirSync(path.join(store, "recorded"))[0] as string,
+    );
+    const again = await cli(["replay", recorded, "--name", "again"]);
+    expect(again.code, again.out).toBe(1);
+    expect(again.out).toContain("not linearizable");
+    const replayed = path.join(store, "again", readdirSync(path.join(store, "again"))[0] as string);
+    expect(readFileSync(path.join(replayed, "config.yaml"), "utf8")).toContain(
+      `replay-of: ${recorded}`,
+    );
+    const ops = (dir: string) =>
+      readFileSync(path.join(dir, "nemesis-ops.jsonl"), "utf8")
+        .trim()
+        .split("\n")
+        .map((l) => {
+          const { f, value } = JSON.parse(l) as { f: string; value?: unknown };
+          return JSON.stringify([f, value]);
+        });
+    expect(ops(replayed)).toEqual(ops(recorded));
+    expect(ops(recorded).length).toBeGreaterThanOrEqual(4);
+  }, 120_000);
+
+  it("replay of a folder that is not a run: one line, exit 3", async () => {
+    const empty = mkdtempSync(path.join(tmpdir(), "not-a-run-"));
+    const r = await cli(["replay", empty]);
+    expect(r.code).toBe(3);
+    expect(r.out.trim()).toBe(
+      `paxos-harness: replay: ${empty} has no config.yaml (not a run's folder?)`,
+    );
+  });
 });
