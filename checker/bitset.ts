@@ -2,6 +2,8 @@
 // Zobrist hash (the XOR of a fixed random word per set bit), kept up to date on every set and
 // clear, so hashing costs O(1) instead of O(n/32) on the search's hot path.
 
+import { randomOf } from "../contracts/random.js";
+
 export class Bitset {
   readonly words: Uint32Array;
   private readonly keys: Int32Array;
@@ -28,15 +30,10 @@ export class Bitset {
   }
 }
 
-/** Random words from a fixed seed (mulberry32), so runs are repeatable. */
+/** Random words from a fixed seed (the project's one PRNG), so runs are repeatable. */
 function zobristKeys(size: number): Int32Array {
   const keys = new Int32Array(size);
-  let seed = 0x2545f491;
-  for (let i = 0; i < size; i++) {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    keys[i] = t ^ (t >>> 14);
-  }
+  const random = randomOf(0x2545f491, "zobrist");
+  for (let i = 0; i < size; i++) keys[i] = Math.floor(random() * 2 ** 32) | 0;
   return keys;
 }

@@ -48,6 +48,11 @@ export class Stream {
   }
 }
 
+/** The stream `name` of the seed as a function of numbers in [0, 1) (one caller, its own order). */
+export function randomOf(seed: number, name: string): () => number {
+  return Stream.of(seed, name).toFunction();
+}
+
 /** The streams of one run. */
 export class Streams {
   constructor(readonly seed: number) {}

@@ -15,6 +15,8 @@ const DESCRIPTIONS = {
   test: "run a test: start a cluster, drive clients, inject faults, check the history",
   doctor: "what this machine supports: runtimes, and each nemesis (or why not)",
   validate: "run a suite against every mutant of the built-in node: is each one caught?",
+  replay:
+    "run a recorded test again: its config and seed, its nemesis operations at the same offsets",
 } as const;
 type CommandName = keyof typeof DESCRIPTIONS;
 
@@ -40,6 +42,9 @@ export async function main(argv: readonly string[]): Promise<number> {
     } else if (name === "validate") {
       const { registerValidateCommand } = await import("./validate/command.js");
       registerValidateCommand(program, DESCRIPTIONS.validate, done);
+    } else if (name === "replay") {
+      const { registerReplayCommand } = await import("./replay-command.js");
+      registerReplayCommand(program, done);
     } else {
       program
         .command("doctor")

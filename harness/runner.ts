@@ -1,6 +1,7 @@
-// `paxos-harness test`, the orchestration: start the nodes, run the workers and the nemesis
-// schedule side by side for the time limit, heal, let the cluster recover, run the final
-// phase, stop the nodes, check the history, write results.json, print a summary.
+// `paxos-harness test`, the orchestration: start the nodes, interpret the test's generator
+// (test-generator.ts: the clients and the faults side by side for the time limit, then the
+// heal), let the cluster recover, run the final phase, stop the nodes, check the history,
+// write results.json, print a summary.
 //
 // The runner knows the roles only through harness/types.ts: the CLI glue (test-command.ts)
 // picks the runtime, the backend and the nemeses and passes them in.
@@ -10,18 +11,21 @@
 // code is the verdict on it (results.json says "interrupted": true).
 
 import { setMaxListeners } from "node:events";
-import { readFileSync, writeFileSync } from "node:fs";
+import { closeSync, openSync, readFileSync, writeFileSync, writeSync } from "node:fs";
 import path from "node:path";
 import { checkOperations } from "../checker/check.js";
 import { parseHistory } from "../checker/formats/index.js";
 import type { HistoryOp, OpInput, OpOutput } from "../checker/history.js";
 import type { CheckOutcome } from "../checker/model.js";
 import { modelFor, unsupportedOp } from "../checker/models/index.js";
+import { Streams } from "../contracts/random.js";
 import { makeWorkload } from "../workloads/index.js";
-import { seededRandom } from "../workloads/random.js";
 import { configYaml, type TestConfig } from "./config.js";
 import { EXIT, type ExitCode } from "./exit.js";
+import { interpret } from "./generator/index.js";
+import type { Generator, Op } from "./generator/types.js";
 import { type FlushPolicy, HistoryWriter } from "./history-writer.js";
+import { ComposedNemesis } from "./nemesis/compose.js";
 import { type Progress, quietProgress } from "./progress.js";
 import { Recorder } from "./recorder.js";
 import {
@@ -33,13 +37,22 @@ import {
   setFindings,
   summary,
 } from "./results.js";
-import { NemesisSchedule } from "./schedule.js";
 import { createRunFolder, pointLatest, type RunFolder, runLog } from "./store.js";
+import {
+  defaultTest,
+  NEMESIS_OPS,
+  nemesisOpLine,
+  type TestPlan,
+  type WorkerOps,
+} from "./test-generator.js";
 import { plural } from "./text.js";
 import type {
   Backend,
+  Client,
   ClientFactory,
   ClusterView,
+  Completion,
+  Invocation,
   Nemesis,
   NodeHandle,
   NodeSpec,
@@ -48,7 +61,7 @@ import type {
   Runtime,
   Workload,
 } from "./types.js";
-import { invokeOnce, runWorkers, sleep } from "./workers.js";
+import { invokeOnce, sleep } from "./workers.js";
 
 export interface RunnerDeps {
   runtime: Runtime;
@@ -65,6 +78,13 @@ export interface RunnerDeps {
   /** Where the summary goes; default stdout. */
   out?: (text: string) => void;
   flush?: FlushPolicy;
+  /**
+   * The test's generator, made from the run's plan and its workers' operations; default
+   * defaultTest. Any schedule of combinators runs without a change to the runner.
+   */
+  test?: (plan: TestPlan, ops: WorkerOps) => Generator;
+  /** The folder of the run this one replays (recorded in config.yaml). */
+  replayOf?: string;
 }
 
 export interface RunOutcome {
@@ -79,16 +99,22 @@ export async function runTest(config: TestConfig, deps: RunnerDeps): Promise<Run
   const progress = deps.progress ?? quietProgress;
   const out = deps.out ?? ((text: string) => process.stdout.write(text));
   const folder = createRunFolder(config.store, config.name);
-  writeFileSync(folder.file("config.yaml"), configYaml(config));
+  // The runtime actually used (auto resolved), and the run this one replays, if it does.
+  const recorded = {
+    runtime: deps.runtime.name,
+    ...(deps.replayOf ? { "replay-of": deps.replayOf } : {}),
+  };
+  writeFileSync(folder.file("config.yaml"), configYaml(config, recorded));
+  const nemesisOps = openSync(folder.file(NEMESIS_OPS), "w");
   pointLatest(config.store, folder.dir);
   const log = runLog(folder.file("harness.log"));
   const writer = new HistoryWriter(folder.file("history.jsonl"), deps.flush);
   const recorder = new Recorder(writer, config.nemesis);
-  const random = seededRandom(config.seed);
+  const streams = new Streams(config.seed);
+  const workloadOptions = { keys: config.keys, distribution: config.distribution };
   const workload = makeWorkload(config.workload, {
-    keys: config.keys,
-    distribution: config.distribution,
-    random,
+    ...workloadOptions,
+    random: streams.random("workload"),
   });
   const clients = deps.clients ?? deps.backend.protocol;
   const runId = `${path.basename(folder.dir)}-${config.seed.toString(36)}`;
@@ -114,47 +140,57 @@ export async function runTest(config: TestConfig, deps: RunnerDeps): Promise<Run
     if (signal.aborted) throw new Interrupted();
     await setup(workload, nodes, clients, runId, config, signal, log);
 
-    const cluster = clusterView(nodes, deps.runtime, random, deps.backend.protocol);
-    const phaseEnd = new AbortController();
-    const scheduleStop = AbortSignal.any([signal, phaseEnd.signal]);
-    const began = performance.now();
-    const deadline = began + config.timeLimit * 1000;
-    const endTimer = setTimeout(() => phaseEnd.abort(), config.timeLimit * 1000);
-    progress.start(recorder, config.timeLimit);
+    const cluster = clusterView(
+      nodes,
+      deps.runtime,
+      streams.random("nemesis/resolve"),
+      deps.backend.protocol,
+    );
     // A fault that could not be made or did not take ends the workload: the run is an error.
     const faultFailed = new AbortController();
-    const schedule = new NemesisSchedule({
-      nemeses: deps.nemeses,
+    const stop = AbortSignal.any([signal, faultFailed.signal]);
+    setMaxListeners(0, stop);
+    const faults = new ComposedNemesis(
+      deps.nemeses,
       cluster,
-      intervalMs: config.nemesisInterval * 1000,
-      warmupMs: warmupMs(config),
-      recorder,
-      log,
-      stop: scheduleStop,
-      onFailure: () => faultFailed.abort(),
-    });
-    try {
-      await runWorkers({
-        concurrency: config.concurrency,
+      { nemesis: recorder.nemesis.bind(recorder), log },
+      () => faultFailed.abort(),
+    );
+    const workers = new WorkerThreads(config, nodes, clients, runId, recorder, stop);
+    const ops = workerOps(config, workloadOptions, streams);
+    const test = (deps.test ?? defaultTest)(
+      {
+        timeLimitMs: config.timeLimit * 1000,
         rate: config.rate,
-        opTimeoutMs: config.opTimeout * 1000,
-        workload,
-        client: (worker, proc) =>
-          clients.client(nodes[worker % nodes.length] as NodeHandle, `${runId}-p${proc}`),
-        recorder,
-        random,
-        deadline,
-        stop: AbortSignal.any([signal, faultFailed.signal]),
+        warmupMs: warmupMs(config),
+        intervalMs: config.nemesisInterval * 1000,
+        nemeses: deps.nemeses,
+        nodes: nodes.length,
+      },
+      ops,
+    );
+    const began = performance.now();
+    progress.start(recorder, config.timeLimit);
+    try {
+      await interpret(test, {
+        threads: [...Array.from({ length: config.concurrency }, (_, i) => i), "nemesis"],
+        seed: config.seed,
+        signal: stop,
+        log: (message) => log(message),
+        invoke: (op) => {
+          if (op.thread !== "nemesis") return workers.invoke(op);
+          writeSync(nemesisOps, `${JSON.stringify(nemesisOpLine(op))}\n`);
+          return faults.invoke(op);
+        },
       });
       workloadSeconds = (performance.now() - began) / 1000;
       okInWorkload = recorder.counts.ok;
     } finally {
-      clearTimeout(endTimer);
-      phaseEnd.abort();
-      await schedule.finish();
+      await faults.heal();
+      await workers.close();
       progress.stop();
     }
-    if (schedule.failure) throw schedule.failure;
+    if (faults.failure) throw faults.failure;
     if (!signal.aborted) {
       progress.note(
         `workload done, faults healed; ${config.recovery} s of recovery, then the final phase`,
@@ -176,6 +212,7 @@ export async function runTest(config: TestConfig, deps: RunnerDeps): Promise<Run
     } catch (err) {
       log(`runtime stop failed: ${err instanceof Error ? err.message : String(err)}`);
     }
+    closeSync(nemesisOps);
     await Promise.resolve(clients.close()).catch((err: unknown) =>
       log(`clients close failed: ${err instanceof Error ? err.message : String(err)}`),
     );
@@ -199,6 +236,86 @@ export async function runTest(config: TestConfig, deps: RunnerDeps): Promise<Run
 }
 
 class Interrupted extends Error {}
+
+/**
+ * Worker w's k-th operation, from a workload of its own with its own stream ("workload/<w>"):
+ * the same for a seed whatever the timing (the generator may ask for it more than once).
+ */
+function workerOps(
+  config: TestConfig,
+  options: { keys: number; distribution: TestConfig["distribution"] },
+  streams: Streams,
+): WorkerOps {
+  const made: { workload: Workload; ops: Invocation[] }[] = [];
+  return (worker, k) => {
+    let own = made[worker];
+    if (own === undefined) {
+      const random = streams.random(`workload/${worker}`);
+      const of = { index: worker, count: config.concurrency };
+      own = {
+        workload: makeWorkload(config.workload, { ...options, random, worker: of }),
+        ops: [],
+      };
+      made[worker] = own;
+    }
+    while (own.ops.length <= k) own.ops.push(own.workload.next(worker));
+    return own.ops[k] as Invocation;
+  };
+}
+
+/**
+ * The client threads: worker i talks to node i mod n as process i; after an info it goes on
+ * as process + concurrency with a new client (a new client id for the node's deduplication).
+ */
+class WorkerThreads {
+  private readonly state = new Map<number, { process: number; client: Client }>();
+
+  constructor(
+    private readonly config: TestConfig,
+    private readonly nodes: readonly NodeHandle[],
+    private readonly clients: ClientFactory,
+    private readonly runId: string,
+    private readonly recorder: Recorder,
+    private readonly stop: AbortSignal,
+  ) {}
+
+  private thread(worker: number) {
+    let s = this.state.get(worker);
+    if (s === undefined) {
+      s = { process: worker, client: this.client(worker, worker) };
+      this.state.set(worker, s);
+    }
+    return s;
+  }
+
+  private client(worker: number, process: number): Client {
+    const node = this.nodes[worker % this.nodes.length] as NodeHandle;
+    return this.clients.client(node, `${this.runId}-p${process}`);
+  }
+
+  async invoke(op: Op): Promise<{ type: Completion["type"] }> {
+    const worker = op.thread as number;
+    const t = this.thread(worker);
+    const invocation: Invocation = { f: op.f as Invocation["f"] };
+    if (op.key !== undefined) invocation.key = op.key;
+    if (op.value !== undefined) invocation.value = op.value;
+    const c = await invokeOnce(t.client, invocation, t.process, {
+      recorder: this.recorder,
+      opTimeoutMs: this.config.opTimeout * 1000,
+      stop: this.stop,
+    });
+    if (c.type === "info") {
+      await t.client.close();
+      t.process += this.config.concurrency;
+      t.client = this.client(worker, t.process);
+    }
+    return { type: c.type };
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.state.values()].map((s) => s.client.close()));
+  }
+}
 
 /**
  * The first fault comes after half an interval, or a quarter of the time limit if that is

@@ -8,8 +8,10 @@ import { UsageError } from "./exit.js";
 
 export interface RunFolder {
   dir: string;
-  /** config.yaml, history.jsonl, results.json, harness.log */
-  file(name: "config.yaml" | "history.jsonl" | "results.json" | "harness.log"): string;
+  /** config.yaml, history.jsonl, results.json, harness.log, nemesis-ops.jsonl */
+  file(
+    name: "config.yaml" | "history.jsonl" | "results.json" | "harness.log" | "nemesis-ops.jsonl",
+  ): string;
 }
 
 /** YYYYMMDDTHHMMSS in local time. */

@@ -24,7 +24,7 @@ import type { ExitCode } from "./exit.js";
 import { UsageError } from "./exit.js";
 import { makeNemeses, nodeProgramOf, supportedKinds } from "./nemesis/index.js";
 import { createProgress } from "./progress.js";
-import { runTest } from "./runner.js";
+import { type RunnerDeps, runTest } from "./runner.js";
 import { DockerRuntime, dockerNodeSpecs } from "./runtime/docker.js";
 import { LocalRuntime } from "./runtime/local.js";
 import type { Backend, Nemesis, NemesisKind, NodeSpec, Runtime } from "./types.js";
@@ -95,7 +95,14 @@ export async function runTestCommand(opts: Record<string, string | undefined>): 
     opts.config === undefined
       ? undefined
       : { path: opts.config, fields: readConfigFile(opts.config) };
-  const resolved = resolveConfig(flags, file);
+  return runResolved(resolveConfig(flags, file));
+}
+
+/** What a run may add to the default test: another generator, the run it replays. */
+export type RunExtras = Pick<RunnerDeps, "test" | "replayOf">;
+
+/** Runs a resolved test config: the runtime, backend and nemeses it names, Ctrl-C handled. */
+export async function runResolved(resolved: TestConfig, extras: RunExtras = {}): Promise<ExitCode> {
   const { config, backend, runtime, specs, nemeses } = await prepareTest(
     resolved,
     pickBackend(resolved),
@@ -116,6 +123,7 @@ export async function runTestCommand(opts: Record<string, string | undefined>): 
   process.on("SIGTERM", onSignal);
   try {
     const outcome = await runTest(config, {
+      ...extras,
       runtime,
       backend,
       nemeses,

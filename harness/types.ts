@@ -5,6 +5,7 @@
 // Operations are plain data, as in Jepsen.
 
 import type { ModelName, Value } from "../checker/history.js";
+import type { Stream } from "../contracts/random.js";
 
 export type NodeId = string; // "n1", "n2", ...
 
@@ -178,11 +179,22 @@ export interface DatagramProbe {
 /** running (or sleeping), stopped (SIGSTOP, frozen), gone (exited, killed; a zombie is gone). */
 export type ProcessState = "running" | "stopped" | "gone";
 
-/** A nemesis: one kind of fault, started and healed on a schedule by the runner. */
+/**
+ * A nemesis: one kind of fault. It does what the operation says: the generator draws the
+ * parameters of each `start-<kind>` (plan) and the nemesis starts that fault.
+ */
 export interface Nemesis {
   readonly kind: NemesisKind;
-  /** Starts a fault; resolves to what the history records as its value. */
-  start(cluster: ClusterView): Promise<Value>;
+  /**
+   * The parameters of a fault of this kind on `nodes` nodes (`{shape}`, `{target}`), drawn from
+   * the stream: a pure function, so that a seed makes the same faults. Absent: no parameters.
+   */
+  plan?(stream: Stream, nodes: number): [Value, Stream];
+  /**
+   * Starts a fault as `params` says (what plan drew; absent: the nemesis draws them itself);
+   * resolves to what the history records as its value.
+   */
+  start(cluster: ClusterView, params?: Value): Promise<Value>;
   /** Heals the fault it started. */
   stop(cluster: ClusterView): Promise<Value>;
 }
@@ -193,6 +205,11 @@ export interface ClusterView {
   runtime: Runtime;
   /** The current leader's id, if any node reports one. */
   leader(): Promise<NodeId | undefined>;
+  /**
+   * The nemeses' own stream (run seed, name "nemesis/resolve"), for what a start resolves
+   * against the live cluster (which node is "one"): nemesis operations run one at a time, so
+   * the draws come in the same order for the same seed.
+   */
   random(): number;
 }
 
@@ -265,6 +282,12 @@ export interface WorkloadOptions {
   /** "uniform" or "zipfian" key choice (kv). */
   distribution: "uniform" | "zipfian";
   random: () => number;
+  /**
+   * The worker this copy of the workload serves, of how many: each worker has its own copy
+   * and stream, so what one does never depends on when the others asked (set: worker w adds
+   * w, w + count, w + 2 count, ...). Absent: one copy for every worker.
+   */
+  worker?: { index: number; count: number };
 }
 
 /** What clients do, and how the history is checked. */

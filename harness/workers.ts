@@ -1,75 +1,9 @@
-// The client workers: `concurrency` loops, each bound to one node (worker i -> node i mod n),
-// each doing one operation at a time, as Jepsen's workers do.
-//
-// Rate: Jepsen's stagger. Each worker waits a random time in [0, 2 * concurrency / rate)
-// seconds before each operation: a mean of concurrency / rate, so the workers together make
-// `rate` operations per second (less when operations are slower than that).
-//
-// Process ids: worker i starts as process i. After an `info` the old process may still be in
-// flight, so the worker continues as process + concurrency, with a new client (a new client
-// id for the node's deduplication).
+// One client operation, recorded (invoke, then exactly one completion), and a sleep that a
+// signal cuts short. The workers' loop is the test's generator (test-generator.ts), run by
+// the generator's interpreter; the runner's WorkerThreads gives each its process and client.
 
-import { setMaxListeners } from "node:events";
 import type { Recorder } from "./recorder.js";
-import type { Client, Completion, Invocation, Workload } from "./types.js";
-
-export interface WorkerOptions {
-  concurrency: number;
-  /** Total operations per second; Infinity for as fast as they go. */
-  rate: number;
-  opTimeoutMs: number;
-  workload: Workload;
-  /** A new client for this worker process (worker i's node is the caller's choice). */
-  client(worker: number, process: number): Client;
-  recorder: Recorder;
-  random: () => number;
-  /** When to stop starting operations (performance.now() ms). */
-  deadline: number;
-  /** Stop now: no new operations, and operations in flight are abandoned (recorded info). */
-  stop: AbortSignal;
-}
-
-export async function runWorkers(options: WorkerOptions): Promise<void> {
-  // Every worker's operation in flight listens to the stop signal.
-  setMaxListeners(0, options.stop);
-  const workers: Promise<void>[] = [];
-  for (let i = 0; i < options.concurrency; i++) workers.push(worker(i, options));
-  await Promise.all(workers);
-}
-
-async function worker(index: number, o: WorkerOptions): Promise<void> {
-  const staggerMs = Number.isFinite(o.rate) && o.rate > 0 ? (2000 * o.concurrency) / o.rate : 0;
-  let process = index;
-  let client = o.client(index, process);
-  let sinceYield = 0;
-  try {
-    while (!o.stop.aborted) {
-      if (staggerMs > 0) {
-        const wait = o.random() * staggerMs;
-        if (performance.now() + wait >= o.deadline) break;
-        await sleep(wait, o.stop);
-        if (o.stop.aborted) break;
-      } else {
-        if (performance.now() >= o.deadline) break;
-        // Unlimited rate against a client that answers at once: yield to the event loop now
-        // and then, so that timers, signals and the history's flush still run.
-        if (++sinceYield >= 64) {
-          sinceYield = 0;
-          await new Promise<void>((resolve) => setImmediate(resolve));
-        }
-      }
-      const op = o.workload.next(index);
-      const c = await invokeOnce(client, op, process, o);
-      if (c.type === "info") {
-        await client.close();
-        process += o.concurrency;
-        client = o.client(index, process);
-      }
-    }
-  } finally {
-    await client.close();
-  }
-}
+import type { Client, Completion, Invocation } from "./types.js";
 
 /** One operation, recorded: invoke, then exactly one completion, whatever the client does. */
 export async function invokeOnce(

@@ -15,6 +15,6 @@ export function makeWorkload(name: WorkloadName, options: WorkloadOptions): Work
     case "kv":
       return kvWorkload(options);
     case "set":
-      return setWorkload();
+      return setWorkload(options.worker);
   }
 }

@@ -1,17 +1,5 @@
-// Seeded randomness for workloads and the runner: every random choice of a run comes from one
-// seed (recorded in config.yaml), so a run's operation mix can be replayed.
-
-/** mulberry32: a small, fast, seeded PRNG; numbers in [0, 1). */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+// Random choices of workloads over a stream of numbers in [0, 1) (contracts/random.ts gives
+// each worker its own): an integer below n, and a zipfian picker.
 
 /** An integer in [0, n). */
 export function randomInt(random: () => number, n: number): number {

@@ -1,4 +1,4 @@
-// The set workload: adds of unique elements (0, 1, 2, ...), then a final read of the whole set
+// The set workload: adds of unique elements (0, 1, 2, ... across the workers), then a final read of the whole set
 // from every node. An acknowledged add missing from a final read is lost; an element read but
 // never added is a phantom. Checked with the set model (per element, as Jepsen's set-full).
 //
@@ -6,16 +6,21 @@
 // an add as a cas loop (read, cas [old, old + e]) and a read-all as a read of that key. The key
 // is created (an empty array) by `setup` before the workers start.
 
-import type { Workload } from "../harness/types.js";
+import type { Workload, WorkloadOptions } from "../harness/types.js";
 
 export const SET_KEY = "set";
 
-export function setWorkload(): Workload {
-  let nextElement = 0;
+export function setWorkload(worker: WorkloadOptions["worker"] = { index: 0, count: 1 }): Workload {
+  // Unique across the workers' copies: worker w adds w, w + count, w + 2 count, ...
+  let nextElement = worker.index;
   return {
     name: "set",
     model: "set",
-    next: () => ({ f: "add", key: SET_KEY, value: nextElement++ }),
+    next: () => {
+      const value = nextElement;
+      nextElement += worker.count;
+      return { f: "add", key: SET_KEY, value };
+    },
     final: () => [{ f: "read-all", key: SET_KEY }],
     setup: () => [{ f: "write", key: SET_KEY, value: [] }],
   };

@@ -5,6 +5,7 @@
 
 import { once } from "node:events";
 import { createWriteStream } from "node:fs";
+import { randomOf } from "../../contracts/random.js";
 
 export interface GenerateOptions {
   ops: number;
@@ -25,7 +26,7 @@ export async function writeHistory(file: string, o: GenerateOptions): Promise<vo
       buffer = "";
     }
   };
-  const rand = mulberry32(o.seed);
+  const rand = randomOf(o.seed, "bench");
   const store = new Map<string, number>();
   type Pending = {
     process: number;
@@ -109,16 +110,6 @@ function eventTime(c: {
 }): number {
   if (!c.op) return c.next;
   return c.op.type === undefined ? c.op.applyAt : c.op.returnAt;
-}
-
-export function mulberry32(seed: number): () => number {
-  let s = seed | 0;
-  return () => {
-    s = (s + 0x6d2b79f5) | 0;
-    let t = Math.imul(s ^ (s >>> 15), 1 | s);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 export interface HardHistoryOptions {

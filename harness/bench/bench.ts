@@ -9,11 +9,14 @@ import path from "node:path";
 import { checkOperations } from "../../checker/check.js";
 import { parseHistory } from "../../checker/formats/index.js";
 import { modelFor } from "../../checker/models/index.js";
+import { randomOf } from "../../contracts/random.js";
 import { makeWorkload } from "../../workloads/index.js";
-import { seededRandom } from "../../workloads/random.js";
+import { clients, interpret, timeLimit } from "../generator/index.js";
 import { type FlushPolicy, HistoryWriter } from "../history-writer.js";
 import { Recorder } from "../recorder.js";
-import { runWorkers } from "../workers.js";
+import { workerSequence } from "../test-generator.js";
+import type { Invocation } from "../types.js";
+import { invokeOnce } from "../workers.js";
 import { MemoryStore } from "./memory-client.js";
 
 const args = process.argv.slice(2);
@@ -27,21 +30,35 @@ try {
   const file = path.join(dir, "history.jsonl");
   const writer = new HistoryWriter(file, flush);
   const recorder = new Recorder(writer);
-  const random = seededRandom(1);
+  const random = randomOf(1, "bench");
   const workload = makeWorkload("kv", { keys: 100, distribution: "uniform", random });
   const store = new MemoryStore();
   const began = performance.now();
-  await runWorkers({
-    concurrency,
-    rate: Number.POSITIVE_INFINITY,
-    opTimeoutMs: 5000,
-    workload,
-    client: () => store.client(),
-    recorder,
-    random,
-    deadline: began + seconds * 1000,
-    stop: new AbortController().signal,
-  });
+  // The runner's path: the generator's interpreter, one client per worker, unlimited rate.
+  const client = store.client();
+  const signal = new AbortController().signal;
+  await interpret(
+    clients(
+      timeLimit(
+        seconds * 1000,
+        workerSequence((w) => workload.next(w)),
+      ),
+    ),
+    {
+      threads: Array.from({ length: concurrency }, (_, i) => i),
+      seed: 1,
+      signal,
+      log: () => {},
+      invoke: async (op) => {
+        const invocation = { f: op.f, key: op.key, value: op.value } as Invocation;
+        const c = await invokeOnce(client, invocation, op.thread as number, {
+          recorder,
+          opTimeoutMs: 5000,
+        });
+        return { type: c.type };
+      },
+    },
+  );
   writer.close();
   const elapsed = (performance.now() - began) / 1000;
   const c = recorder.counts;

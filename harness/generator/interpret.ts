@@ -37,6 +37,9 @@ export async function interpret(gen: Generator, o: InterpretOptions): Promise<vo
     }
   };
   const onAbort = () => wake?.();
+  // Operations that complete at once (an in-memory client) would never let a timer run: yield
+  // to the event loop now and then.
+  let sinceYield = 0;
   o.signal.addEventListener("abort", onAbort);
   try {
     for (;;) {
@@ -45,6 +48,10 @@ export async function interpret(gen: Generator, o: InterpretOptions): Promise<vo
       const d = scheduler.next(now());
       if (d.kind === "done") break;
       if (d.kind === "run") {
+        if (++sinceYield >= 64) {
+          sinceYield = 0;
+          await new Promise<void>((resolve) => setImmediate(resolve));
+        }
         const done: Promise<void> = o
           .invoke(d.op)
           .catch((err: unknown): Completed => ({ type: "info", value: String(err) }))

@@ -1,7 +1,6 @@
 // Nemeses by kind, made for a runtime: each asks the runtime for the capability it needs, and
 // refuses up front, naming itself and the reason, where the runtime cannot.
 
-import { seededRandom } from "../../workloads/random.js";
 import type { Nemesis, NemesisKind, Runtime } from "../types.js";
 import { type ClockOptions, clockNemesis, clockRefusal } from "./clock.js";
 import { type DelayOptions, delayNemesis } from "./delay.js";
@@ -92,40 +91,4 @@ function make(kind: NemesisKind, runtime: Runtime, options: NemesisOptions): Nem
   if (pauser && kind === "pause") return pauseNemesis(pauser, options.pause, verify);
   if (clock && kind === "clock") return clockNemesis(clock, options.clock, verify);
   throw new Error(`nemesis ${kind}: the ${runtime.name} runtime has no way to do it`);
-}
-
-export interface PlannedFault {
-  kind: NemesisKind;
-  /** When it starts and when it is healed, in ms after the workload starts. */
-  startMs: number;
-  stopMs: number;
-}
-
-export interface PlanOptions {
-  seed: number;
-  intervalMs: number;
-  timeLimitMs: number;
-  /** "rotate" (default): the kinds in turn from a seeded first one; "random": each from the seed. */
-  order?: "rotate" | "random";
-  /** How long a fault lasts. Default half the interval. */
-  faultMs?: number;
-}
-
-/**
- * Which fault when, as pure data: every interval one fault starts, and it is healed faultMs
- * later (before the next starts, and before the time limit). Same seed, same plan.
- */
-export function planFaults(kinds: readonly NemesisKind[], options: PlanOptions): PlannedFault[] {
-  const { intervalMs, timeLimitMs } = options;
-  if (kinds.length === 0 || !(intervalMs > 0)) return [];
-  const faultMs = Math.min(options.faultMs ?? intervalMs / 2, intervalMs);
-  const random = seededRandom(options.seed);
-  const first = Math.floor(random() * kinds.length);
-  const plan: PlannedFault[] = [];
-  for (let i = 0, startMs = intervalMs; startMs < timeLimitMs; i++, startMs += intervalMs) {
-    const index = options.order === "random" ? Math.floor(random() * kinds.length) : first + i;
-    const kind = kinds[index % kinds.length] as NemesisKind;
-    plan.push({ kind, startMs, stopMs: Math.min(startMs + faultMs, timeLimitMs) });
-  }
-  return plan;
 }

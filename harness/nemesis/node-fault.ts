@@ -21,15 +21,19 @@ export function nodeFaultNemesis(
   end: (nodes: NodeId[], cluster: ClusterView) => Promise<Description>,
 ): Nemesis {
   let active: NodeId[] | undefined;
+  const choices = options.targets ?? TARGETS;
   const nemesis: Nemesis = {
     kind,
-    async start(cluster) {
+    plan(stream) {
+      const fixed = options.target ?? "random";
+      if (fixed !== "random") return [{ target: fixed }, stream];
+      const [i, after] = stream.int(choices.length);
+      return [{ target: choices[i] as Target }, after];
+    },
+    async start(cluster, params) {
       if (active !== undefined) await nemesis.stop(cluster);
-      const picked = await pickTargets(
-        options.target ?? "random",
-        cluster,
-        options.targets ?? TARGETS,
-      );
+      const asked = targetParam(kind, params);
+      const picked = await pickTargets(asked ?? options.target ?? "random", cluster, choices);
       // Remembered before the fault begins: a fault that fails half-way is still healed.
       active = picked.nodes;
       const described: Description = { target: picked.target };
@@ -46,4 +50,22 @@ export function nodeFaultNemesis(
     },
   };
   return nemesis;
+}
+
+/** The `target` an operation asks for; throws naming it when it is not a target. */
+function targetParam(kind: NemesisKind, params: Value | undefined): Target | undefined {
+  if (
+    params === undefined ||
+    params === null ||
+    typeof params !== "object" ||
+    Array.isArray(params)
+  ) {
+    return undefined;
+  }
+  const target = params.target;
+  if (target === undefined) return undefined;
+  if (typeof target !== "string" || !TARGETS.includes(target as Target)) {
+    throw new Error(`${kind} target ${JSON.stringify(target)} is not one of ${TARGETS.join(", ")}`);
+  }
+  return target as Target;
 }

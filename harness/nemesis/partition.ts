@@ -2,6 +2,7 @@
 // nothing else: a loss fault in force stays). Both are verified (verify.ts): the cut links are
 // silent and the kept ones connect; after the heal every link connects.
 
+import type { Value } from "../../checker/history.js";
 import type { Nemesis, NetworkFaults, NodeId } from "../types.js";
 import { PARTITION_SHAPES, type PartitionShape, partitionOf } from "./shapes.js";
 import { partitionName, Verifier } from "./verify.js";
@@ -38,14 +39,25 @@ export function partitionNemesis(
     else await network.partition([ids]);
   };
 
+  // A ring of 3 cuts nothing: not worth a turn.
+  const usable = (nodes: number) => shapes.filter((s) => s !== "majorities-ring" || nodes >= 4);
+
   return {
     kind: "partition",
-    async start(cluster) {
+    plan(stream, nodes) {
+      if (wanted) return [{ shape: wanted }, stream];
+      const choices = usable(nodes);
+      const [i, after] = stream.int(choices.length);
+      return [{ shape: choices[i] as PartitionShape }, after];
+    },
+    async start(cluster, params) {
       const ids = cluster.nodes.map((n) => n.spec.id);
-      // A ring of 3 cuts nothing: not worth a turn.
-      const usable = shapes.filter((s) => s !== "majorities-ring" || ids.length >= 4);
+      const choices = usable(ids.length);
+      const asked = shapeParam(params, choices);
       const shape =
-        wanted ?? (usable[Math.floor(cluster.random() * usable.length)] as PartitionShape);
+        asked ??
+        wanted ??
+        (choices[Math.floor(cluster.random() * choices.length)] as PartitionShape);
       const leader = shape === "majority-minority" ? await cluster.leader() : undefined;
       const p = partitionOf(shape, ids, cluster.random, leader);
       active = partitionName(p);
@@ -70,4 +82,22 @@ export function partitionNemesis(
       return { healed: true, ...(await verify.healed(ids, name)) };
     },
   };
+}
+
+/** The `shape` an operation asks for; throws naming it when this network cannot make it. */
+function shapeParam(params: Value | undefined, choices: readonly PartitionShape[]) {
+  if (
+    params === undefined ||
+    params === null ||
+    typeof params !== "object" ||
+    Array.isArray(params)
+  ) {
+    return undefined;
+  }
+  const shape = params.shape;
+  if (shape === undefined) return undefined;
+  if (typeof shape !== "string" || !choices.includes(shape as PartitionShape)) {
+    throw new Error(`partition shape ${JSON.stringify(shape)} is not one of ${choices.join(", ")}`);
+  }
+  return shape as PartitionShape;
 }

@@ -6,7 +6,7 @@ import { mkdtempSync, readFileSync } from "node:fs";
 import http from "node:http";
 import os from "node:os";
 import path from "node:path";
-import { seededRandom } from "../../workloads/random.js";
+import { randomOf } from "../../contracts/random.js";
 import type { ClusterView, NodeHandle, NodeId, RunContext, Runtime } from "../types.js";
 
 export function tempStore(): string {
@@ -27,7 +27,7 @@ export function view(nodes: readonly NodeHandle[], runtime: Runtime, seed = 1): 
   return {
     nodes,
     runtime,
-    random: seededRandom(seed),
+    random: randomOf(seed, "test"),
     async leader(): Promise<NodeId | undefined> {
       for (const n of nodes) {
         const r = await request(`${n.url}/status`, "GET", undefined, 1000);

@@ -2,9 +2,9 @@
 // kind started and stopped against a live 5-node memory cluster on the local runtime.
 
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { seededRandom } from "../../workloads/random.js";
+import { randomOf } from "../../contracts/random.js";
 import { memoryBackend } from "../backends/index.js";
-import { makeNemeses, planFaults } from "../nemesis/index.js";
+import { makeNemeses } from "../nemesis/index.js";
 import {
   bridge,
   isolateOne,
@@ -15,7 +15,7 @@ import {
 } from "../nemesis/shapes.js";
 import { pickTargets, selectTargets } from "../nemesis/targets.js";
 import { LocalRuntime, localNodeSpecs } from "../runtime/local.js";
-import type { ClusterView, NemesisKind, NodeHandle } from "../types.js";
+import type { ClusterView, NodeHandle } from "../types.js";
 import { NEMESIS_KINDS } from "../types.js";
 import {
   get,
@@ -33,7 +33,7 @@ const sorted = (xs: string[][]) => xs.map((g) => [...g].sort()).sort((a, b) => a
 
 describe("partition shapes (5 nodes)", () => {
   for (let seed = 1; seed <= 20; seed++) {
-    const random = seededRandom(seed);
+    const random = randomOf(seed, "test");
     it(`seed ${seed}`, () => {
       const halves = randomHalves(IDS, random);
       expect(halves.groups?.map((g) => g.length)).toEqual([2, 3]);
@@ -76,7 +76,7 @@ describe("partition shapes (5 nodes)", () => {
   it("majorities ring: every node sees a distinct majority for 4 to 9 nodes", () => {
     for (let n = 4; n <= 9; n++) {
       const ids = Array.from({ length: n }, (_, i) => `n${i + 1}`);
-      const ring = majoritiesRing(ids, seededRandom(n));
+      const ring = majoritiesRing(ids, randomOf(n, "test"));
       const views = ids.map((id) => reachable(id, ids, ring.links).sort().join(","));
       for (const v of views)
         expect(v.split(",").length).toBeGreaterThanOrEqual(Math.floor(n / 2) + 1);
@@ -86,7 +86,7 @@ describe("partition shapes (5 nodes)", () => {
 });
 
 describe("target selection", () => {
-  const random = seededRandom(7);
+  const random = randomOf(7, "test");
   it("one, minority, majority, all, leader", () => {
     for (const [n, minority, majority] of [
       [3, 1, 2],
@@ -116,32 +116,13 @@ describe("target selection", () => {
       nodes,
       runtime: {} as ClusterView["runtime"],
       leader: async () => leader,
-      random: seededRandom(5),
+      random: randomOf(5, "test"),
     });
     const none = await pickTargets("leader", cluster(undefined));
     expect(none.nodes).toHaveLength(1);
     expect(none).toMatchObject({ target: "leader", leader: null, fallback: "one" });
     const known = await pickTargets("leader", cluster("n2"));
     expect(known).toEqual({ target: "leader", nodes: ["n2"], leader: "n2" });
-  });
-});
-
-describe("fault plan", () => {
-  it("is a pure function of the seed: one fault per interval, healed before the next", () => {
-    const kinds: NemesisKind[] = ["partition", "kill", "pause"];
-    const opts = { seed: 3, intervalMs: 10_000, timeLimitMs: 60_000 };
-    const plan = planFaults(kinds, opts);
-    expect(planFaults(kinds, opts)).toEqual(plan);
-    expect(plan.map((f) => f.startMs)).toEqual([10_000, 20_000, 30_000, 40_000, 50_000]);
-    for (const f of plan) expect(f.stopMs).toBe(f.startMs + 5_000);
-    // Rotation: every kind in turn.
-    const i = kinds.indexOf(plan[0]?.kind as NemesisKind);
-    plan.forEach((f, j) => {
-      expect(f.kind).toBe(kinds[(i + j) % 3]);
-    });
-    const random = planFaults(kinds, { ...opts, order: "random", timeLimitMs: 1_000_000 });
-    expect(new Set(random.map((f) => f.kind))).toEqual(new Set(kinds));
-    expect(planFaults([], opts)).toEqual([]);
   });
 });
 

@@ -1,0 +1,110 @@
+// The nemesis side of a test: one composed nemesis that does what each nemesis operation says,
+// routed by `f` (Jepsen's nemesis/compose): `start-<kind>` starts a fault of that kind with the
+// operation's parameters, `stop-<kind>` heals it, `heal` heals every fault in force. Faults of
+// different kinds may overlap (a partition during a clock skew); a second start of a kind in
+// force first heals it. The first fault that could not be made, did not take, or did not heal
+// is the run's failure: no fault starts after it.
+
+import type { Value } from "../../checker/history.js";
+import type { ClusterView, Nemesis, NemesisKind } from "../types.js";
+
+export interface NemesisRecord {
+  /** The history's nemesis event (process "nemesis", type info). */
+  nemesis(kind: NemesisKind, phase: "start" | "stop", value: Value): void;
+  log(message: string, fields?: Record<string, unknown>): void;
+}
+
+export type NemesisOutcome = { type: "info"; value: Value };
+
+export class ComposedNemesis {
+  private readonly byKind: ReadonlyMap<NemesisKind, Nemesis>;
+  private readonly active = new Set<NemesisKind>();
+  /** The first fault (or heal) that failed: the run's error. */
+  failure: Error | undefined;
+
+  constructor(
+    nemeses: readonly Nemesis[],
+    private readonly cluster: ClusterView,
+    private readonly record: NemesisRecord,
+    private readonly onFailure: (error: Error) => void = () => {},
+  ) {
+    this.byKind = new Map(nemeses.map((n) => [n.kind, n]));
+  }
+
+  /** The kinds with a fault in force. */
+  get inForce(): NemesisKind[] {
+    return [...this.active];
+  }
+
+  /** Does what the operation says. Never throws: a failure is recorded and kept in `failure`. */
+  async invoke(op: { f: string; value?: Value }): Promise<NemesisOutcome> {
+    if (op.f === "heal") return { type: "info", value: await this.heal() };
+    const m = /^(start|stop)-(.+)$/.exec(op.f);
+    const nemesis = m ? this.byKind.get(m[2] as NemesisKind) : undefined;
+    if (!m || !nemesis) {
+      const error = `no nemesis does ${op.f} (kinds: ${[...this.byKind.keys()].join(", ") || "none"})`;
+      this.fail(new Error(error));
+      return { type: "info", value: { error } };
+    }
+    if (m[1] === "start") return { type: "info", value: await this.start(nemesis, op.value) };
+    return { type: "info", value: await this.stop(nemesis) };
+  }
+
+  private async start(nemesis: Nemesis, params: Value | undefined): Promise<Value> {
+    if (this.failure !== undefined) return { skipped: "an earlier fault failed" };
+    if (this.active.has(nemesis.kind)) await this.stop(nemesis);
+    // Kept in force before it begins: a fault that fails half-way is still healed.
+    this.active.add(nemesis.kind);
+    try {
+      const value = await nemesis.start(this.cluster, params);
+      this.record.nemesis(nemesis.kind, "start", value);
+      this.record.log(`nemesis: start ${nemesis.kind}`, { value });
+      return value;
+    } catch (err) {
+      const error = message(err);
+      this.record.nemesis(nemesis.kind, "start", { error });
+      this.record.log(`nemesis: start ${nemesis.kind} failed: ${error}`);
+      this.fail(err);
+      return { error };
+    }
+  }
+
+  private async stop(nemesis: Nemesis): Promise<Value> {
+    if (!this.active.has(nemesis.kind)) return { healed: false };
+    let value: Value;
+    try {
+      value = await nemesis.stop(this.cluster);
+      this.record.log(`nemesis: stop ${nemesis.kind}`, { value });
+    } catch (err) {
+      value = { error: message(err) };
+      this.record.log(`nemesis: stop ${nemesis.kind} failed: ${message(err)}`);
+      this.fail(err);
+    }
+    this.record.nemesis(nemesis.kind, "stop", value);
+    this.active.delete(nemesis.kind);
+    return value;
+  }
+
+  /** Heals every fault in force, the last started first. Safe at any time, and more than once. */
+  async heal(): Promise<Value> {
+    const healed: string[] = [];
+    for (const kind of [...this.active].reverse()) {
+      const nemesis = this.byKind.get(kind);
+      if (nemesis) {
+        await this.stop(nemesis);
+        healed.push(kind);
+      }
+    }
+    return { healed };
+  }
+
+  private fail(err: unknown): void {
+    if (this.failure !== undefined) return;
+    this.failure = err instanceof Error ? err : new Error(String(err));
+    this.onFailure(this.failure);
+  }
+}
+
+function message(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
