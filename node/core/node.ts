@@ -10,8 +10,8 @@ import { Acceptor } from "./acceptor.js";
 import { ballotEqual, compareBallots, nextBallot } from "./ballot.js";
 import { ElectionTimer } from "./election.js";
 import { Leadership } from "./leader.js";
-import { WallClockLease } from "./lease.js";
 import { Learner } from "./learner.js";
+import { WallClockLease } from "./lease.js";
 import { Outbox } from "./outbox.js";
 import { clientValueForHole, NOOP, Phase1 } from "./proposer.js";
 import { type PendingRequest, PendingRequests } from "./requests.js";
@@ -753,11 +753,8 @@ export class PaxosNode {
     if (!this.leadership) return false;
     if (this.cfg.mutant === "leader-local-reads") return true;
     const lease = this.lease;
-    return (
-      lease !== null &&
-      lease.clock.holds(this.wallMs) &&
-      this.learner.applied >= lease.readsFrom - 1
-    );
+    if (lease === null) return false;
+    return lease.clock.holds(this.wallMs) && this.learner.applied >= lease.readsFrom - 1;
   }
 
   /** Hands a pending request to consensus: propose it (leader) or forward it to the leader. */
