@@ -79,7 +79,7 @@ describe("simulation", () => {
   // their partitions, crashes and restarts) find nothing wrong with it.
   it("wall-clock-lease passes on a true clock", () => {
     const caught: string[] = [];
-    for (let seed = 1; seed <= 100; seed++) {
+    for (let seed = 1; seed <= 50; seed++) {
       const res = runSimulation({
         seed,
         nodes: seed % 2 ? 3 : 5,
