@@ -153,6 +153,8 @@ export class NodeServer {
         peers: config.peers.map((p) => p.id),
         ...timing,
         ...(config.mutant ? { mutant: config.mutant } : {}),
+        // Only the wall-clock-lease mutant reads it: a lease of electionTicks - 2 ticks.
+        leaseMs: (timing.electionTicks - 2) * config.tickMs,
       },
       durable,
       random: options.random ?? Math.random,
@@ -276,7 +278,8 @@ export class NodeServer {
 
   private onTick(): void {
     if (this.stopped) return;
-    this.guard(() => this.node.tick());
+    // The wall clock goes in as an input; the correct core never reads it (see core/mutants.ts).
+    this.guard(() => this.node.tick(Date.now()));
     this.expireRequests();
     this.schedule();
   }

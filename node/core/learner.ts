@@ -35,6 +35,11 @@ export class Learner {
     return slot <= this.applied || this.chosen.has(slot);
   }
 
+  /** The value chosen for a slot not yet applied, if known. */
+  chosenValue(slot: number): SlotValue | undefined {
+    return slot > this.applied ? this.chosen.get(slot) : undefined;
+  }
+
   /** Whether a request is in a chosen slot that is not applied yet. */
   isChosenUnapplied(req: ClientRequest): boolean {
     return this.unapplied.has(requestKey(req));

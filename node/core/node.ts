@@ -2,7 +2,8 @@
 // learner, election, pending requests and outbox.
 // A pure deterministic state machine: the shell feeds it ticks, peer messages, client requests
 // and storage completions, and drains ready(). No I/O, no timers, no clocks, no Math.random:
-// randomness comes from the injected `random` function (seed it for reproducible runs).
+// randomness comes from the injected `random` function (seed it for reproducible runs). The
+// shell's wall clock comes in with each tick, and only the wall-clock-lease mutant reads it.
 
 import type { ClientRequest, CommandResult } from "../command.js";
 import { Acceptor } from "./acceptor.js";
@@ -10,8 +11,9 @@ import { ballotEqual, compareBallots, nextBallot } from "./ballot.js";
 import { ElectionTimer } from "./election.js";
 import { Leadership } from "./leader.js";
 import { Learner } from "./learner.js";
+import { WallClockLease } from "./lease.js";
 import { Outbox } from "./outbox.js";
-import { NOOP, Phase1 } from "./proposer.js";
+import { clientValueForHole, NOOP, Phase1 } from "./proposer.js";
 import { type PendingRequest, PendingRequests } from "./requests.js";
 import { emptyDurableState } from "./storage.js";
 import type {
@@ -74,6 +76,14 @@ export class PaxosNode {
   private leaderBallot: Ballot | null = null;
   private maxRound: number;
   private now = 0;
+  /** The shell's wall clock at the latest tick (ms), if it passes one. */
+  private wallMs: number | undefined;
+  /**
+   * The wall-clock-lease mutant only: the leader's lease, and the first slot of its own (reads
+   * from its state wait until every slot below is applied, as phase 1's re-proposals may hold
+   * writes another node already acknowledged).
+   */
+  private lease: { clock: WallClockLease; readsFrom: number } | null = null;
 
   private outMessages: Outbound[] = [];
   private outReplies: Reply[] = [];
@@ -109,9 +119,13 @@ export class PaxosNode {
 
   // ---- The API the shell calls ------------------------------------------------------------
 
-  /** One unit of logical time. */
-  tick(): void {
+  /**
+   * One unit of logical time. `wallClockMs`: the shell's wall clock now (Date.now()); the core
+   * never needs it (only the wall-clock-lease mutant reads it).
+   */
+  tick(wallClockMs?: number): void {
     this.now++;
+    if (wallClockMs !== undefined) this.wallMs = wallClockMs;
     this.onTick();
     this.settle();
   }
@@ -302,7 +316,7 @@ export class PaxosNode {
     // The window allows for the round trip: on a slow network (a delay of a whole election
     // timeout each way) acks come back late but steadily, and the leader is still healthy.
     if (++t.windowElapsed >= this.cfg.electionTicks + 2 * this.rttTicks) {
-      if (t.heard.size + 1 < this.quorum && this.cfg.mutant !== "leader-local-reads") {
+      if (this.lostQuorum()) {
         this.stepDown();
         return;
       }
@@ -313,8 +327,16 @@ export class PaxosNode {
     }
   }
 
+  /** Check-quorum: no quorum heard from in this window (the mutants trust other things). */
+  private lostQuorum(): boolean {
+    if (this.cfg.mutant === "leader-local-reads") return false;
+    if (this.lease) return !this.lease.clock.holds(this.wallMs);
+    return this.timer.heard.size + 1 < this.quorum;
+  }
+
   private heartbeat(L: Leadership): void {
     this.timer.heartbeatElapsed = 0;
+    if (this.lease && this.wallMs !== undefined) this.lease.clock.sent(this.now, this.wallMs);
     this.sendToPeers({
       type: "heartbeat",
       ballot: L.ballot,
@@ -387,6 +409,7 @@ export class PaxosNode {
     this.phase1 = null;
     this.prevote = null;
     this.leadership = null;
+    this.lease = null;
     this.leaderId = null;
     this.leaderBallot = null;
     this.timer.reset();
@@ -515,6 +538,9 @@ export class PaxosNode {
   private sticksToLeader(from: NodeId): boolean {
     if (from === this.id) return false;
     if (this.leadership) return true;
+    // The lease's rule for a restarted node: it may have acknowledged a leader's heartbeat just
+    // before it went down, so it promises no one for an election timeout.
+    if (this.cfg.mutant === "wall-clock-lease" && this.now < this.cfg.electionTicks) return true;
     return (
       this.role === "follower" &&
       this.leaderId !== null &&
@@ -549,7 +575,14 @@ export class PaxosNode {
     this.phase1 = null;
     this.leadership = L;
     for (let slot = this.learner.applied + 1; slot <= maxSlot; slot++) {
-      if (!this.learner.isChosen(slot)) this.propose(L, slot, best.get(slot)?.value ?? NOOP);
+      if (!this.learner.isChosen(slot))
+        this.propose(L, slot, best.get(slot)?.value ?? this.hole(slot, maxSlot, p1.ballot, best));
+    }
+    if (this.cfg.mutant === "wall-clock-lease") {
+      this.lease = {
+        clock: new WallClockLease(this.quorum, this.cfg.leaseMs ?? 0),
+        readsFrom: maxSlot + 1,
+      };
     }
     this.timer.startWindow();
     this.timer.heardLeader();
@@ -559,6 +592,22 @@ export class PaxosNode {
       this.enqueue(p.request);
       this.markSent(p);
     }
+  }
+
+  /** A hole's value: a no-op (the gap-filled-with-client-value mutant: a copy of later commands). */
+  private hole(
+    slot: number,
+    maxSlot: number,
+    ballot: Ballot,
+    best: Map<number, AcceptedEntry>,
+  ): SlotValue {
+    if (this.cfg.mutant !== "gap-filled-with-client-value") return NOOP;
+    return clientValueForHole(
+      slot,
+      maxSlot,
+      ballot,
+      (s) => best.get(s)?.value ?? this.learner.chosenValue(s),
+    );
   }
 
   private propose(L: Leadership, slot: number, value: SlotValue): void {
@@ -627,6 +676,7 @@ export class PaxosNode {
     if (!L || !ballotEqual(ballot, L.ballot)) return;
     this.timer.heard.add(from);
     if (at !== undefined) this.rttTicks = Math.max(0, this.now - at);
+    if (at !== undefined) this.lease?.clock.acked(from, at);
     const pushed = this.snapshotPushes.get(from);
     if (pushed && commit >= pushed.index) this.snapshotPushes.delete(from);
     if (commit < this.learner.applied) this.sendCatchup(from, commit + 1);
@@ -684,11 +734,7 @@ export class PaxosNode {
   // ---- Client requests ----------------------------------------------------------------------
 
   private onClientRequest(reqId: ReqId, request: ClientRequest): void {
-    if (
-      this.cfg.mutant === "leader-local-reads" &&
-      this.leadership &&
-      request.command.op === "read"
-    ) {
+    if (request.command.op === "read" && this.readsLocally()) {
       this.outbox.reply(reqId, this.learner.sm.read(request.command.key));
       return;
     }
@@ -700,6 +746,15 @@ export class PaxosNode {
     }
     const p = this.pending.add(reqId, request, this.now);
     if (p.reqIds.length === 1) this.route(p);
+  }
+
+  /** Whether a read is answered from this node's state at once (only mutants ever do). */
+  private readsLocally(): boolean {
+    if (!this.leadership) return false;
+    if (this.cfg.mutant === "leader-local-reads") return true;
+    const lease = this.lease;
+    if (lease === null) return false;
+    return lease.clock.holds(this.wallMs) && this.learner.applied >= lease.readsFrom - 1;
   }
 
   /** Hands a pending request to consensus: propose it (leader) or forward it to the leader. */

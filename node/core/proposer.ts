@@ -9,6 +9,31 @@ import type { AcceptedEntry, Ballot, ChosenEntry, NodeId, SlotValue, Snapshot } 
 
 export const NOOP: SlotValue = { requests: [] };
 
+/**
+ * The gap-filled-with-client-value mutant's value for a hole (mutants.ts): the commands of the
+ * nearest later slot up to `maxSlot` whose value (`valueAt`) holds any, each under a client id of
+ * the leader's own, so no session recognises the copy; a no-op when there is none.
+ */
+export function clientValueForHole(
+  hole: number,
+  maxSlot: number,
+  ballot: Ballot,
+  valueAt: (slot: number) => SlotValue | undefined,
+): SlotValue {
+  for (let slot = hole + 1; slot <= maxSlot; slot++) {
+    const later = valueAt(slot);
+    if (!later || later.requests.length === 0) continue;
+    return {
+      requests: later.requests.map((r, i) => ({
+        clientId: `gap/${ballot.round}/${ballot.node}/${hole}/${i}`,
+        seq: 1,
+        command: r.command,
+      })),
+    };
+  }
+  return NOOP;
+}
+
 export interface Promise1b {
   accepted: AcceptedEntry[];
   chosen: ChosenEntry[];

@@ -129,6 +129,11 @@ export interface NodeConfig {
   catchupMargin?: number;
   /** A deliberate bug (mutants.ts), for tests of the tests only. Absent in every normal run. */
   mutant?: Mutant;
+  /**
+   * The wall-clock-lease mutant's lease, in wall-clock ms (the shell sets it to electionTicks - 2
+   * of its ticks). No other core reads the wall clock.
+   */
+  leaseMs?: number;
 }
 
 export const defaultTiming = {

@@ -1,11 +1,13 @@
 // The simulated cluster: real PaxosNode cores over a simulated network (loss, duplication,
 // reordering, delay, partitions) and simulated disks (writes pending until a sync; a crash drops
-// unsynced writes; one disk may be many times slower than the others), with crash-restarts, some
+// unsynced writes; one disk may be many times slower than the others), and a wall clock per
+// machine (the simulated time plus an offset that clock faults change), with crash-restarts, some
 // of them tied to elections (a new leader crashes a few ticks after it wins, when what it wrote
 // while campaigning is least likely to be durable). It checks the safety invariants at every
 // step: no two values accepted for one (slot, ballot) anywhere, no ballot campaigned with again by
-// a later incarnation of its node, every node applies the same value at a slot, replicas agree at
-// every applied index, and no protocol violation reported by a core.
+// a later incarnation of its node, every node applies the same value at a slot, only requests a
+// client sent are applied (non-triviality), replicas agree at every applied index, and no
+// protocol violation reported by a core.
 
 import type { CommandResult } from "../command.js";
 import { compareBallots, ZERO_BALLOT } from "../core/ballot.js";
@@ -45,6 +47,8 @@ export interface FaultConfig {
   extraDelay?: number;
   /** Probability that a node that just won an election crashes 1..3 ticks later (half of it for a new candidate). */
   electionCrash: number;
+  /** Wall-clock faults (clock.ts): offsets, jumps, a cut-off leader's clock set back. */
+  clock?: boolean;
 }
 
 export interface ClusterStats {
@@ -66,6 +70,9 @@ export interface ClusterStats {
   /** Client requests in chosen slots, and those already in an earlier chosen slot. */
   requestsInSlots: number;
   duplicateRequestsInSlots: number;
+  /** Wall-clock jumps (clock faults), and those of a leader cut off from a quorum. */
+  clockJumps: number;
+  leaderClockJumps: number;
 }
 
 interface SimNode {
@@ -99,6 +106,8 @@ export class Cluster {
     snapshotsInstalledNear: 0,
     requestsInSlots: 0,
     duplicateRequestsInSlots: 0,
+    clockJumps: 0,
+    leaderClockJumps: 0,
   };
   readonly violations: string[] = [];
   /** slot -> JSON of the value learned for it (by any node). */
@@ -115,10 +124,14 @@ export class Cluster {
   private readonly prepared = new Map<string, number>();
   /** "clientId/seq" -> the slot where it was first applied. */
   readonly requestSlot = new Map<string, number>();
+  /** "clientId/seq" -> JSON of the command of every request a client sent (non-triviality). */
+  private readonly sent = new Map<string, string>();
   /** Faults tied to elections happen only while this is on (the run turns it off to heal). */
   faultsOn = true;
   /** Partition: node -> group number; undefined = fully connected. */
   private groups: Map<NodeId, number> | undefined;
+  /** Each machine's wall clock minus the simulated time (kept across crash-restarts). */
+  private readonly clockOffsets = new Map<NodeId, number>();
   onReply: ReplyHandler = () => {};
   validateFrames = false;
   /** Requests answered `unavailable` (definite): applying one is a violation. */
@@ -180,7 +193,7 @@ export class Cluster {
     const inc = ++n.incarnation;
     const tick = () => {
       if (n.incarnation !== inc || !n.core) return;
-      n.core.tick();
+      n.core.tick(this.wallClock(n.id));
       this.pump(n);
       this.events.after(TICK, tick);
     };
@@ -203,6 +216,26 @@ export class Cluster {
     this.stats.restarts++;
   }
 
+  /** A machine's wall clock now (the simulated time plus its offset). */
+  wallClock(id: NodeId): number {
+    return this.events.now + (this.clockOffsets.get(id) ?? 0);
+  }
+
+  /** A machine's wall clock jumps by `deltaMs` (back when negative), and stays so. */
+  jumpClock(id: NodeId, deltaMs: number): void {
+    this.clockOffsets.set(id, (this.clockOffsets.get(id) ?? 0) + deltaMs);
+    this.stats.clockJumps++;
+  }
+
+  /** Whether `id` is cut off from a quorum of the cluster (by the partition in force). */
+  cutOff(id: NodeId): boolean {
+    const groups = this.groups;
+    if (!groups) return false;
+    const mine = groups.get(id);
+    const reach = this.nodes.filter((n) => groups.get(n.id) === mine).length;
+    return reach < Math.floor(this.nodes.length / 2) + 1;
+  }
+
   partition(groups: NodeId[][]): void {
     this.groups = new Map();
     groups.forEach((g, i) => {
@@ -221,6 +254,7 @@ export class Cluster {
 
   clientRequest(n: SimNode, reqId: ReqId, req: Parameters<PaxosNode["clientRequest"]>[1]): void {
     if (!n.core) return;
+    this.sent.set(`${req.clientId}/${req.seq}`, JSON.stringify(req.command));
     n.core.clientRequest(reqId, req);
     this.pump(n);
   }
@@ -263,6 +297,12 @@ export class Cluster {
         const prev = this.chosen.get(e.slot);
         for (const r of e.value.requests) {
           const key = `${r.clientId}/${r.seq}`;
+          // Non-triviality: only what a client proposed is chosen (a no-op holds nothing).
+          if (this.sent.get(key) !== JSON.stringify(r.command)) {
+            this.violations.push(
+              `slot ${e.slot}: ${n.id} applied ${key} ${JSON.stringify(r.command)}, which no client sent`,
+            );
+          }
           if (!this.requestSlot.has(key)) this.requestSlot.set(key, e.slot);
           if (this.failedRequests.has(key)) {
             this.violations.push(

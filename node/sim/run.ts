@@ -8,6 +8,7 @@ import { modelFor } from "../../checker/models/index.js";
 import type { Mutant } from "../core/mutants.js";
 import type { NodeConfig } from "../core/types.js";
 import { type ClientStats, Clients } from "./clients.js";
+import { ClockFaults } from "./clock.js";
 import { Cluster, type ClusterStats, type FaultConfig, TICK } from "./cluster.js";
 import { EventQueue } from "./events.js";
 import { Prng } from "./prng.js";
@@ -76,6 +77,8 @@ export const SIM_TIMING: Omit<NodeConfig, "id" | "peers"> = {
   maxBatch: 8,
   maxInflight: 4,
   maxCatchup: 32,
+  // Read only by the wall-clock-lease mutant: electionTicks - 2 ticks.
+  leaseMs: 8 * TICK,
 };
 
 export function runSimulation(opts: SimOptions): SimResult {
@@ -100,6 +103,10 @@ export function runSimulation(opts: SimOptions): SimResult {
   const cluster = new Cluster(rng, events, ids, timing, faults);
   cluster.validateFrames = opts.validateFrames ?? false;
   const faultsUntil = Math.floor(opts.steps * 0.75);
+  // Drawn apart from `rng`: runs of a core that ignores the wall clock are the same without them.
+  const clock = new ClockFaults(opts.seed, events, cluster, SIM_TIMING.leaseMs ?? 0);
+  faults.clock ??= clock.drawOn(0.7);
+  if (faults.clock) clock.start(faultsUntil);
   const clients = new Clients(rng, events, cluster, {
     clients: opts.clients ?? 5,
     keys: opts.keys ?? 3,
@@ -111,7 +118,7 @@ export function runSimulation(opts: SimOptions): SimResult {
   events.at(faultsUntil, () => {
     cluster.faultsOn = false;
   });
-  scheduleNemesis(rng, events, cluster, faults, faultsUntil);
+  scheduleNemesis(rng, events, cluster, faults, faultsUntil, faults.clock ? clock : undefined);
   while (events.step(opts.steps)) {
     // run
   }
@@ -137,13 +144,17 @@ export function runSimulation(opts: SimOptions): SimResult {
   };
 }
 
-/** Partitions (healed later) and crash-restarts, at random times until `until`. */
+/**
+ * Partitions (healed later) and crash-restarts, at random times until `until`; with clock faults,
+ * a leader a partition cuts off may see its wall clock jump back.
+ */
 function scheduleNemesis(
   rng: Prng,
   events: EventQueue,
   cluster: Cluster,
   faults: FaultConfig,
   until: number,
+  clock: ClockFaults | undefined,
 ): void {
   const next = () => {
     if (events.now >= until) {
@@ -157,6 +168,7 @@ function scheduleNemesis(
       const shuffled = [...ids].sort(() => rng.next() - 0.5);
       const cut = rng.int(1, ids.length - 1);
       cluster.partition([shuffled.slice(0, cut), shuffled.slice(cut)]);
+      clock?.partitioned();
       events.after(rng.int(10, 60) * TICK, () => cluster.heal());
     } else if (faults.crashes) {
       // Often the leader (its crash matters most), sometimes a quick bounce of several nodes.

@@ -70,6 +70,9 @@ export function req(
   return { clientId, seq, command };
 }
 
+/** The wall-clock length of a TestCluster round (a tick of every node). */
+export const WALL_MS_PER_TICK = 10;
+
 /**
  * A synchronous cluster: disks sync at once, messages are queued and delivered in order by
  * `run()`, except between nodes that are cut off.
@@ -81,6 +84,11 @@ export class TestCluster {
   readonly snapshotsInstalled: NodeId[] = [];
   private queue: { from: NodeId; to: NodeId; msg: PeerMessage }[] = [];
   readonly down = new Set<NodeId>();
+  /** Nodes that keep ticking but whose messages, both ways, are lost (a partition). */
+  readonly isolated = new Set<NodeId>();
+  /** Rounds run so far; each node's wall clock is rounds * WALL_MS_PER_TICK plus its offset. */
+  private rounds = 0;
+  readonly clockOffsets = new Map<NodeId, number>();
 
   constructor(
     readonly ids: NodeId[],
@@ -125,12 +133,18 @@ export class TestCluster {
     }
   }
 
+  /** A node's wall clock (ms), passed with each tick. */
+  wallClock(id: NodeId): number {
+    return this.rounds * WALL_MS_PER_TICK + (this.clockOffsets.get(id) ?? 0);
+  }
+
   /** Ticks every live node `ticks` times, delivering all messages after each round. */
   run(ticks: number): void {
     for (let t = 0; t < ticks; t++) {
+      this.rounds++;
       for (const id of this.ids) {
         if (this.down.has(id)) continue;
-        this.node(id).tick();
+        this.node(id).tick(this.wallClock(id));
         this.pump(id);
       }
       this.deliverAll();
@@ -145,6 +159,7 @@ export class TestCluster {
         msg: PeerMessage;
       };
       if (this.down.has(to) || this.down.has(from)) continue;
+      if (this.isolated.has(to) || this.isolated.has(from)) continue;
       this.node(to).receive(from, JSON.parse(JSON.stringify(msg)) as PeerMessage);
       this.pump(to);
     }
