@@ -7,6 +7,13 @@
 
 import type { Bitset } from "./bitset.js";
 
+/**
+ * The most words the stored bitsets may take (1 GiB). Past it the search gives up with a
+ * message that says why, rather than asking for a typed array larger than memory (a single key
+ * of 29,410 operations, 645 of them info, once asked for 5.6 billion words).
+ */
+export const MAX_ARENA_WORDS = 2 ** 28;
+
 export class LinearizationCache<S> {
   private readonly width: number;
   private arena: Uint32Array;
@@ -18,6 +25,7 @@ export class LinearizationCache<S> {
   constructor(
     bitsetSize: number,
     private readonly equal: (a: S, b: S) => boolean,
+    private readonly maxWords = MAX_ARENA_WORDS,
   ) {
     this.width = Math.max(1, (bitsetSize + 31) >>> 5);
     this.arena = new Uint32Array(this.width * 256);
@@ -60,8 +68,9 @@ export class LinearizationCache<S> {
   }
 
   private store(slot: number, hash: number, bits: Bitset, flip: number, state: S): void {
-    const entry = this.count++;
+    const entry = this.count;
     if (entry === this.hashes.length) this.growEntries();
+    this.count++;
     const base = entry * this.width;
     this.arena.set(bits.words, base);
     this.arena[base + (flip >>> 5)] =
@@ -73,6 +82,11 @@ export class LinearizationCache<S> {
   }
 
   private growEntries(): void {
+    if (this.arena.length * 2 > this.maxWords) {
+      throw new Error(
+        `the search explored ${this.count} states of ${this.width * 32} operations and its cache reached ${this.maxWords * 4} bytes: too hard to check (a long history on few keys, with many info operations)`,
+      );
+    }
     const arena = new Uint32Array(this.arena.length * 2);
     arena.set(this.arena);
     this.arena = arena;

