@@ -3,10 +3,10 @@
 // One input type serves the register, kv and set models so that a parsed file can be checked
 // against any of them; a model given an `f` it does not know rejects the history up front.
 
+import type { ModelName, Value } from "../contracts/value.js";
 import type { Operation } from "./model.js";
 
-/** A JSON value, as recorded in a history. `null` in a read means "absent". */
-export type Value = null | boolean | number | string | Value[] | { [key: string]: Value };
+export type { ModelName, Value } from "../contracts/value.js";
 
 export type OpInput =
   | { f: "read"; key: string }
@@ -33,7 +33,6 @@ export interface OpOutput {
 export type HistoryOp = Operation<OpInput, OpOutput>;
 
 export type FormatName = "jsonl" | "porcupine-etcd" | "porcupine-kv" | "jepsen-edn";
-export type ModelName = "cas-register" | "kv" | "set";
 
 export interface ParsedHistory {
   format: FormatName;

@@ -4,8 +4,11 @@
 // talks to one node, a Workload says what clients do and which model checks it.
 // Operations are plain data, as in Jepsen.
 
-import type { ModelName, Value } from "../checker/history.js";
 import type { Stream } from "../contracts/random.js";
+import type { Value } from "../contracts/value.js";
+import type { Invocation } from "../contracts/workload.js";
+
+export type { Invocation, Workload, WorkloadOptions } from "../contracts/workload.js";
 
 export type NodeId = string; // "n1", "n2", ...
 
@@ -253,13 +256,6 @@ export interface Protocol extends ClientFactory {
   readonly unsupportedFaults?: Partial<Record<NemesisKind, string>>;
 }
 
-/** One operation a client is asked to do: plain data, as in the history. */
-export interface Invocation {
-  f: "read" | "write" | "cas" | "add" | "read-all";
-  key?: string;
-  value?: Value;
-}
-
 /** How it ended: ok (happened), fail (definitely not), info (maybe). */
 export interface Completion {
   type: "ok" | "fail" | "info";
@@ -275,32 +271,4 @@ export interface Completion {
 export interface Client {
   invoke(op: Invocation, signal: AbortSignal): Promise<Completion>;
   close(): Promise<void>;
-}
-
-export interface WorkloadOptions {
-  keys: number;
-  /** "uniform" or "zipfian" key choice (kv). */
-  distribution: "uniform" | "zipfian";
-  random: () => number;
-  /**
-   * The worker this copy of the workload serves, of how many: each worker has its own copy
-   * and stream, so what one does never depends on when the others asked (set: worker w adds
-   * w, w + count, w + 2 count, ...). Absent: one copy for every worker.
-   */
-  worker?: { index: number; count: number };
-}
-
-/** What clients do, and how the history is checked. */
-export interface Workload {
-  readonly name: "register" | "kv" | "set";
-  readonly model: ModelName;
-  /** The next operation of a worker. */
-  next(worker: number): Invocation;
-  /** Operations of the final phase, run against every node after faults are healed. */
-  final(): Invocation[];
-  /**
-   * Optional: operations run once before the workers start, retried until ok and not recorded
-   * in the history (the set workload creates its key, holding an empty array).
-   */
-  setup?(): Invocation[];
 }

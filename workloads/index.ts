@@ -1,6 +1,6 @@
 // The workloads by name.
 
-import type { Workload, WorkloadOptions } from "../harness/types.js";
+import type { Workload, WorkloadOptions } from "../contracts/workload.js";
 import { kvWorkload } from "./kv.js";
 import { registerWorkload } from "./register.js";
 import { setWorkload } from "./set.js";

@@ -1,7 +1,7 @@
 // The register workload: one key (or a few), reads, writes and compare-and-sets of small values
 // (0..4, so that a cas often finds its `from`), checked against the cas-register model (per key).
 
-import type { Invocation, Workload, WorkloadOptions } from "../harness/types.js";
+import type { Invocation, Workload, WorkloadOptions } from "../contracts/workload.js";
 import { randomInt } from "./random.js";
 
 /** Values written are 0..VALUES-1: few, so that cas hits often. */

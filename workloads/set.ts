@@ -6,7 +6,7 @@
 // an add as a cas loop (read, cas [old, old + e]) and a read-all as a read of that key. The key
 // is created (an empty array) by `setup` before the workers start.
 
-import type { Workload, WorkloadOptions } from "../harness/types.js";
+import type { Workload, WorkloadOptions } from "../contracts/workload.js";
 
 export const SET_KEY = "set";
 
