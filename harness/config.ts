@@ -4,10 +4,16 @@
 // as one line and exits 3.
 
 import { readFileSync } from "node:fs";
-import { parseDocument, stringify } from "yaml";
+import { LineCounter, parseDocument, stringify } from "yaml";
 import { z } from "zod";
 import { WORKLOAD_NAMES, type WorkloadName } from "../workloads/index.js";
 import { UsageError } from "./exit.js";
+import {
+  type FaultSchedule,
+  resolveSchedule,
+  scheduleKinds,
+  scheduleSchema,
+} from "./fault-schedule.js";
 import { MAX_SECONDS } from "./limits.js";
 import { NEMESIS_KINDS, type NemesisKind } from "./types.js";
 
@@ -45,6 +51,8 @@ export interface TestConfig {
   recovery: number;
   /** Seconds the checker may take before the verdict is unknown. */
   checkTimeout: number;
+  /** The faults as data (fault-schedule.ts); absent: the default turns of `nemesis`. */
+  schedule?: FaultSchedule;
 }
 
 /** Field names as in the YAML file; flags are the same with `--`. */
@@ -66,6 +74,7 @@ export const FIELDS = [
   "op-timeout",
   "recovery",
   "check-timeout",
+  "schedule",
 ] as const;
 export type Field = (typeof FIELDS)[number];
 
@@ -172,6 +181,7 @@ const schema = z.strictObject({
   "op-timeout": seconds(MAX_SECONDS.opTimeout).default(3),
   recovery: seconds(MAX_SECONDS.recovery, "zero").default(5),
   "check-timeout": seconds(MAX_SECONDS.checkTimeout).default(300),
+  schedule: scheduleSchema.optional(),
 });
 
 export type RawConfig = Partial<Record<Field, unknown>>;
@@ -223,10 +233,32 @@ export function resolveConfig(
       );
     }
     const field = String(issue.path[0] ?? "");
-    const where = field in given || !file ? `--${field}` : `${file.path}: ${field}`;
-    throw new UsageError(`${where}: ${issue.message} (got ${show(merged[field])})`);
+    const inner = issue.path.slice(1).map(String);
+    const name = [field, ...inner].join(".");
+    const where =
+      field in given || !file ? `--${name}` : `${fileLine(file.path, issue.path)}: ${name}`;
+    throw new UsageError(`${where}: ${issue.message} (got ${show(valueAt(merged, issue.path))})`);
   }
   const c = parsed.data;
+  let schedule: FaultSchedule | undefined;
+  let nemesisKinds = c.nemesis;
+  if (c.schedule !== undefined) {
+    const s = resolveSchedule(c.schedule, c["nemesis-interval"]);
+    const at = (path: PropertyKey[]) =>
+      "schedule" in given || !file ? "--schedule" : fileLine(file.path, ["schedule", ...path]);
+    if ("message" in s) throw new UsageError(`${at([s.field])}: schedule.${s.field}: ${s.message}`);
+    const kinds = scheduleKinds(s);
+    if (merged.nemesis === undefined) nemesisKinds = kinds;
+    else {
+      const i = s.faults.findIndex((f) => !c.nemesis.includes(f.kind));
+      if (i >= 0) {
+        throw new UsageError(
+          `${at(["faults", i, "kind"])}: schedule.faults.${i}.kind: ${s.faults[i]?.kind} is not in nemesis (${c.nemesis.join(", ") || "none"})`,
+        );
+      }
+    }
+    schedule = s;
+  }
   const workload = c.workload;
   const backendName = c.backend.split(/[\\/]/).filter(Boolean).pop() ?? c.backend;
   return {
@@ -235,9 +267,9 @@ export function resolveConfig(
     runtime: c.runtime,
     nodes: c.nodes,
     workload,
-    nemesis: c.nemesis,
+    nemesis: nemesisKinds,
     nemesisAll: isAll(merged.nemesis),
-    nemesisDefault: merged.nemesis === undefined,
+    nemesisDefault: merged.nemesis === undefined && schedule === undefined,
     nemesisInterval: c["nemesis-interval"],
     timeLimit: c["time-limit"],
     rate: c.rate,
@@ -249,7 +281,34 @@ export function resolveConfig(
     opTimeout: c["op-timeout"],
     recovery: c.recovery,
     checkTimeout: c["check-timeout"],
+    ...(schedule ? { schedule } : {}),
   };
+}
+
+/** The value at a path of the merged fields (for "got ..."). */
+function valueAt(fields: Record<string, unknown>, path: readonly PropertyKey[]): unknown {
+  let v: unknown = fields;
+  for (const k of path) {
+    if (v === null || typeof v !== "object") return undefined;
+    v = (v as Record<PropertyKey, unknown>)[k];
+  }
+  return v;
+}
+
+/** `file:line` of the node at this path of a YAML file (just `file` when it cannot tell). */
+function fileLine(file: string, path: readonly PropertyKey[]): string {
+  try {
+    const counter = new LineCounter();
+    const doc = parseDocument(readFileSync(file, "utf8"), { lineCounter: counter });
+    for (let n = path.length; n > 0; n--) {
+      const node = doc.getIn(path.slice(0, n) as (string | number)[], true) as
+        | { range?: [number, number, number] }
+        | undefined;
+      if (node?.range) return `${file}:${counter.linePos(node.range[0]).line}`;
+      // A key whose value is a scalar: the pair's key carries the position.
+    }
+  } catch {}
+  return file;
 }
 
 /** The configuration as recorded in the run's config.yaml (the file's own field names). */
@@ -272,6 +331,7 @@ export function configYaml(config: TestConfig, extra: Record<string, unknown> = 
     "op-timeout": config.opTimeout,
     recovery: config.recovery,
     "check-timeout": config.checkTimeout,
+    ...(config.schedule ? { schedule: config.schedule } : {}),
     ...extra,
   });
 }

@@ -9,7 +9,7 @@ import type { Command } from "commander";
 import { type RawConfig, readConfigFile, resolveConfig } from "./config.js";
 import { type ExitCode, UsageError } from "./exit.js";
 import { runResolved } from "./test-command.js";
-import { NEMESIS_OPS, type NemesisOpLine, replayTest } from "./test-generator.js";
+import { NEMESIS_OPS, type NemesisOpLine, timedTest } from "./test-generator.js";
 
 export function registerReplayCommand(program: Command, done: (code: ExitCode) => void): void {
   program
@@ -45,7 +45,7 @@ export async function runReplay(
   );
   return runResolved(config, {
     replayOf: path.resolve(dir),
-    test: (plan, ops) => replayTest(plan, ops, recorded),
+    test: (plan, ops) => timedTest(plan, ops, recorded),
   });
 }
 

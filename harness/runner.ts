@@ -22,6 +22,7 @@ import { Streams } from "../contracts/random.js";
 import { makeWorkload } from "../workloads/index.js";
 import { configYaml, type TestConfig } from "./config.js";
 import { EXIT, type ExitCode } from "./exit.js";
+import { timeline } from "./fault-schedule.js";
 import { interpret } from "./generator/index.js";
 import type { Generator, Op } from "./generator/types.js";
 import { type FlushPolicy, HistoryWriter } from "./history-writer.js";
@@ -43,6 +44,7 @@ import {
   NEMESIS_OPS,
   nemesisOpLine,
   type TestPlan,
+  timedTest,
   type WorkerOps,
 } from "./test-generator.js";
 import { plural } from "./text.js";
@@ -158,7 +160,20 @@ export async function runTest(config: TestConfig, deps: RunnerDeps): Promise<Run
     );
     const workers = new WorkerThreads(config, nodes, clients, runId, recorder, stop);
     const ops = workerOps(config, workloadOptions, streams);
-    const test = (deps.test ?? defaultTest)(
+    const schedule = config.schedule;
+    const scheduled = schedule
+      ? (plan: TestPlan, ops: WorkerOps) =>
+          timedTest(
+            plan,
+            ops,
+            timeline(
+              schedule,
+              Math.min(schedule.every * 500, plan.timeLimitMs / 4),
+              plan.timeLimitMs,
+            ),
+          )
+      : undefined;
+    const test = (deps.test ?? scheduled ?? defaultTest)(
       {
         timeLimitMs: config.timeLimit * 1000,
         rate: config.rate,

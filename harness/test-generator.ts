@@ -129,27 +129,35 @@ export function nemesisOpLine(op: Op): NemesisOpLine {
   return line;
 }
 
-/**
- * A recorded run again: the same clients (same seed: the same operations per worker) and the
- * same nemesis operations at the same offsets, then the heal.
- */
-export function replayTest(
-  plan: TestPlan,
-  ops: WorkerOps,
-  recorded: readonly NemesisOpLine[],
-): Generator {
-  const work = workerSequence(ops);
-  const paced =
-    Number.isFinite(plan.rate) && plan.rate > 0 ? stagger(1000 / plan.rate, work) : work;
-  const faults = concat(
-    ...recorded
+/** Nemesis operations at fixed offsets from the start of the main phase (a replay, a schedule). */
+export function timedFaults(lines: readonly NemesisOpLine[]): Generator {
+  return concat(
+    ...lines
       .filter((o) => o.f !== "heal")
       .map((o) =>
         once({ f: o.f, time: o.at_ms, ...(o.value === undefined ? {} : { value: o.value }) }),
       ),
   );
+}
+
+/**
+ * The clients as in the default test, beside these nemesis operations at their offsets, then
+ * the heal: a recorded run again (replay: the same seed makes the same operations per worker),
+ * or a schedule of the test's YAML (fault-schedule.ts).
+ */
+export function timedTest(
+  plan: TestPlan,
+  ops: WorkerOps,
+  lines: readonly NemesisOpLine[],
+): Generator {
+  const work = workerSequence(ops);
+  const paced =
+    Number.isFinite(plan.rate) && plan.rate > 0 ? stagger(1000 / plan.rate, work) : work;
   return phases(
-    any(clients(timeLimit(plan.timeLimitMs, paced)), nemesis(timeLimit(plan.timeLimitMs, faults))),
+    any(
+      clients(timeLimit(plan.timeLimitMs, paced)),
+      nemesis(timeLimit(plan.timeLimitMs, timedFaults(lines))),
+    ),
     nemesis(once({ f: "heal" })),
   );
 }

@@ -1,0 +1,122 @@
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import { readConfigFile, resolveConfig } from "../config.js";
+import { timeline } from "../fault-schedule.js";
+import { runTest } from "../runner.js";
+import { FakeRuntime, fakeBackend, fakePauseNemesis } from "./fake-cluster.js";
+
+const dir = mkdtempSync(path.join(tmpdir(), "schedule-"));
+
+function fromFile(name: string, text: string) {
+  const file = path.join(dir, name);
+  writeFileSync(file, text);
+  return () => resolveConfig({}, { path: file, fields: readConfigFile(file) });
+}
+
+describe("schedule: faults as data in the test's YAML", () => {
+  it("becomes a timeline: the faults in turn, every `every` s, each lasting `lasting` s", () => {
+    const config = fromFile(
+      "ok.yaml",
+      [
+        "nemesis-interval: 9",
+        "schedule:",
+        "  every: 4",
+        "  lasting: 6",
+        "  faults:",
+        "    - { kind: partition, shape: majority-minority }",
+        "    - { kind: clock, target: leader }",
+      ].join("\n"),
+    )();
+    expect(config.nemesis).toEqual(["partition", "clock"]);
+    expect(config.schedule).toEqual({
+      every: 4,
+      lasting: 6,
+      faults: [
+        { kind: "partition", shape: "majority-minority" },
+        { kind: "clock", target: "leader" },
+      ],
+    });
+    const ops = timeline(config.schedule!, 2000, 14_000).map((o) => [o.at_ms, o.f, o.value]);
+    // Lasting longer than every: the partition and the clock skew overlap.
+    expect(ops).toEqual([
+      [2000, "start-partition", { shape: "majority-minority" }],
+      [6000, "start-clock", { target: "leader" }],
+      [8000, "stop-partition", undefined],
+      [10_000, "start-partition", { shape: "majority-minority" }],
+      [12_000, "stop-clock", undefined],
+    ]);
+  });
+
+  it.each([
+    [
+      "a shape for a kind that has none",
+      "schedule:\n  faults:\n    - { kind: kill, shape: bridge }\n",
+      /bad-0\.yaml:3: schedule\.faults\.0\.shape: is for partition, not kill/,
+    ],
+    [
+      "an unknown kind",
+      "schedule:\n  every: 2\n  faults:\n    - kind: explode\n",
+      /bad-1\.yaml:4: schedule\.faults\.0\.kind: must be one of partition/,
+    ],
+    [
+      "a fault still in force when its kind comes again",
+      "schedule:\n  every: 2\n  lasting: 3\n  faults: [{ kind: kill, target: one }]\n",
+      /bad-2\.yaml:3: schedule\.lasting: kill \(faults\.0\) would still be in force when the next kill starts: at most 2 s/,
+    ],
+    [
+      "a kind that the nemesis list leaves out",
+      "nemesis: [partition]\nschedule:\n  faults:\n    - { kind: partition }\n    - { kind: pause, target: leader }\n",
+      /bad-3\.yaml:5: schedule\.faults\.1\.kind: pause is not in nemesis \(partition\)/,
+    ],
+  ])("refuses %s, naming file, line and field", (_what, text, pattern) => {
+    const i = ["a shape", "an unknown", "a fault still", "a kind that"].findIndex((w) =>
+      _what.startsWith(w),
+    );
+    expect(fromFile(`bad-${i}.yaml`, text)).toThrow(pattern);
+  });
+
+  it("a run interprets it: the nemesis operations at the timeline's offsets, with their parameters", async () => {
+    const store = mkdtempSync(path.join(tmpdir(), "schedule-run-"));
+    const config = resolveConfig(
+      {
+        "time-limit": 2,
+        rate: 200,
+        concurrency: 4,
+        recovery: 0,
+        "op-timeout": 0.3,
+        seed: 1,
+        store,
+        nemesis: "pause",
+      },
+      {
+        path: "inline",
+        fields: {
+          schedule: { every: 0.5, lasting: 0.2, faults: [{ kind: "pause", target: "one" }] },
+        },
+      },
+    );
+    const runtime = new FakeRuntime();
+    const r = await runTest(config, {
+      runtime,
+      backend: fakeBackend,
+      nemeses: [fakePauseNemesis(runtime)],
+      out: () => {},
+    });
+    expect(r.code, JSON.stringify(r.results.error)).toBe(0);
+    const lines = readFileSync(path.join(r.dir, "nemesis-ops.jsonl"), "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as { at_ms: number; f: string; value?: unknown });
+    const starts = lines.filter((l) => l.f === "start-pause");
+    // At its offset, or just after when the nemesis thread was still busy with the stop before.
+    expect(starts).toHaveLength(4);
+    starts.forEach((l, i) => {
+      expect(l.at_ms).toBeGreaterThanOrEqual(250 + 500 * i);
+      expect(l.at_ms).toBeLessThan(250 + 500 * i + 100);
+    });
+    for (const s of starts) expect(s.value).toEqual({ target: "one" });
+    expect(lines.at(-1)?.f).toBe("heal");
+  });
+});
