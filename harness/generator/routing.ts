@@ -73,9 +73,14 @@ export function any(...gens: Generator[]): Generator {
   };
 }
 
-/** A copy of the generator for each thread, asked with that thread alone; done when every copy is. */
+/**
+ * A copy of the generator for each thread, asked with that thread alone; done when every copy
+ * is. Of threads whose operations are due at the same time, the one after the thread last given
+ * an operation goes first (round robin): with operations that end at once, the first thread
+ * would otherwise take every one, and the workers bound to the other nodes none.
+ */
 export function each(gen: Generator): Generator {
-  const from = (copies: ReadonlyMap<Thread, Generator>): Generator => {
+  const from = (copies: ReadonlyMap<Thread, Generator>, last: Thread | undefined): Generator => {
     const copyOf = (t: Thread): Generator => copies.get(t) ?? gen;
     const alone = (ctx: Context, t: Thread): Context => ({
       ...ctx,
@@ -84,28 +89,31 @@ export function each(gen: Generator): Generator {
     });
     return {
       op(ctx) {
-        const steps = ctx.threads.map((t) => copyOf(t).op(alone(ctx, t)));
+        const at = last === undefined ? -1 : ctx.threads.indexOf(last);
+        const order = [...ctx.threads.slice(at + 1), ...ctx.threads.slice(0, at + 1)];
+        const steps = order.map((t) => copyOf(t).op(alone(ctx, t)));
         const choice = choose(steps);
         if (choice === undefined) return DONE;
         const after = new Map(copies);
         steps.forEach((s, i) => {
-          if (s.kind === "pending") after.set(ctx.threads[i] as Thread, s.next);
+          if (s.kind === "pending") after.set(order[i] as Thread, s.next);
         });
         if ("pending" in choice) {
-          const next = from(after);
+          const next = from(after, last);
           return choice.until === undefined
             ? { kind: "pending", next }
             : { kind: "pending", until: choice.until, next };
         }
-        const thread = ctx.threads[choice.index] as Thread;
-        return rewrap(choice.step, (n) => from(new Map(after).set(thread, n)));
+        const thread = order[choice.index] as Thread;
+        const chosen = choice.step.kind === "op" ? thread : last;
+        return rewrap(choice.step, (n) => from(new Map(after).set(thread, n), chosen));
       },
       update(ctx, event) {
         if (!ctx.threads.includes(event.thread)) return this;
         const copy = copyOf(event.thread).update(alone(ctx, event.thread), event);
-        return from(new Map(copies).set(event.thread, copy));
+        return from(new Map(copies).set(event.thread, copy), last);
       },
     };
   };
-  return from(new Map());
+  return from(new Map(), undefined);
 }

@@ -327,3 +327,12 @@ describe("interpret (real time)", () => {
     expect(count).toBe(after);
   });
 });
+
+describe("each: fairness", () => {
+  it("operations that end at once still go round every thread", () => {
+    const gen = clients(limit(400, stagger(10, each(fn(() => ({ f: "read" }))))));
+    const sim = simulate(gen, { threads: workers(4), seed: 2, outcome: okIn(0) });
+    const per = workers(4).map((t) => invokes(sim.events).filter((e) => e.thread === t).length);
+    expect(per).toEqual([100, 100, 100, 100]);
+  });
+});
