@@ -2,6 +2,7 @@
 // up in BACKENDS; the built-in Paxos node registers itself there (registerBackend), as can any
 // other http-kv implementation.
 
+import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
@@ -15,6 +16,8 @@ const BACKENDS = new Map<string, () => Backend>([
   ["builtin", () => builtinBackend()],
   ["memory", () => memoryBackend()],
   ["broken", () => memoryBackend({ broken: true })],
+  ["zookeeper", () => zookeeperBackend("zookeeper.yaml")],
+  ["zookeeper-sync", () => zookeeperBackend("zookeeper-sync.yaml")],
 ]);
 
 export function registerBackend(name: string, make: () => Backend): void {
@@ -109,6 +112,19 @@ function memoryArgs(
   return args;
 }
 
+/** Debian's ZooKeeper jar, which the zookeeper descriptors run (examples/zookeeper/). */
+export const ZOOKEEPER_JAR = "/usr/share/java/zookeeper.jar";
+
+/** ZooKeeper from its descriptor in examples/zookeeper/; throws one line when it is not installed. */
+export function zookeeperBackend(descriptor: string): Backend {
+  if (!existsSync(ZOOKEEPER_JAR)) {
+    throw new Error(
+      `backend zookeeper: ZooKeeper is not installed (no ${ZOOKEEPER_JAR}): apt-get install zookeeper`,
+    );
+  }
+  return loadBackendDescriptor(projectPath(`examples/zookeeper/${descriptor}`));
+}
+
 /** A program of the compiled project inside the project's image (see docker/project-image.ts). */
 export function imageCommand(script: string, args: string[]): ProcessCommand {
   return { command: IMAGE_NODE, args: [`${IMAGE_DIST}/${script}`, ...args] };
@@ -127,4 +143,11 @@ export function scriptArgs(modulePath: string): string[] {
   if (ext !== ".ts") return [file];
   const tsx = createRequire(import.meta.url).resolve("tsx");
   return ["--import", pathToFileURL(tsx).href, file];
+}
+
+/** A path of the project's own files (not compiled: examples/...), from source or from dist/. */
+export function projectPath(relative: string): string {
+  const here = fileURLToPath(import.meta.url);
+  const up = path.extname(here) === ".ts" ? "../.." : "../../..";
+  return path.resolve(path.dirname(here), up, relative);
 }

@@ -3,6 +3,7 @@
 
 import type { Protocol, ProtocolName } from "../types.js";
 import { httpKvProtocol } from "./http-kv.js";
+import { zookeeperOptions, zookeeperProtocol } from "./zookeeper.js";
 
 /**
  * Makes an adapter from a descriptor's options (a map, `{}` when none was given). Throws one
@@ -12,6 +13,7 @@ export type ProtocolMaker = (options: Readonly<Record<string, unknown>>) => Prot
 
 const PROTOCOLS = new Map<ProtocolName, ProtocolMaker>([
   ["http-kv", (options) => (noOptions("http-kv", options), httpKvProtocol())],
+  ["zookeeper", (options) => zookeeperProtocol(zookeeperOptions(options))],
 ]);
 
 export function protocolNames(): ProtocolName[] {
