@@ -38,6 +38,12 @@ export const PACKAGES = [
   { name: "chromium", binary: "chromium", for: "the HTML page tests", in: ["test"] },
   { name: "docker.io", binary: "dockerd", for: "the Docker runtime", in: ["test", "docker"] },
   { name: "golang-go", binary: "go", for: "the go-kv example's tests", in: ["test"] },
+  {
+    name: "zookeeper",
+    files: ["/usr/share/java/zookeeper.jar"],
+    for: "the ZooKeeper backend's tests",
+    in: ["test"],
+  },
 ];
 
 /** `start` with `--runtime docker` also needs the engine; `test` always (the Docker tests). */

@@ -84,7 +84,7 @@ export function zookeeperProtocol(options: ZooKeeperOptions): Protocol {
     readiness: (node) =>
       `say Mode: leader or follower to srvr on ${node.spec.host}:${node.spec.httpPort}`,
     async leader(nodes): Promise<NodeId | undefined> {
-      const modes = await Promise.all(nodes.map(async (n) => modeOf(await srvr(n, 1000))));
+      const modes = await Promise.all(nodes.map(async (n) => modeOf(await srvr(n, 2000))));
       return nodes[modes.indexOf("leader")]?.spec.id;
     },
   };
