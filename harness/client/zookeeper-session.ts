@@ -77,6 +77,7 @@ if (jute.OP_CODES.SYNC !== OP_SYNC || jute.OP_CODES.CREATE !== OP_CREATE) {
 export class ZkSession {
   private readonly zk: LibraryClient;
   private expired = false;
+  private connected = false;
   private closed = false;
 
   /** Connects (in the background: calls wait in the library's queue until it is connected). */
@@ -90,9 +91,21 @@ export class ZkSession {
     }) as LibraryClient;
     this.zk.on("expired", () => {
       this.expired = true;
+      this.connected = false;
+    });
+    this.zk.on("connected", () => {
+      this.connected = true;
+    });
+    this.zk.on("disconnected", () => {
+      this.connected = false;
     });
     guardReplies(this.zk.connectionManager);
     this.zk.connect();
+  }
+
+  /** Connected to its server now (the session established). */
+  get isConnected(): boolean {
+    return this.connected && !this.expired && !this.closed;
   }
 
   /** True once the server said the session is gone: it cannot be used again. */

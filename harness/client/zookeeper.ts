@@ -23,22 +23,22 @@
 //   while the session was still alive.
 // - OperationTimeout, the operation's own timeout (the signal) and any other error on a
 //   write: `info` (nothing says it did not apply).
-// A session the server expired is replaced by a new one at the next operation.
+// A session the server expired is replaced by a new one at the next operation. A client's
+// session comes from options.session(): a spare made ahead (zookeeper-spares.ts), so that the
+// client a worker gets after an `info` starts with a session made before the fault in force,
+// as a long-lived application's would be (a session cannot be made on a follower cut off from
+// the leader: creating one is a write).
 
 import type { Value } from "../../checker/history.js";
 import type { Client, Completion, Invocation } from "../types.js";
 import { ADD_ATTEMPTS } from "./http-kv.js";
-import {
-  type SessionOptions,
-  type Versioned,
-  ZK,
-  type ZkResult,
-  ZkSession,
-} from "./zookeeper-session.js";
+import { type Versioned, ZK, type ZkResult, type ZkSession } from "./zookeeper-session.js";
 
-export interface ZooKeeperClientOptions extends SessionOptions {
+export interface ZooKeeperClientOptions {
   /** A sync before each read (read, read-all): the server catches up with the leader first. */
   sync: boolean;
+  /** A session of its own, to its node (new, or a spare made ahead: zookeeper-spares.ts). */
+  session(): ZkSession;
 }
 
 /** Errors that mean the request was refused before it was proposed (see the header). */
@@ -69,10 +69,7 @@ type Timed<T> = T | "timeout";
 export class ZooKeeperClient implements Client {
   private session: ZkSession | undefined;
 
-  constructor(
-    private readonly connect: string,
-    private readonly options: ZooKeeperClientOptions,
-  ) {}
+  constructor(private readonly options: ZooKeeperClientOptions) {}
 
   async invoke(op: Invocation, signal: AbortSignal): Promise<Completion> {
     const path = znodeOf(op.key ?? "");
@@ -200,7 +197,7 @@ export class ZooKeeperClient implements Client {
   private live(): ZkSession {
     if (this.session === undefined || this.session.isExpired) {
       this.session?.close();
-      this.session = new ZkSession(this.connect, this.options);
+      this.session = this.options.session();
     }
     return this.session;
   }

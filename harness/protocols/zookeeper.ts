@@ -10,6 +10,7 @@
 
 import net from "node:net";
 import { ZooKeeperClient } from "../client/zookeeper.js";
+import { SpareSessions } from "../client/zookeeper-spares.js";
 import type { NodeHandle, NodeId, Protocol } from "../types.js";
 
 export interface ZooKeeperOptions {
@@ -57,18 +58,28 @@ export function modeOf(srvr: string | undefined): string | undefined {
 
 const SERVING = new Set(["leader", "follower", "standalone"]);
 
+/** Spare sessions kept ready per node (zookeeper-spares.ts): a few per worker on it. */
+const SPARES_PER_NODE = 4;
+
 export function zookeeperProtocol(options: ZooKeeperOptions): Protocol {
   const clients = new Set<ZooKeeperClient>();
+  const spares = new Map<string, SpareSessions>();
+  const sparesOf = (connect: string): SpareSessions => {
+    let s = spares.get(connect);
+    if (s === undefined) {
+      const session = { sessionTimeoutMs: SESSION_TIMEOUT_MS, spinDelayMs: SPIN_DELAY_MS };
+      s = new SpareSessions(connect, session, SPARES_PER_NODE);
+      spares.set(connect, s);
+    }
+    return s;
+  };
   const srvr = (node: NodeHandle, timeoutMs: number) =>
     fourLetterWord(node.spec.host, node.spec.httpPort, "srvr", timeoutMs);
   return {
     name: "zookeeper",
     client(node) {
-      const client = new ZooKeeperClient(`${node.spec.host}:${node.spec.httpPort}`, {
-        sync: options.sync,
-        sessionTimeoutMs: SESSION_TIMEOUT_MS,
-        spinDelayMs: SPIN_DELAY_MS,
-      });
+      const sessions = sparesOf(`${node.spec.host}:${node.spec.httpPort}`);
+      const client = new ZooKeeperClient({ sync: options.sync, session: () => sessions.take() });
       clients.add(client);
       const close = client.close.bind(client);
       client.close = async () => {
@@ -79,6 +90,8 @@ export function zookeeperProtocol(options: ZooKeeperOptions): Protocol {
     },
     async close() {
       await Promise.all([...clients].map((c) => c.close()));
+      for (const s of spares.values()) s.close();
+      spares.clear();
     },
     ready: async (node, timeoutMs) => SERVING.has(modeOf(await srvr(node, timeoutMs)) ?? ""),
     readiness: (node) =>
