@@ -194,7 +194,10 @@ describe.runIf(real)("a real ZooKeeper ensemble (local runtime, namespaces)", ()
         `${backend.name} seed ${config.seed}: ${verdict}, violating keys ${violating.length}; ` +
           `ops ${JSON.stringify(r.results.ops)}; partitions ${faults?.started}; ` +
           `ok reads by cut-off followers ${served.length} (latest ${Math.max(-1, ...served.map((s) => s.afterCutMs))} ms after the cut), ` +
-          `${stale.length} on violating keys`,
+          `${stale.length} on violating keys` +
+          (stale[0]
+            ? ` (the first in partition ${stale[0].partition}, ${stale[0].afterCutMs} ms after the cut, at ${stale[0].atS} s)`
+            : ""),
       );
       if (descriptor === "zookeeper.yaml") {
         // Stale: the violating keys were read on a follower cut off from the leader.
@@ -292,21 +295,26 @@ function readHistory(dir: string): Line[] {
 /**
  * The ok reads served by a follower while it was cut off: invoked between a start-partition
  * (whose first group is the follower) and its stop, by a worker on it (worker i is on node
- * i mod n; process p is worker p mod concurrency). afterCutMs: how long after the cut.
+ * i mod n; process p is worker p mod concurrency). afterCutMs: how long after the cut;
+ * partition: which one (1, 2, ...); atS: when, in seconds of the history.
  */
 function cutOffReads(
   history: Line[],
   config: TestConfig,
-): { key: string | undefined; afterCutMs: number }[] {
+): { key: string | undefined; afterCutMs: number; partition: number; atS: number }[] {
   const ids = Array.from({ length: config.nodes }, (_, i) => `n${i + 1}`);
   const nodeOf = (p: number) => ids[(p % config.concurrency) % config.nodes];
-  const out: { key: string | undefined; afterCutMs: number }[] = [];
+  const out: { key: string | undefined; afterCutMs: number; partition: number; atS: number }[] = [];
   let cut: { node: string; time: number } | undefined;
+  let partitions = 0;
   const invoked = new Map<number, Line>();
   for (const l of history) {
     if (l.process === "nemesis") {
       const groups = (l.value as { groups?: string[][] } | undefined)?.groups;
-      if (l.f === "start-partition" && groups?.[0]?.[0]) cut = { node: groups[0][0], time: l.time };
+      if (l.f === "start-partition" && groups?.[0]?.[0]) {
+        cut = { node: groups[0][0], time: l.time };
+        partitions++;
+      }
       if (l.f === "stop-partition") cut = undefined;
       continue;
     }
@@ -317,7 +325,12 @@ function cutOffReads(
     const start = invoked.get(l.process);
     if (l.f !== "read" || l.type !== "ok" || !start || !cut) continue;
     if (nodeOf(l.process) !== cut.node || start.time < cut.time) continue;
-    out.push({ key: l.key, afterCutMs: Math.round((start.time - cut.time) / 1e6) });
+    out.push({
+      key: l.key,
+      afterCutMs: Math.round((start.time - cut.time) / 1e6),
+      partition: partitions,
+      atS: Math.round(start.time / 1e8) / 10,
+    });
   }
   return out;
 }
