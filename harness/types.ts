@@ -38,6 +38,8 @@ export interface Backend {
   containerCommand?(node: NodeSpec, cluster: readonly NodeSpec[]): ProcessCommand;
   /** What its nodes' containers run from under Docker. Absent: the project's image. */
   nodeImage?: NodeImage;
+  /** How long a node may take to get ready (a JVM takes long). Absent: the runtime's default. */
+  startTimeoutMs?: number;
 }
 
 /** The image of a backend's nodes (see docker/backend-image.ts). */
@@ -54,6 +56,18 @@ export interface ProcessCommand {
   command: string;
   args: string[];
   env?: Record<string, string>;
+  /**
+   * Files the runtime writes (replacing them, folders made) before each start of the command,
+   * e.g. a config file and an id file in the node's data dir. Absolute paths as the node sees
+   * them. The local runtime writes them; the Docker runtime does not (yet).
+   */
+  files?: FileToWrite[];
+}
+
+/** One file written before a node starts (ProcessCommand.files). */
+export interface FileToWrite {
+  path: string;
+  text: string;
 }
 
 /** What the harness knows of a running node. */

@@ -45,6 +45,12 @@ export const PACKAGES = [
     in: ["test"],
   },
   { name: "etcd-server", binary: "etcd", for: "the etcd backend", in: ["test", "etcd"] },
+  {
+    name: "zookeeper",
+    files: ["/usr/share/java/zookeeper.jar"],
+    for: "the ZooKeeper backend's tests",
+    in: ["test"],
+  },
 ];
 
 /** Backends whose nodes are a Debian package's program (`--backend NAME`): that package's scope. */

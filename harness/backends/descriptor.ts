@@ -15,20 +15,35 @@
 //     command: /app/dist/...    #   without files or image, inside the project's image
 //     args: [...]
 //   peer: "{id}={host}:{peer_port}"   # how each node is written in {peers}, joined by ","
+//   start_timeout: 60           # seconds a node may take to get ready (default the runtime's)
+//   write:                      # files written before each start of a node (local runtime):
+//     "{data_dir}/node.conf": |  #   path (relative: in the node's data dir) -> text
+//       id={n}
+//       {peer_lines}
 //
 // protocol: maelstrom: `local.command` is the user's Maelstrom program (JSON lines on stdin
 // and stdout); the loader runs it under our shim (protocols/maelstrom.ts), whose command line
 // carries it. Under Docker only `container:` (a program in the project's image) is supported.
 //
-// Placeholders: {id} {host} {http_port} {peer_port} {data_dir} {peers}. A backend runs in
-// Docker when it has files, image or container.
+// Placeholders: {id} {host} {http_port} {peer_port} {data_dir} {peers}; {n}, the node's number
+// (n3 -> 3); {peer_port+1}, the port after the peer port (a second peer port, e.g. ZooKeeper's
+// election port); {peer_lines}, each node written by `peer:`, one per line. A backend runs in
+// Docker when it has files, image or container; `write:` is for the local runtime only (the
+// Docker runtime does not write files into containers), so it comes without them.
 
 import { accessSync, constants, readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import { parse } from "yaml";
 import { z } from "zod";
 import { makeProtocol, protocolNames } from "../protocols/index.js";
-import type { Backend, NodeImage, NodeSpec, ProcessCommand, Protocol } from "../types.js";
+import type {
+  Backend,
+  FileToWrite,
+  NodeImage,
+  NodeSpec,
+  ProcessCommand,
+  Protocol,
+} from "../types.js";
 
 const command = z.strictObject(
   {
@@ -59,11 +74,23 @@ const schema = z.strictObject({
     .min(1, { error: "must not be empty" })
     .optional(),
   peer: z.string().default("{id}={host}:{peer_port}"),
+  /** Seconds a node may take to get ready (default: the runtime's, 20 s locally). */
+  start_timeout: z
+    .number({ error: "must be a number of seconds" })
+    .positive({ error: "must be more than 0 seconds" })
+    .max(3600, { error: "must be at most 3600 seconds" })
+    .optional(),
+  /** Files written before each start of a node: path template -> text template. */
+  write: z
+    .record(z.string().min(1, { error: "must not be empty" }), z.string(), {
+      error: "must map file paths to texts",
+    })
+    .default({}),
 });
 
 type Descriptor = z.infer<typeof schema>;
 
-const PLACEHOLDER = /\{(id|host|http_port|peer_port|data_dir|peers)\}/g;
+const PLACEHOLDER = /\{(id|n|host|http_port|peer_port|peer_port\+1|data_dir|peers|peer_lines)\}/g;
 
 /** Reads a descriptor; throws one line naming the file and the field at fault. */
 export function loadBackendDescriptor(file: string): Backend {
@@ -92,18 +119,36 @@ export function loadBackendDescriptor(file: string): Backend {
   }
   const dir = path.dirname(path.resolve(file));
   const nodeImage = imageOf(file, d, dir);
+  const writes = Object.entries(d.write);
+  if (writes.length > 0 && (d.container || nodeImage)) {
+    const other = d.container ? "container" : d.image ? "image" : "files";
+    throw new Error(
+      `${file}: write: is for the local runtime only (the Docker runtime does not write files into containers): drop ${other} or write`,
+    );
+  }
   const fill = (text: string, node: NodeSpec, cluster: readonly NodeSpec[]): string =>
     text.replace(PLACEHOLDER, (_, name: string): string => {
       if (name === "peers") return cluster.map((n): string => fill(d.peer, n, cluster)).join(",");
+      if (name === "peer_lines") {
+        return cluster.map((n): string => fill(d.peer, n, cluster)).join("\n");
+      }
       const values: Record<string, string> = {
         id: node.id,
+        n: nodeNumber(node.id),
         host: node.host,
         http_port: String(node.httpPort),
         peer_port: String(node.peerPort),
+        "peer_port+1": String(node.peerPort + 1),
         data_dir: node.dataDir,
       };
       return values[name] as string;
     });
+  // Relative paths land in the node's data dir; texts are written as filled, nothing added.
+  const files = (node: NodeSpec, cluster: readonly NodeSpec[]): FileToWrite[] =>
+    writes.map(([p, text]) => ({
+      path: path.resolve(node.dataDir, fill(p, node, cluster)),
+      text: fill(text, node, cluster),
+    }));
   const make =
     (c: z.infer<typeof command>, base: string | undefined, place: "local" | "container") =>
     (node: NodeSpec, cluster: readonly NodeSpec[]): ProcessCommand => {
@@ -111,6 +156,7 @@ export function loadBackendDescriptor(file: string): Backend {
         command: base && c.command.startsWith(".") ? path.resolve(base, c.command) : c.command,
         args: c.args.map((a) => fill(a, node, cluster)),
         env: Object.fromEntries(Object.entries(c.env).map(([k, v]) => [k, fill(v, node, cluster)])),
+        ...(writes.length > 0 ? { files: files(node, cluster) } : {}),
       };
       return protocol.wrap ? protocol.wrap(written, node, cluster, place) : written;
     };
@@ -129,7 +175,13 @@ export function loadBackendDescriptor(file: string): Backend {
     localCommand: make(d.local, dir, "local"),
     ...(inContainer ? { containerCommand: make(inContainer, base, "container") } : {}),
     ...(nodeImage ? { nodeImage } : {}),
+    ...(d.start_timeout !== undefined ? { startTimeoutMs: d.start_timeout * 1000 } : {}),
   };
+}
+
+/** {n}: the number in a node's id (n3 -> "3"), the id itself when it has none. */
+function nodeNumber(id: string): string {
+  return /(\d+)$/.exec(id)?.[1] ?? id;
 }
 
 /**

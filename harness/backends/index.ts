@@ -2,6 +2,7 @@
 // up in BACKENDS; the built-in Paxos node registers itself there (registerBackend), as can any
 // other http-kv implementation.
 
+import { existsSync } from "node:fs";
 import path from "node:path";
 import { httpKvProtocol } from "../protocols/http-kv.js";
 import type { Backend, NodeSpec } from "../types.js";
@@ -19,6 +20,8 @@ const BACKENDS = new Map<string, () => Backend>([
   ["maelstrom-broken", () => example("maelstrom-lin-kv/broken.yaml")],
   ["etcd", () => example("etcd/etcd.yaml")],
   ["etcd-serializable", () => example("etcd/etcd-serializable.yaml")],
+  ["zookeeper", () => zookeeperBackend("zookeeper.yaml")],
+  ["zookeeper-sync", () => zookeeperBackend("zookeeper-sync.yaml")],
 ]);
 
 /** A backend described by a descriptor file of examples/. */
@@ -126,4 +129,17 @@ function memoryArgs(
     args.push("--replication-delay-ms", String(options.replicationDelayMs));
   }
   return args;
+}
+
+/** Debian's ZooKeeper jar, which the zookeeper descriptors run (examples/zookeeper/). */
+export const ZOOKEEPER_JAR = "/usr/share/java/zookeeper.jar";
+
+/** ZooKeeper from its descriptor in examples/zookeeper/; throws one line when it is not installed. */
+export function zookeeperBackend(descriptor: string): Backend {
+  if (!existsSync(ZOOKEEPER_JAR)) {
+    throw new Error(
+      `backend zookeeper: ZooKeeper is not installed (no ${ZOOKEEPER_JAR}): apt-get install zookeeper`,
+    );
+  }
+  return example(`zookeeper/${descriptor}`);
 }

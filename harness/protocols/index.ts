@@ -5,6 +5,7 @@ import type { Protocol, ProtocolName } from "../types.js";
 import { etcdOptions, etcdProtocol } from "./etcd.js";
 import { httpKvProtocol } from "./http-kv.js";
 import { maelstromProtocol } from "./maelstrom.js";
+import { zookeeperOptions, zookeeperProtocol } from "./zookeeper.js";
 
 /**
  * Makes an adapter from a descriptor's options (a map, `{}` when none was given). Throws one
@@ -16,6 +17,7 @@ const PROTOCOLS = new Map<ProtocolName, ProtocolMaker>([
   ["http-kv", plain("http-kv", () => httpKvProtocol())],
   ["maelstrom", plain("maelstrom", maelstromProtocol)],
   ["etcd", (options) => etcdProtocol(etcdOptions(options))],
+  ["zookeeper", (options) => zookeeperProtocol(zookeeperOptions(options))],
 ]);
 
 export function protocolNames(): ProtocolName[] {

@@ -165,6 +165,11 @@ export class DockerRuntime implements Runtime, Killer, Pauser, ClockFaults {
 
     const create = async (spec: NodeSpec) => {
       const cmd = command.call(backend, spec, nodes);
+      if (cmd.files !== undefined && cmd.files.length > 0) {
+        throw new Error(
+          `backend ${backend.name}: the Docker runtime does not write a node's files (${cmd.files[0]?.path}) into containers`,
+        );
+      }
       const container = await this.docker.createContainer({
         name: `paxos-${this.runId}-${spec.id}`,
         Image: this.nodeImage,
@@ -333,7 +338,7 @@ export class DockerRuntime implements Runtime, Killer, Pauser, ClockFaults {
   }
 
   private waitReady(node: NodeHandle): Promise<void> {
-    const timeout = this.options.readyTimeoutMs ?? 30_000;
+    const timeout = this.options.readyTimeoutMs ?? this.backend?.startTimeoutMs ?? 30_000;
     const { id } = node.spec;
     const protocol = this.backend?.protocol;
     return waitForReady({

@@ -21,7 +21,7 @@
 // synchronously (exit hook).
 
 import { type ChildProcess, spawn } from "node:child_process";
-import { closeSync, openSync, rmSync } from "node:fs";
+import { closeSync, mkdirSync, openSync, rmSync, writeFileSync } from "node:fs";
 import { mkdir, readFile } from "node:fs/promises";
 import net from "node:net";
 import path from "node:path";
@@ -72,7 +72,7 @@ export interface LocalRuntimeOptions {
    * tests break the fault machinery. Default: `ip netns exec NS iptables -w ARGS`.
    */
   iptablesIn?: (namespace: string, args: readonly string[]) => Promise<string>;
-  /** How long a node may take to get ready (its protocol's readiness). Default 20 s. */
+  /** How long a node may take to get ready. Default: the backend's, else 20 s. */
   startTimeoutMs?: number;
   /** SIGTERM, then SIGKILL after this long. Default 3 s. */
   stopGraceMs?: number;
@@ -322,7 +322,7 @@ export class LocalRuntime implements Runtime {
         ...[...this.agents.values()].map((a) =>
           // Our own agents get 20 s whatever the nodes' timeout: a node's short timeout (a
           // test's) must not fail the run for a probe agent starting on a loaded machine.
-          this.probe.ready(a.id, Math.max(this.options.startTimeoutMs ?? 0, 20_000), run.signal),
+          this.probe.ready(a.id, Math.max(this.startTimeoutMs(), 20_000), run.signal),
         ),
       ]);
       run.log("local runtime: every node is ready", {
@@ -600,6 +600,11 @@ export class LocalRuntime implements Runtime {
   }
 
   private spawn(proc: Proc): void {
+    // Before every start, restarts too: a node's config files are as its command line, fixed.
+    for (const f of proc.command.files ?? []) {
+      mkdirSync(path.dirname(f.path), { recursive: true });
+      writeFileSync(f.path, f.text);
+    }
     const fd = openSync(proc.logFile, "a");
     const place = this.fabricMade?.nodes.find((n) => n.id === proc.id);
     const [file, args] = place
@@ -632,7 +637,7 @@ export class LocalRuntime implements Runtime {
 
   /** Waits until the protocol says ready; rejects naming the node and quoting its log if it exits or hangs. */
   private waitReady(proc: Proc): Promise<void> {
-    const timeoutMs = this.options.startTimeoutMs ?? 20_000;
+    const timeoutMs = this.startTimeoutMs();
     const { id } = proc.spec;
     const protocol = this.backend?.protocol;
     const handle = nodeHandle(proc.spec);
@@ -652,6 +657,11 @@ export class LocalRuntime implements Runtime {
           `node ${id} did not ${protocol?.readiness(handle) ?? "get ready"} within ${timeoutMs} ms; ${await this.tail(proc)}`,
         ),
     });
+  }
+
+  /** The runtime's own option, else the backend's, else 20 s. */
+  private startTimeoutMs(): number {
+    return this.options.startTimeoutMs ?? this.backend?.startTimeoutMs ?? 20_000;
   }
 
   private async tail(proc: Proc): Promise<string> {

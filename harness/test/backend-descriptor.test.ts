@@ -100,6 +100,55 @@ describe("backend descriptors (--backend PATH)", () => {
     expect(() => loadBackendDescriptor(file)).toThrow(pattern);
   });
 
+  it("write: files filled per node before each start ({n}, {peer_port+1}, {peer_lines})", () => {
+    const file = write("conf.yaml", {
+      name: "conf",
+      protocol: "http-kv",
+      local: { command: "/bin/true", args: ["{data_dir}/node.conf"] },
+      peer: "server.{n}={host}:{peer_port}:{peer_port+1}",
+      start_timeout: 45,
+      write: {
+        "{data_dir}/node.conf": "me={n} at {host}\n{peer_lines}\n",
+        "id.txt": "{n}",
+      },
+    });
+    const backend = loadBackendDescriptor(file);
+    expect(backend.startTimeoutMs).toBe(45_000);
+    const cmd = backend.localCommand(cluster[1] as NodeSpec, cluster);
+    expect(cmd.files).toEqual([
+      {
+        path: "/data/n2/node.conf",
+        text: "me=2 at 127.0.9.2\nserver.1=127.0.9.1:7001:7002\nserver.2=127.0.9.2:7002:7003\n",
+      },
+      // A relative path is in the node's data dir; the text as written, nothing added.
+      { path: "/data/n2/id.txt", text: "2" },
+    ]);
+    // Without write:, a command has no files (and no start_timeout: the runtime's default).
+    const plain = loadBackendDescriptor(
+      write("plain.yaml", { name: "p", protocol: "http-kv", local: { command: "a" } }),
+    );
+    expect(plain.localCommand(cluster[0] as NodeSpec, cluster).files).toBeUndefined();
+    expect(plain.startTimeoutMs).toBeUndefined();
+  });
+
+  it.each([
+    ["w-0", { write: { a: 1 } }, /w-0\.yaml: write\.a /],
+    ["w-1", { write: ["a"] }, /w-1\.yaml: write must map file paths to texts/],
+    [
+      "w-2",
+      { write: { a: "x" }, container: { command: "/bin/true" } },
+      /w-2\.yaml: write: is for the local runtime only .*: drop container or write/,
+    ],
+    ["w-3", { start_timeout: 0 }, /w-3\.yaml: start_timeout must be more than 0 seconds/],
+    ["w-4", { start_timeout: "long" }, /w-4\.yaml: start_timeout must be a number of seconds/],
+  ])(
+    "rejects a bad write: or start_timeout (%s), naming the file and the field",
+    (name, extra, pattern) => {
+      const doc = { name: "x", protocol: "http-kv", local: { command: "a" }, ...extra };
+      expect(() => loadBackendDescriptor(write(`${name}.yaml`, doc))).toThrow(pattern);
+    },
+  );
+
   it("a missing file is one line naming it", () => {
     expect(() => resolveBackend(path.join(dir, "nope.yaml"))).toThrow(
       /nope\.yaml: cannot read the backend descriptor: ENOENT/,
