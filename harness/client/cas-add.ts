@@ -58,3 +58,13 @@ export async function addByCas(
   }
   return { type: "fail", error: `add not applied after ${ADD_ATTEMPTS} attempts: ${lastError}` };
 }
+
+/** A read of the set's key as a read-all: absent is the empty set; anything but an array fails. */
+export function readAllOf(c: Completion): Completion {
+  if (c.type !== "ok") return c;
+  if (c.value === null || c.value === undefined) return { type: "ok", value: [] };
+  if (!Array.isArray(c.value)) {
+    return { type: "fail", error: `the set key holds ${JSON.stringify(c.value)}` };
+  }
+  return c;
+}

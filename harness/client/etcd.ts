@@ -21,7 +21,7 @@ import { noop } from "cockatiel";
 import { Etcd3, type IOptions } from "etcd3";
 import type { Value } from "../../checker/history.js";
 import type { Client, Completion, Invocation } from "../types.js";
-import { addByCas, type CasAttempt } from "./cas-add.js";
+import { addByCas, type CasAttempt, readAllOf } from "./cas-add.js";
 import { etcdErrorCompletion } from "./etcd-errors.js";
 
 export type EtcdReads = "linearizable" | "serializable";
@@ -74,15 +74,8 @@ export class EtcdClient implements Client {
         const [from, to] = Array.isArray(op.value) ? op.value : [null, null];
         return (await this.cas(key, from ?? null, to ?? null, signal)).completion;
       }
-      case "read-all": {
-        const c = await this.read(key, signal);
-        if (c.type !== "ok") return c;
-        if (c.value === null) return { type: "ok", value: [] };
-        if (!Array.isArray(c.value)) {
-          return { type: "fail", error: `the set key holds ${JSON.stringify(c.value)}` };
-        }
-        return c;
-      }
+      case "read-all":
+        return readAllOf(await this.read(key, signal));
       case "add":
         return addByCas(
           { read: (s) => this.read(key, s), cas: (from, to, s) => this.cas(key, from, to, s) },

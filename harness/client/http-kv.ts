@@ -17,7 +17,7 @@
 import http from "node:http";
 import type { Value } from "../../checker/history.js";
 import type { Client, Completion, Invocation, NodeHandle } from "../types.js";
-import { addByCas } from "./cas-add.js";
+import { addByCas, readAllOf } from "./cas-add.js";
 
 export { ADD_ATTEMPTS } from "./cas-add.js";
 
@@ -77,15 +77,8 @@ export class HttpKvClient implements Client {
           await this.send("POST", `${key}/cas`, { from: from ?? null, to: to ?? null }, signal),
         );
       }
-      case "read-all": {
-        const c = readCompletion(await this.send("GET", key, undefined, signal));
-        if (c.type !== "ok") return c;
-        if (c.value === null) return { type: "ok", value: [] };
-        if (!Array.isArray(c.value)) {
-          return { type: "fail", error: `the set key holds ${JSON.stringify(c.value)}` };
-        }
-        return c;
-      }
+      case "read-all":
+        return readAllOf(readCompletion(await this.send("GET", key, undefined, signal)));
       case "add":
         return this.add(key, op.value ?? null, signal);
     }

@@ -31,6 +31,7 @@
 
 import type { Value } from "../../checker/history.js";
 import type { Client, Completion, Invocation } from "../types.js";
+import { readAllOf } from "./cas-add.js";
 import { ADD_ATTEMPTS } from "./http-kv.js";
 import { type Versioned, ZK, type ZkResult, type ZkSession } from "./zookeeper-session.js";
 
@@ -76,15 +77,8 @@ export class ZooKeeperClient implements Client {
     switch (op.f) {
       case "read":
         return this.read(path, signal);
-      case "read-all": {
-        const c = await this.read(path, signal);
-        if (c.type !== "ok") return c;
-        if (c.value === null) return { type: "ok", value: [] };
-        if (!Array.isArray(c.value)) {
-          return { type: "fail", error: `the set key holds ${JSON.stringify(c.value)}` };
-        }
-        return c;
-      }
+      case "read-all":
+        return readAllOf(await this.read(path, signal));
       case "write":
         return this.write(path, op.value ?? null, signal);
       case "cas": {

@@ -3,6 +3,7 @@
 
 import type { Value } from "../../checker/history.js";
 import type { ClusterView, Nemesis, NemesisKind, NodeId } from "../types.js";
+import { choiceParam } from "./params.js";
 import { pickTargets, TARGETS, type Target, type TargetChoice } from "./targets.js";
 
 export interface TargetOptions {
@@ -32,7 +33,7 @@ export function nodeFaultNemesis(
     },
     async start(cluster, params) {
       if (active !== undefined) await nemesis.stop(cluster);
-      const asked = targetParam(kind, params);
+      const asked = choiceParam(params, "target", TARGETS, `${kind} target`);
       const picked = await pickTargets(asked ?? options.target ?? "random", cluster, choices);
       // Remembered before the fault begins: a fault that fails half-way is still healed.
       active = picked.nodes;
@@ -50,22 +51,4 @@ export function nodeFaultNemesis(
     },
   };
   return nemesis;
-}
-
-/** The `target` an operation asks for; throws naming it when it is not a target. */
-function targetParam(kind: NemesisKind, params: Value | undefined): Target | undefined {
-  if (
-    params === undefined ||
-    params === null ||
-    typeof params !== "object" ||
-    Array.isArray(params)
-  ) {
-    return undefined;
-  }
-  const target = params.target;
-  if (target === undefined) return undefined;
-  if (typeof target !== "string" || !TARGETS.includes(target as Target)) {
-    throw new Error(`${kind} target ${JSON.stringify(target)} is not one of ${TARGETS.join(", ")}`);
-  }
-  return target as Target;
 }

@@ -2,8 +2,8 @@
 // nothing else: a loss fault in force stays). Both are verified (verify.ts): the cut links are
 // silent and the kept ones connect; after the heal every link connects.
 
-import type { Value } from "../../checker/history.js";
 import type { Nemesis, NetworkFaults, NodeId } from "../types.js";
+import { choiceParam } from "./params.js";
 import { PARTITION_SHAPES, type PartitionShape, partitionOf } from "./shapes.js";
 import { partitionName, Verifier } from "./verify.js";
 
@@ -53,7 +53,7 @@ export function partitionNemesis(
     async start(cluster, params) {
       const ids = cluster.nodes.map((n) => n.spec.id);
       const choices = usable(ids.length);
-      const asked = shapeParam(params, choices);
+      const asked = choiceParam(params, "shape", choices, "partition shape");
       const shape =
         asked ??
         wanted ??
@@ -82,22 +82,4 @@ export function partitionNemesis(
       return { healed: true, ...(await verify.healed(ids, name)) };
     },
   };
-}
-
-/** The `shape` an operation asks for; throws naming it when this network cannot make it. */
-function shapeParam(params: Value | undefined, choices: readonly PartitionShape[]) {
-  if (
-    params === undefined ||
-    params === null ||
-    typeof params !== "object" ||
-    Array.isArray(params)
-  ) {
-    return undefined;
-  }
-  const shape = params.shape;
-  if (shape === undefined) return undefined;
-  if (typeof shape !== "string" || !choices.includes(shape as PartitionShape)) {
-    throw new Error(`partition shape ${JSON.stringify(shape)} is not one of ${choices.join(", ")}`);
-  }
-  return shape as PartitionShape;
 }
