@@ -24,7 +24,7 @@ import { configYaml, type TestConfig } from "./config.js";
 import { EXIT, type ExitCode } from "./exit.js";
 import { timeline } from "./fault-schedule.js";
 import { interpret } from "./generator/index.js";
-import type { Generator, Op } from "./generator/types.js";
+import type { Generator } from "./generator/types.js";
 import { type FlushPolicy, HistoryWriter } from "./history-writer.js";
 import { ComposedNemesis } from "./nemesis/compose.js";
 import { type Progress, quietProgress } from "./progress.js";
@@ -50,11 +50,8 @@ import {
 import { plural } from "./text.js";
 import type {
   Backend,
-  Client,
   ClientFactory,
   ClusterView,
-  Completion,
-  Invocation,
   Nemesis,
   NodeHandle,
   NodeSpec,
@@ -63,7 +60,7 @@ import type {
   Runtime,
   Workload,
 } from "./types.js";
-import { invokeOnce, sleep } from "./workers.js";
+import { invokeOnce, sleep, WorkerThreads, workerOps } from "./workers.js";
 
 export interface RunnerDeps {
   runtime: Runtime;
@@ -251,86 +248,6 @@ export async function runTest(config: TestConfig, deps: RunnerDeps): Promise<Run
 }
 
 class Interrupted extends Error {}
-
-/**
- * Worker w's k-th operation, from a workload of its own with its own stream ("workload/<w>"):
- * the same for a seed whatever the timing (the generator may ask for it more than once).
- */
-function workerOps(
-  config: TestConfig,
-  options: { keys: number; distribution: TestConfig["distribution"] },
-  streams: Streams,
-): WorkerOps {
-  const made: { workload: Workload; ops: Invocation[] }[] = [];
-  return (worker, k) => {
-    let own = made[worker];
-    if (own === undefined) {
-      const random = streams.random(`workload/${worker}`);
-      const of = { index: worker, count: config.concurrency };
-      own = {
-        workload: makeWorkload(config.workload, { ...options, random, worker: of }),
-        ops: [],
-      };
-      made[worker] = own;
-    }
-    while (own.ops.length <= k) own.ops.push(own.workload.next(worker));
-    return own.ops[k] as Invocation;
-  };
-}
-
-/**
- * The client threads: worker i talks to node i mod n as process i; after an info it goes on
- * as process + concurrency with a new client (a new client id for the node's deduplication).
- */
-class WorkerThreads {
-  private readonly state = new Map<number, { process: number; client: Client }>();
-
-  constructor(
-    private readonly config: TestConfig,
-    private readonly nodes: readonly NodeHandle[],
-    private readonly clients: ClientFactory,
-    private readonly runId: string,
-    private readonly recorder: Recorder,
-    private readonly stop: AbortSignal,
-  ) {}
-
-  private thread(worker: number) {
-    let s = this.state.get(worker);
-    if (s === undefined) {
-      s = { process: worker, client: this.client(worker, worker) };
-      this.state.set(worker, s);
-    }
-    return s;
-  }
-
-  private client(worker: number, process: number): Client {
-    const node = this.nodes[worker % this.nodes.length] as NodeHandle;
-    return this.clients.client(node, `${this.runId}-p${process}`);
-  }
-
-  async invoke(op: Op): Promise<{ type: Completion["type"] }> {
-    const worker = op.thread as number;
-    const t = this.thread(worker);
-    const invocation: Invocation = { f: op.f as Invocation["f"] };
-    if (op.key !== undefined) invocation.key = op.key;
-    if (op.value !== undefined) invocation.value = op.value;
-    const c = await invokeOnce(t.client, invocation, t.process, {
-      recorder: this.recorder,
-      opTimeoutMs: this.config.opTimeout * 1000,
-      stop: this.stop,
-    });
-    if (c.type === "info") {
-      await t.client.close();
-      t.process += this.config.concurrency;
-      t.client = this.client(worker, t.process);
-    }
-    return { type: c.type };
-  }
-
-  async close(): Promise<void> {
-    await Promise.all([...this.state.values()].map((s) => s.client.close()));
-  }
-}
 
 /**
  * The first fault comes after half an interval, or a quarter of the time limit if that is

@@ -1,9 +1,23 @@
-// One client operation, recorded (invoke, then exactly one completion), and a sleep that a
-// signal cuts short. The workers' loop is the test's generator (test-generator.ts), run by
-// the generator's interpreter; the runner's WorkerThreads gives each its process and client.
+// The client side of a run: each worker's operations (workerOps: worker w's k-th, from a
+// workload copy and stream of its own), the worker threads the generator's interpreter runs
+// them on (WorkerThreads: worker i talks to node i mod n, a new process and client after an
+// info), one operation recorded (invoke, then exactly one completion), and a sleep that a
+// signal cuts short. When each runs is the test's generator's (test-generator.ts).
 
+import type { Streams } from "../contracts/random.js";
+import { makeWorkload } from "../workloads/index.js";
+import type { TestConfig } from "./config.js";
+import type { Op } from "./generator/types.js";
 import type { Recorder } from "./recorder.js";
-import type { Client, Completion, Invocation } from "./types.js";
+import type { WorkerOps } from "./test-generator.js";
+import type {
+  Client,
+  ClientFactory,
+  Completion,
+  Invocation,
+  NodeHandle,
+  Workload,
+} from "./types.js";
 
 /** One operation, recorded: invoke, then exactly one completion, whatever the client does. */
 export async function invokeOnce(
@@ -43,4 +57,84 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
     const timer = setTimeout(done, ms);
     signal?.addEventListener("abort", done, { once: true });
   });
+}
+
+/**
+ * Worker w's k-th operation, from a workload of its own with its own stream ("workload/<w>"):
+ * the same for a seed whatever the timing (the generator may ask for it more than once).
+ */
+export function workerOps(
+  config: TestConfig,
+  options: { keys: number; distribution: TestConfig["distribution"] },
+  streams: Streams,
+): WorkerOps {
+  const made: { workload: Workload; ops: Invocation[] }[] = [];
+  return (worker, k) => {
+    let own = made[worker];
+    if (own === undefined) {
+      const random = streams.random(`workload/${worker}`);
+      const of = { index: worker, count: config.concurrency };
+      own = {
+        workload: makeWorkload(config.workload, { ...options, random, worker: of }),
+        ops: [],
+      };
+      made[worker] = own;
+    }
+    while (own.ops.length <= k) own.ops.push(own.workload.next(worker));
+    return own.ops[k] as Invocation;
+  };
+}
+
+/**
+ * The client threads: worker i talks to node i mod n as process i; after an info it goes on
+ * as process + concurrency with a new client (a new client id for the node's deduplication).
+ */
+export class WorkerThreads {
+  private readonly state = new Map<number, { process: number; client: Client }>();
+
+  constructor(
+    private readonly config: TestConfig,
+    private readonly nodes: readonly NodeHandle[],
+    private readonly clients: ClientFactory,
+    private readonly runId: string,
+    private readonly recorder: Recorder,
+    private readonly stop: AbortSignal,
+  ) {}
+
+  private thread(worker: number) {
+    let s = this.state.get(worker);
+    if (s === undefined) {
+      s = { process: worker, client: this.client(worker, worker) };
+      this.state.set(worker, s);
+    }
+    return s;
+  }
+
+  private client(worker: number, process: number): Client {
+    const node = this.nodes[worker % this.nodes.length] as NodeHandle;
+    return this.clients.client(node, `${this.runId}-p${process}`);
+  }
+
+  async invoke(op: Op): Promise<{ type: Completion["type"] }> {
+    const worker = op.thread as number;
+    const t = this.thread(worker);
+    const invocation: Invocation = { f: op.f as Invocation["f"] };
+    if (op.key !== undefined) invocation.key = op.key;
+    if (op.value !== undefined) invocation.value = op.value;
+    const c = await invokeOnce(t.client, invocation, t.process, {
+      recorder: this.recorder,
+      opTimeoutMs: this.config.opTimeout * 1000,
+      stop: this.stop,
+    });
+    if (c.type === "info") {
+      await t.client.close();
+      t.process += this.config.concurrency;
+      t.client = this.client(worker, t.process);
+    }
+    return { type: c.type };
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.state.values()].map((s) => s.client.close()));
+  }
 }
