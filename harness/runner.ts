@@ -1,7 +1,7 @@
-// `paxos-harness test`, the orchestration: start the nodes, interpret the test's generator
-// (test-generator.ts: the clients and the faults side by side for the time limit, then the
-// heal), let the cluster recover, run the final phase, stop the nodes, check the history,
-// write results.json, print a summary.
+// `paxos-harness test`, the orchestration: start the nodes, run the workload's set-up, then
+// interpret the test as one generator (the clients and the faults side by side for the time
+// limit, the heal, the recovery, the final phase: test-generator.ts and the phases below), stop
+// the nodes, check the history, write results.json, print a summary.
 //
 // The runner knows the roles only through harness/types.ts: the CLI glue (test-command.ts)
 // picks the runtime, the backend and the nemeses and passes them in.
@@ -23,7 +23,15 @@ import { makeWorkload } from "../workloads/index.js";
 import { configYaml, type TestConfig } from "./config.js";
 import { EXIT, type ExitCode } from "./exit.js";
 import { timeline } from "./fault-schedule.js";
-import { interpret } from "./generator/index.js";
+import {
+  concat,
+  interpret,
+  log as logStep,
+  clients as onClients,
+  once,
+  phases,
+  sleep as sleepFor,
+} from "./generator/index.js";
 import type { Generator } from "./generator/types.js";
 import { type FlushPolicy, HistoryWriter } from "./history-writer.js";
 import { ComposedNemesis } from "./nemesis/compose.js";
@@ -60,7 +68,7 @@ import type {
   Runtime,
   Workload,
 } from "./types.js";
-import { invokeOnce, sleep, WorkerThreads, workerOps } from "./workers.js";
+import { sleep, WorkerThreads, workerOps } from "./workers.js";
 
 export interface RunnerDeps {
   runtime: Runtime;
@@ -170,7 +178,7 @@ export async function runTest(config: TestConfig, deps: RunnerDeps): Promise<Run
             ),
           )
       : undefined;
-    const test = (deps.test ?? scheduled ?? defaultTest)(
+    const main = (deps.test ?? scheduled ?? defaultTest)(
       {
         timeLimitMs: config.timeLimit * 1000,
         rate: config.rate,
@@ -181,7 +189,29 @@ export async function runTest(config: TestConfig, deps: RunnerDeps): Promise<Run
       },
       ops,
     );
+    // The whole test: the main phase and its heal, the recovery, then the final phase (every
+    // final operation against every node, each under a process id of its own).
+    const finalOps = nodes.flatMap((_, node) =>
+      workload.final().map((inv) => once({ ...inv, node })),
+    );
+    const test = phases(
+      main,
+      logStep(`recovery: ${config.recovery} s`),
+      sleepFor(config.recovery * 1000),
+      onClients(concat(...finalOps)),
+    );
     const began = performance.now();
+    let mainDone = false;
+    const endOfMain = () => {
+      if (mainDone) return;
+      mainDone = true;
+      workloadSeconds = (performance.now() - began) / 1000;
+      okInWorkload = recorder.counts.ok;
+      progress.stop();
+      progress.note(
+        `workload done, faults healed; ${config.recovery} s of recovery, then the final phase`,
+      );
+    };
     progress.start(recorder, config.timeLimit);
     try {
       await interpret(test, {
@@ -189,29 +219,21 @@ export async function runTest(config: TestConfig, deps: RunnerDeps): Promise<Run
         seed: config.seed,
         signal: stop,
         log: (message) => log(message),
-        invoke: (op) => {
+        invoke: async (op) => {
           if (op.thread !== "nemesis") return workers.invoke(op);
           writeSync(nemesisOps, `${JSON.stringify(nemesisOpLine(op))}\n`);
-          return faults.invoke(op);
+          const done = await faults.invoke(op);
+          if (op.f === "heal") endOfMain();
+          return done;
         },
       });
-      workloadSeconds = (performance.now() - began) / 1000;
-      okInWorkload = recorder.counts.ok;
+      endOfMain();
     } finally {
       await faults.heal();
       await workers.close();
       progress.stop();
     }
     if (faults.failure) throw faults.failure;
-    if (!signal.aborted) {
-      progress.note(
-        `workload done, faults healed; ${config.recovery} s of recovery, then the final phase`,
-      );
-      log("recovery", { seconds: config.recovery });
-      await sleep(config.recovery * 1000, signal);
-      if (!signal.aborted)
-        await finalPhase(workload, nodes, clients, runId, recorder, config, signal);
-    }
   } catch (err) {
     if (!(err instanceof Interrupted)) {
       error = err instanceof Error ? err.message : String(err);
@@ -288,41 +310,6 @@ async function setup(
       await sleep(250, signal);
     }
   }
-}
-
-/** Every final operation against every node, in parallel across nodes, under new process ids. */
-async function finalPhase(
-  workload: Workload,
-  nodes: readonly NodeHandle[],
-  clients: ClientFactory,
-  runId: string,
-  recorder: Recorder,
-  config: TestConfig,
-  signal: AbortSignal,
-): Promise<void> {
-  const ops = workload.final();
-  if (ops.length === 0) return;
-  const base = recorder.maxProcess + 1;
-  await Promise.all(
-    nodes.map(async (node, i) => {
-      let proc = base + i;
-      let client = clients.client(node, `${runId}-p${proc}`);
-      for (const op of ops) {
-        if (signal.aborted) break;
-        const c = await invokeOnce(client, op, proc, {
-          recorder,
-          opTimeoutMs: config.opTimeout * 1000,
-          stop: signal,
-        });
-        if (c.type === "info") {
-          await client.close();
-          proc += nodes.length;
-          client = clients.client(node, `${runId}-p${proc}`);
-        }
-      }
-      await client.close();
-    }),
-  );
 }
 
 function check(

@@ -91,6 +91,8 @@ export function workerOps(
  */
 export class WorkerThreads {
   private readonly state = new Map<number, { process: number; client: Client }>();
+  /** The next process id for an operation given to a node (never one a worker used). */
+  private nextProcess = 0;
 
   constructor(
     private readonly config: TestConfig,
@@ -116,16 +118,30 @@ export class WorkerThreads {
   }
 
   async invoke(op: Op): Promise<{ type: Completion["type"] }> {
-    const worker = op.thread as number;
-    const t = this.thread(worker);
     const invocation: Invocation = { f: op.f as Invocation["f"] };
     if (op.key !== undefined) invocation.key = op.key;
     if (op.value !== undefined) invocation.value = op.value;
-    const c = await invokeOnce(t.client, invocation, t.process, {
+    const recorded = {
       recorder: this.recorder,
       opTimeoutMs: this.config.opTimeout * 1000,
       stop: this.stop,
-    });
+    };
+    if (op.node !== undefined) {
+      // An operation for a given node (the final phase's): a process id above every one used so
+      // far, and a client of its own, whatever thread runs it.
+      const process = Math.max(this.nextProcess, this.recorder.maxProcess + 1);
+      this.nextProcess = process + 1;
+      const node = this.nodes[op.node % this.nodes.length] as NodeHandle;
+      const client = this.clients.client(node, `${this.runId}-p${process}`);
+      try {
+        return { type: (await invokeOnce(client, invocation, process, recorded)).type };
+      } finally {
+        await client.close();
+      }
+    }
+    const worker = op.thread as number;
+    const t = this.thread(worker);
+    const c = await invokeOnce(t.client, invocation, t.process, recorded);
     if (c.type === "info") {
       await t.client.close();
       t.process += this.config.concurrency;

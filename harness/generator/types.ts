@@ -17,6 +17,8 @@ export interface Op {
   time: number;
   /** The thread that runs it: one of the context's free threads. */
   thread: Thread;
+  /** A client operation for this node (its index), not the thread's own: the final phase's. */
+  node?: number;
 }
 
 /** An operation as a generator writes it; time and thread are filled in where absent. */
