@@ -20,7 +20,7 @@ describe("paxos-harness test: bad input", () => {
     const r = runCli(["test", "--config", file]);
     expect(r.code).toBe(3);
     expect(r.stderr.trim().split("\n")).toEqual([
-      `paxos-harness: ${file}: rate: must be a number (got "fast")`,
+      `paxos-harness: ${file}:2: rate: must be a number (got "fast")`,
     ]);
     expect(r.stderr).not.toMatch(/\bat \S+:\d+/);
   });
