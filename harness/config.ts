@@ -246,7 +246,10 @@ export function resolveConfig(
     const s = resolveSchedule(c.schedule, c["nemesis-interval"]);
     const at = (path: PropertyKey[]) =>
       "schedule" in given || !file ? "--schedule" : fileLine(file.path, ["schedule", ...path]);
-    if ("message" in s) throw new UsageError(`${at([s.field])}: schedule.${s.field}: ${s.message}`);
+    if ("message" in s) {
+      const fieldPath = s.field.split(".").map((p) => (/^\d+$/.test(p) ? Number(p) : p));
+      throw new UsageError(`${at(fieldPath)}: schedule.${s.field}: ${s.message}`);
+    }
     const kinds = scheduleKinds(s);
     if (merged.nemesis === undefined) nemesisKinds = kinds;
     else {

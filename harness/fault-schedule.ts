@@ -6,14 +6,16 @@
 //   schedule:
 //     every: 4          # seconds between two faults' starts (default: nemesis-interval)
 //     lasting: 2        # seconds each lasts (default: every / 2); longer than every: they overlap
+//                       # (a fault's own `lasting` overrides it for that fault)
 //     faults:           # in turn, from the first
 //       - { kind: partition, shape: majority-minority }
 //       - { kind: kill, target: leader }
-//       - { kind: clock, target: all }
+//       - { kind: clock, target: all, skew: forward }   # skew (clock only): forward or back
 
 import { z } from "zod";
 import type { Value } from "../contracts/value.js";
 import { MAX_SECONDS } from "./limits.js";
+import { SKEWS } from "./nemesis/clock.js";
 import { PARTITION_SHAPES } from "./nemesis/shapes.js";
 import { TARGETS } from "./nemesis/targets.js";
 import type { NemesisOpLine } from "./test-generator.js";
@@ -33,12 +35,20 @@ const fault = z
         .enum(PARTITION_SHAPES, { error: `must be one of ${PARTITION_SHAPES.join(", ")}` })
         .optional(),
       target: z.enum(TARGETS, { error: `must be one of ${TARGETS.join(", ")}` }).optional(),
+      skew: z.enum(SKEWS, { error: `must be one of ${SKEWS.join(", ")}` }).optional(),
+      lasting: positive(MAX_SECONDS.nemesisInterval).optional(),
     },
-    { error: "must be a mapping: kind, and shape (partition) or target (the others)" },
+    {
+      error:
+        "must be a mapping: kind, shape (partition) or target (the others), skew (clock), lasting",
+    },
   )
   .superRefine((f, ctx) => {
     if (f.shape !== undefined && f.kind !== "partition") {
       ctx.addIssue({ code: "custom", path: ["shape"], message: `is for partition, not ${f.kind}` });
+    }
+    if (f.skew !== undefined && f.kind !== "clock") {
+      ctx.addIssue({ code: "custom", path: ["skew"], message: `is for clock, not ${f.kind}` });
     }
     if (f.target !== undefined && f.kind === "partition") {
       ctx.addIssue({
@@ -82,6 +92,7 @@ export function resolveSchedule(
   const lasting = raw.lasting ?? every / 2;
   const n = raw.faults.length;
   for (const [i, f] of raw.faults.entries()) {
+    const own = f.lasting ?? lasting;
     let gap = n;
     for (let d = 1; d < n; d++) {
       if (raw.faults[(i + d) % n]?.kind === f.kind) {
@@ -89,9 +100,9 @@ export function resolveSchedule(
         break;
       }
     }
-    if (lasting > gap * every) {
+    if (own > gap * every) {
       return {
-        field: "lasting",
+        field: f.lasting === undefined ? "lasting" : `faults.${i}.lasting`,
         message: `${f.kind} (faults.${i}) would still be in force when the next ${f.kind} starts: at most ${gap * every} s with every ${every} s`,
       };
     }
@@ -113,18 +124,17 @@ export function timeline(s: FaultSchedule, warmupMs: number, timeLimitMs: number
   const ops: NemesisOpLine[] = [];
   for (let i = 0, at = warmupMs; at < timeLimitMs; i++, at += s.every * 1000) {
     const f = s.faults[i % s.faults.length] as FaultSpec;
-    const params: Value | undefined =
-      f.shape !== undefined
-        ? { shape: f.shape }
-        : f.target !== undefined
-          ? { target: f.target }
-          : undefined;
+    const given: { [key: string]: Value } = {};
+    if (f.shape !== undefined) given.shape = f.shape;
+    if (f.target !== undefined) given.target = f.target;
+    if (f.skew !== undefined) given.skew = f.skew;
+    const params: Value | undefined = Object.keys(given).length > 0 ? given : undefined;
     ops.push(
       params === undefined
         ? { at_ms: at, f: `start-${f.kind}` }
         : { at_ms: at, f: `start-${f.kind}`, value: params },
     );
-    const stop = at + s.lasting * 1000;
+    const stop = at + (f.lasting ?? s.lasting) * 1000;
     if (stop < timeLimitMs) ops.push({ at_ms: stop, f: `stop-${f.kind}` });
   }
   // A stop and a start at the same time: the stop first (a kind restarting right after itself).

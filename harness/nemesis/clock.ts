@@ -1,12 +1,19 @@
 // clock: shift the targets' wall clocks, each by its own random offset within ±maxSkewMs
-// (monotonic clocks stay true); stop sets them back. Verified: libfaketime is loaded in each
+// (monotonic clocks stay true); stop sets them back. An operation may fix the direction
+// (`skew: forward` or `back`): a clock skewed forward jumps back when the fault stops, which is
+// what stretches a lease read off the wall clock. Verified: libfaketime is loaded in each
 // target's process. A node program libfaketime cannot reach (statically linked, Go) is
 // refused when the nemesis is made (clockRefusal), before any node starts.
 
 import { faketimeUnreachable, resolveProgram } from "../runtime/elf.js";
 import type { Backend, ClockFaults, Nemesis, NodeSpec } from "../types.js";
 import { nodeFaultNemesis, type TargetOptions } from "./node-fault.js";
+import { choiceParam } from "./params.js";
 import { Verifier } from "./verify.js";
+
+/** Which way a clock fault shifts the clocks (an operation's `skew`; default: either, at random). */
+export const SKEWS = ["forward", "back"] as const;
+export type Skew = (typeof SKEWS)[number];
 
 export interface ClockOptions extends TargetOptions {
   /** The largest offset either way. Default 60 s. */
@@ -22,12 +29,14 @@ export function clockNemesis(
   return nodeFaultNemesis(
     "clock",
     options,
-    async (nodes, cluster) => {
+    async (nodes, cluster, params) => {
+      const direction = choiceParam(params, "skew", SKEWS, "clock skew");
       const skewed: { [id: string]: number } = {};
       for (const id of nodes) {
-        // At least a tenth of the maximum, either way: a skew too small to matter is no test.
+        // At least a tenth of the maximum: a skew too small to matter is no test.
         const size = Math.round(max * (0.1 + 0.9 * cluster.random()));
-        skewed[id] = cluster.random() < 0.5 ? -size : size;
+        const back = direction === undefined ? cluster.random() < 0.5 : direction === "back";
+        skewed[id] = back ? -size : size;
       }
       for (const id of nodes) await clock.skew(id, skewed[id] as number);
       return { skew_ms: skewed, ...(await verify.faketime(nodes, `clock ${nodes.join(",")}`)) };

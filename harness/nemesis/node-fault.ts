@@ -18,7 +18,7 @@ type Description = { [key: string]: Value };
 export function nodeFaultNemesis(
   kind: NemesisKind,
   options: TargetOptions,
-  begin: (nodes: NodeId[], cluster: ClusterView) => Promise<Description>,
+  begin: (nodes: NodeId[], cluster: ClusterView, params: Value | undefined) => Promise<Description>,
   end: (nodes: NodeId[], cluster: ClusterView) => Promise<Description>,
 ): Nemesis {
   let active: NodeId[] | undefined;
@@ -40,7 +40,7 @@ export function nodeFaultNemesis(
       const described: Description = { target: picked.target };
       if (picked.leader !== undefined) described.leader = picked.leader;
       if (picked.fallback !== undefined) described.fallback = picked.fallback;
-      return { ...described, ...(await begin(picked.nodes, cluster)) };
+      return { ...described, ...(await begin(picked.nodes, cluster, params)) };
     },
     async stop(cluster) {
       const nodes = active;

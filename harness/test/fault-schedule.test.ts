@@ -49,6 +49,30 @@ describe("schedule: faults as data in the test's YAML", () => {
     ]);
   });
 
+  it("a fault's own lasting and a clock's skew direction go into its operations", () => {
+    const config = fromFile(
+      "own.yaml",
+      [
+        "schedule:",
+        "  every: 4",
+        "  lasting: 2",
+        "  faults:",
+        "    - { kind: clock, target: leader, skew: forward }",
+        "    - { kind: partition, shape: majority-minority, lasting: 3.5 }",
+      ].join("\n"),
+    )();
+    const ops = timeline(config.schedule!, 0, 12_000).map((o) => [o.at_ms, o.f, o.value]);
+    // The clock is set back 2 s before the leader is cut off, and the cut lasts 3.5 s.
+    expect(ops).toEqual([
+      [0, "start-clock", { target: "leader", skew: "forward" }],
+      [2000, "stop-clock", undefined],
+      [4000, "start-partition", { shape: "majority-minority" }],
+      [7500, "stop-partition", undefined],
+      [8000, "start-clock", { target: "leader", skew: "forward" }],
+      [10_000, "stop-clock", undefined],
+    ]);
+  });
+
   it.each([
     [
       "a shape for a kind that has none",
@@ -70,8 +94,25 @@ describe("schedule: faults as data in the test's YAML", () => {
       "nemesis: [partition]\nschedule:\n  faults:\n    - { kind: partition }\n    - { kind: pause, target: leader }\n",
       /bad-3\.yaml:5: schedule\.faults\.1\.kind: pause is not in nemesis \(partition\)/,
     ],
+    [
+      "a skew for a kind that has none",
+      "schedule:\n  faults:\n    - { kind: pause, skew: back }\n",
+      /bad-4\.yaml:3: schedule\.faults\.0\.skew: is for clock, not pause/,
+    ],
+    [
+      "a fault's own lasting past its next turn",
+      "schedule:\n  every: 2\n  faults:\n    - { kind: kill, lasting: 2.5 }\n",
+      /bad-5\.yaml:4: schedule\.faults\.0\.lasting: kill \(faults\.0\) would still be in force/,
+    ],
   ])("refuses %s, naming file, line and field", (_what, text, pattern) => {
-    const i = ["a shape", "an unknown", "a fault still", "a kind that"].findIndex((w) =>
+    const i = [
+      "a shape",
+      "an unknown",
+      "a fault still",
+      "a kind that",
+      "a skew",
+      "a fault's own",
+    ].findIndex((w) =>
       _what.startsWith(w),
     );
     expect(fromFile(`bad-${i}.yaml`, text)).toThrow(pattern);
