@@ -93,22 +93,27 @@ export function faultTurns(
   return turn(undefined, undefined);
 }
 
-/** The default test's main phase and heal, as one generator. */
-export function defaultTest(plan: TestPlan, ops: WorkerOps): Generator {
+/**
+ * A test's main phase then the heal: the paced clients until the time limit, beside `faults`
+ * (cut at the time limit too); the heal comes once every operation of both has completed.
+ */
+function mainPhase(plan: TestPlan, ops: WorkerOps, faults: Generator): Generator {
   const work = workerSequence(ops);
   const paced =
     Number.isFinite(plan.rate) && plan.rate > 0 ? stagger(1000 / plan.rate, work) : work;
-  const faults = concat(
-    sleep(plan.warmupMs),
-    faultTurns(plan.nemeses, plan.intervalMs, plan.nodes),
-  );
   return phases(
-    any(
-      clients(timeLimit(plan.timeLimitMs, paced)),
-      nemesis(timeLimit(plan.timeLimitMs, plan.nemeses.length > 0 ? faults : concat())),
-    ),
+    any(clients(timeLimit(plan.timeLimitMs, paced)), nemesis(timeLimit(plan.timeLimitMs, faults))),
     nemesis(once({ f: "heal" })),
   );
+}
+
+/** The default test: the nemeses' turns after the warm-up (none without nemeses). */
+export function defaultTest(plan: TestPlan, ops: WorkerOps): Generator {
+  const faults =
+    plan.nemeses.length > 0
+      ? concat(sleep(plan.warmupMs), faultTurns(plan.nemeses, plan.intervalMs, plan.nodes))
+      : concat();
+  return mainPhase(plan, ops, faults);
 }
 
 /**
@@ -150,14 +155,5 @@ export function timedTest(
   ops: WorkerOps,
   lines: readonly NemesisOpLine[],
 ): Generator {
-  const work = workerSequence(ops);
-  const paced =
-    Number.isFinite(plan.rate) && plan.rate > 0 ? stagger(1000 / plan.rate, work) : work;
-  return phases(
-    any(
-      clients(timeLimit(plan.timeLimitMs, paced)),
-      nemesis(timeLimit(plan.timeLimitMs, timedFaults(lines))),
-    ),
-    nemesis(once({ f: "heal" })),
-  );
+  return mainPhase(plan, ops, timedFaults(lines));
 }

@@ -19,14 +19,9 @@ import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import http from "node:http";
 import path from "node:path";
 import { parseArgs } from "node:util";
+import { type PeerAddress, parsePeerFlag } from "../peer-flag.js";
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
-
-interface Peer {
-  id: string;
-  host: string;
-  port: number;
-}
 
 const { values } = parseArgs({
   options: {
@@ -47,14 +42,8 @@ const { values } = parseArgs({
 
 const id = values.id ?? fail("--id is required");
 const host = values.host;
-const peers: Peer[] = values.peers
-  .split(",")
-  .filter((s) => s !== "")
-  .map((entry) => {
-    const m = /^([^=]+)=(.+):(\d+)$/.exec(entry);
-    if (m === null) fail(`--peers: bad entry "${entry}" (want id=host:port)`);
-    return { id: m[1] as string, host: m[2] as string, port: Number(m[3]) };
-  });
+const parsed = parsePeerFlag(values.peers);
+const peers = "error" in parsed ? fail(parsed.error) : parsed;
 const leaderId = values.leader ?? peers[0]?.id ?? id;
 const broken = values.broken;
 const replicationDelayMs = Number(values["replication-delay-ms"]);
@@ -122,7 +111,7 @@ function apply(method: string, key: string, cas: boolean, body: Json): [number, 
 
 /** Sends one request to a peer from our own address; resolves to its status and body. */
 function toPeer(
-  peer: Peer,
+  peer: PeerAddress,
   method: string,
   path: string,
   body: string,

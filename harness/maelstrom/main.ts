@@ -7,7 +7,7 @@
 // and then the shim.
 
 import { parseArgs } from "node:util";
-import type { PeerAddress } from "./peers.js";
+import { parsePeerFlag } from "../peer-flag.js";
 import { Shim } from "./shim.js";
 
 function log(msg: string, fields: Record<string, unknown> = {}): void {
@@ -45,14 +45,8 @@ const positive = (flag: string, text: string | undefined): number => {
   const n = Number(text);
   return Number.isInteger(n) && n > 0 ? n : fail(`${flag} must be a positive integer`);
 };
-const peers: PeerAddress[] = values.peers
-  .split(",")
-  .filter((s) => s !== "")
-  .map((entry) => {
-    const m = /^([^=]+)=(.+):(\d+)$/.exec(entry);
-    if (m === null) fail(`--peers: bad entry "${entry}" (want id=host:port)`);
-    return { id: m[1] as string, host: m[2] as string, port: Number(m[3]) };
-  });
+const parsed = parsePeerFlag(values.peers);
+const peers = "error" in parsed ? fail(parsed.error) : parsed;
 if (!peers.some((p) => p.id === id)) fail(`--peers does not list ${id}`);
 
 const shim = new Shim({

@@ -5,12 +5,9 @@
 // already waiting) is dropped, and the program's own timeouts deal with it.
 
 import net from "node:net";
+import type { PeerAddress } from "../peer-flag.js";
 
-export interface PeerAddress {
-  id: string;
-  host: string;
-  port: number;
-}
+export type { PeerAddress };
 
 /** How long a connect may take before its queued messages are dropped. */
 const CONNECT_TIMEOUT_MS = 1000;

@@ -112,9 +112,7 @@ describe("schedule: faults as data in the test's YAML", () => {
       "a kind that",
       "a skew",
       "a fault's own",
-    ].findIndex((w) =>
-      _what.startsWith(w),
-    );
+    ].findIndex((w) => _what.startsWith(w));
     expect(fromFile(`bad-${i}.yaml`, text)).toThrow(pattern);
   });
 
