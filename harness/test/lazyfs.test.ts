@@ -143,6 +143,61 @@ describe.runIf(enabled)("lazyfs", () => {
     expect(fs.statSync(onMount("atomic", "careless")).size).toBe(0);
   });
 
+  it("matches a model of one file through random overlapping writes, truncates, syncs and losses", async () => {
+    let state = 20261201;
+    const random = (n: number) => {
+      state = (state * 1103515245 + 12345) % 2 ** 31;
+      return state % n;
+    };
+    const resized = (b: Buffer, size: number) =>
+      size <= b.length
+        ? Buffer.from(b.subarray(0, size))
+        : Buffer.concat([b, Buffer.alloc(size - b.length)]);
+    const file = onMount("model");
+    const fd = fs.openSync(file, "w+");
+    let current = Buffer.alloc(0); // what the mount must show
+    let durable = Buffer.alloc(0); // what must survive a loss
+    const ops = { writes: 0, truncates: 0, syncs: 0, losses: 0 };
+    try {
+      for (let step = 0; step < 400; step++) {
+        const what = random(100);
+        if (what < 60) {
+          // Writes before, across, inside, just after and far past the cached runs.
+          const off = random(current.length + 3000);
+          const data = Buffer.alloc(1 + random(4000));
+          for (let i = 0; i < data.length; i++) data[i] = (step * 31 + i) & 0xff;
+          fs.writeSync(fd, data, 0, data.length, off);
+          current = resized(current, Math.max(current.length, off + data.length));
+          data.copy(current, off);
+          ops.writes++;
+        } else if (what < 75) {
+          const size = random(current.length + 3000);
+          fs.ftruncateSync(fd, size);
+          current = resized(current, size);
+          ops.truncates++;
+        } else if (what < 90) {
+          fs.fdatasyncSync(fd);
+          durable = Buffer.from(current);
+          expect(fs.readFileSync(onBacking("model")).equals(durable)).toBe(true);
+          ops.syncs++;
+        } else {
+          await lazy.loseUnsynced();
+          current = Buffer.from(durable);
+          ops.losses++;
+        }
+        expect(fs.fstatSync(fd).size).toBe(current.length);
+        const seen = Buffer.alloc(current.length + 100);
+        const n = fs.readSync(fd, seen, 0, seen.length, 0);
+        expect(n).toBe(current.length);
+        expect(seen.subarray(0, n).equals(current), `step ${step}`).toBe(true);
+      }
+    } finally {
+      fs.closeSync(fd);
+    }
+    expect(Math.min(ops.writes, ops.truncates, ops.syncs, ops.losses)).toBeGreaterThan(10);
+    await lazy.loseUnsynced();
+  });
+
   it("keeps the node's durable log through a loss: awaited appends and a rewrite survive, an unsynced tail does not", async () => {
     const dir = onMount("node-log");
     const { log } = await DurableLog.open(dir);
