@@ -49,7 +49,8 @@ static void *serve(void *unused) {
   char line[LINE_MAX_BYTES];
   size_t used = 0;
   bool overlong = false;
-  struct pollfd fds[2] = {{.fd = command_fd, .events = POLLIN}, {.fd = stop_pipe[0], .events = POLLIN}};
+  struct pollfd fds[2] = {{.fd = command_fd, .events = POLLIN},
+                          {.fd = stop_pipe[0], .events = POLLIN}};
   for (;;) {
     if (poll(fds, 2, -1) < 0) {
       if (errno == EINTR) continue;
@@ -109,8 +110,9 @@ int control_start(const char *command_fifo, const char *reply_path, control_hand
     }
     st.st_mode = S_IFIFO;
   }
-  reply_fd = S_ISFIFO(st.st_mode) ? open(reply_path, O_RDWR | O_CLOEXEC)
-                                   : open(reply_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+  reply_fd = S_ISFIFO(st.st_mode)
+                 ? open(reply_path, O_RDWR | O_CLOEXEC)
+                 : open(reply_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
   if (reply_fd < 0 || pipe2(stop_pipe, O_CLOEXEC) < 0) {
     snprintf(error, error_size, "reply %s: %s", reply_path, strerror(errno));
     control_stop();

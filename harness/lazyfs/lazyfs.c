@@ -59,7 +59,9 @@ static int fail(void) { return -errno; }
 /** Gives a new object to the caller, not to the root daemon that made it. */
 static void own_by_caller(const char *path) {
   struct fuse_context *who = fuse_get_context();
-  if (who->uid != 0 || who->gid != 0) fchownat(backing_dir, rel(path), who->uid, who->gid, AT_SYMLINK_NOFOLLOW);
+  if (who->uid != 0 || who->gid != 0) {
+    fchownat(backing_dir, rel(path), who->uid, who->gid, AT_SYMLINK_NOFOLLOW);
+  }
 }
 
 static void *lz_init(struct fuse_conn_info *conn, struct fuse_config *cfg) {
@@ -88,7 +90,8 @@ static void lz_destroy(void *private_data) {
 }
 
 static int lz_getattr(const char *path, struct stat *st, struct fuse_file_info *fi) {
-  int r = fi != NULL ? fstat(handle_of(fi)->fd, st) : fstatat(backing_dir, rel(path), st, AT_SYMLINK_NOFOLLOW);
+  int r = fi != NULL ? fstat(handle_of(fi)->fd, st)
+                     : fstatat(backing_dir, rel(path), st, AT_SYMLINK_NOFOLLOW);
   if (r < 0) return fail();
   cache_adjust_stat(st);
   return 0;
@@ -102,7 +105,8 @@ static int lz_readlink(const char *path, char *buf, size_t size) {
 }
 
 static int lz_mknod(const char *path, mode_t mode, dev_t rdev) {
-  int r = S_ISFIFO(mode) ? mkfifoat(backing_dir, rel(path), mode) : mknodat(backing_dir, rel(path), mode, rdev);
+  int r = S_ISFIFO(mode) ? mkfifoat(backing_dir, rel(path), mode)
+                         : mknodat(backing_dir, rel(path), mode, rdev);
   if (r < 0) return fail();
   own_by_caller(path);
   return 0;
@@ -146,7 +150,9 @@ static int lz_rename(const char *from, const char *to, unsigned int flags) {
   // (rename(a, a) changes nothing).
   struct file_id victim, moved;
   int replaces = !(flags & RENAME_EXCHANGE) && last_link(to, &victim);
-  if (replaces && last_link(from, &moved) && moved.dev == victim.dev && moved.ino == victim.ino) replaces = 0;
+  if (replaces && last_link(from, &moved) && moved.dev == victim.dev && moved.ino == victim.ino) {
+    replaces = 0;
+  }
   if (renameat2(backing_dir, rel(from), backing_dir, rel(to), flags) < 0) return fail();
   if (replaces) cache_unlinked(victim);
   return 0;
@@ -182,9 +188,11 @@ static int lz_truncate(const char *path, off_t size, struct fuse_file_info *fi) 
 
 static int lz_utimens(const char *path, const struct timespec tv[2], struct fuse_file_info *fi) {
   struct stat st;
-  int r = fi != NULL ? futimens(handle_of(fi)->fd, tv) : utimensat(backing_dir, rel(path), tv, AT_SYMLINK_NOFOLLOW);
+  int r = fi != NULL ? futimens(handle_of(fi)->fd, tv)
+                     : utimensat(backing_dir, rel(path), tv, AT_SYMLINK_NOFOLLOW);
   if (r < 0) return fail();
-  r = fi != NULL ? fstat(handle_of(fi)->fd, &st) : fstatat(backing_dir, rel(path), &st, AT_SYMLINK_NOFOLLOW);
+  r = fi != NULL ? fstat(handle_of(fi)->fd, &st)
+                 : fstatat(backing_dir, rel(path), &st, AT_SYMLINK_NOFOLLOW);
   if (r == 0) cache_set_times(&st);
   return 0;
 }
@@ -222,7 +230,9 @@ static int attach(int fd, int flags, struct fuse_file_info *fi) {
   return 0;
 }
 
-static int backing_flags(int flags) { return (flags & ~(O_TRUNC | O_APPEND | O_DIRECT | O_CREAT | O_EXCL)) | O_CLOEXEC; }
+static int backing_flags(int flags) {
+  return (flags & ~(O_TRUNC | O_APPEND | O_DIRECT | O_CREAT | O_EXCL)) | O_CLOEXEC;
+}
 
 static int lz_create(const char *path, mode_t mode, struct fuse_file_info *fi) {
   // O_EXCL first, to know whether we made the file (and so must give it to the caller).
@@ -255,7 +265,8 @@ static int sync_file(struct handle *h, int datasync) {
   return (datasync ? fdatasync(h->fd) : fsync(h->fd)) < 0 ? fail() : 0;
 }
 
-static int lz_write(const char *path, const char *buf, size_t size, off_t off, struct fuse_file_info *fi) {
+static int lz_write(const char *path, const char *buf, size_t size, off_t off,
+                    struct fuse_file_info *fi) {
   (void)path;
   struct handle *h = handle_of(fi);
   int r = cache_write(h->id, h->fd, buf, size, off);
@@ -289,7 +300,8 @@ static int lz_fsync(const char *path, int datasync, struct fuse_file_info *fi) {
   return sync_file(handle_of(fi), datasync);
 }
 
-static int lz_fallocate(const char *path, int mode, off_t off, off_t len, struct fuse_file_info *fi) {
+static int lz_fallocate(const char *path, int mode, off_t off, off_t len,
+                        struct fuse_file_info *fi) {
   (void)path;
   struct handle *h = handle_of(fi);
   // Reserving space changes no data: straight to the backing file. Growing the size is data.
@@ -311,8 +323,8 @@ static int lz_opendir(const char *path, struct fuse_file_info *fi) {
   return 0;
 }
 
-static int lz_readdir(const char *path, void *buf, fuse_fill_dir_t fill, off_t off, struct fuse_file_info *fi,
-                      enum fuse_readdir_flags flags) {
+static int lz_readdir(const char *path, void *buf, fuse_fill_dir_t fill, off_t off,
+                      struct fuse_file_info *fi, enum fuse_readdir_flags flags) {
   (void)path;
   (void)flags;
   DIR *dir = (DIR *)(uintptr_t)fi->fh;
@@ -381,14 +393,16 @@ static void run_command(const char *command, char *reply, size_t size) {
   } else if (strcmp(command, "status") == 0) {
     totals = cache_status();
   } else {
-    snprintf(reply, size, "{\"cmd\":null,\"error\":\"unknown command (lose-unsynced, sync-all, status)\"}");
+    snprintf(reply, size,
+             "{\"cmd\":null,\"error\":\"unknown command (lose-unsynced, sync-all, status)\"}");
     return;
   }
   if (r < 0) {
-    snprintf(reply, size, "{\"cmd\":\"%s\",\"files\":%zu,\"bytes\":%zu,\"error\":\"%s\"}", command, totals.files,
-             totals.bytes, strerror(-r));
+    snprintf(reply, size, "{\"cmd\":\"%s\",\"files\":%zu,\"bytes\":%zu,\"error\":\"%s\"}", command,
+             totals.files, totals.bytes, strerror(-r));
   } else {
-    snprintf(reply, size, "{\"cmd\":\"%s\",\"files\":%zu,\"bytes\":%zu}", command, totals.files, totals.bytes);
+    snprintf(reply, size, "{\"cmd\":\"%s\",\"files\":%zu,\"bytes\":%zu}", command, totals.files,
+             totals.bytes);
   }
 }
 
@@ -411,7 +425,8 @@ int main(int argc, char *argv[]) {
   int status = 1;
   if (fuse_opt_parse(&args, &opts, option_spec, NULL) < 0) goto out;
   if (opts.backing == NULL || opts.control == NULL || opts.reply == NULL) {
-    fprintf(stderr, "lazyfs: usage: lazyfs --backing=DIR --control=FIFO --reply=PATH [FUSE options] MOUNTPOINT\n");
+    fprintf(stderr, "lazyfs: usage: lazyfs --backing=DIR --control=FIFO --reply=PATH "
+                    "[FUSE options] MOUNTPOINT\n");
     status = 2;
     goto out;
   }
@@ -429,7 +444,10 @@ int main(int argc, char *argv[]) {
   }
   // In the foreground always: the caller owns this process by its PID.
   // Bounded worker threads (libfuse 3.14 warns about its own default idle-thread limit).
-  if (fuse_opt_add_arg(&args, "-f") < 0 || fuse_opt_add_arg(&args, "-omax_threads=16,max_idle_threads=8") < 0) goto out;
+  if (fuse_opt_add_arg(&args, "-f") < 0 ||
+      fuse_opt_add_arg(&args, "-omax_threads=16,max_idle_threads=8") < 0) {
+    goto out;
+  }
   status = fuse_main(args.argc, args.argv, &operations, NULL);
 out:
   control_stop();
