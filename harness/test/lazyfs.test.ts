@@ -9,6 +9,7 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DurableLog, encodeRecord } from "../../node/io/durable-log.js";
+import { lazyFsUnavailable } from "../lazyfs/build.js";
 import {
   fuseMounts,
   type LazyFs,
@@ -278,6 +279,22 @@ describe.runIf(enabled)("lazyfs", () => {
     expect(isMounted(lazy.mountpoint)).toBe(true);
     await orphan.unmount(); // already gone: only tidies up
     await expect(orphan.loseUnsynced()).rejects.toThrow(/exited|unmounted/);
+  });
+
+  it("names in one line what a machine without the build tools lacks, and how to install it", async () => {
+    expect(await lazyFsUnavailable()).toBeUndefined();
+    const saved = process.env.PATH;
+    process.env.PATH = fs.mkdtempSync(path.join(work, "empty-path-"));
+    try {
+      const why = await lazyFsUnavailable();
+      expect(why).toBe(
+        "lazyfs (the power-loss fault) needs gcc pkg-config libfuse3-dev fuse3, not installed: " +
+          "apt-get install gcc pkg-config libfuse3-dev fuse3 " +
+          "(as root, `node scripts/setup.mjs test` installs them)",
+      );
+    } finally {
+      process.env.PATH = saved;
+    }
   });
 
   it("refuses a tag that is not lazyFsTag()'s, and a second mount on the same place", async () => {
