@@ -45,6 +45,14 @@ export const PACKAGES = [
     in: ["test"],
   },
   { name: "etcd-server", binary: "etcd", for: "the etcd backend", in: ["test", "etcd"] },
+  { name: "fuse3", binary: "fusermount3", for: "the power-loss fault", in: ["start", "test"] },
+  {
+    name: "libfuse3-dev",
+    files: ["/usr/include/fuse3/fuse.h"],
+    for: "the power-loss fault",
+    in: ["start", "test"],
+  },
+  { name: "pkg-config", binary: "pkg-config", for: "the power-loss fault", in: ["start", "test"] },
   {
     name: "zookeeper",
     files: ["/usr/share/java/zookeeper.jar"],

@@ -27,6 +27,8 @@ function stubPath(failInstall = false): { dir: string; calls: () => string[] } {
     "docker.io": "dockerd",
     "golang-go": "go",
     "etcd-server": "etcd",
+    fuse3: "fusermount3",
+    "pkg-config": "pkg-config",
   };
   const installs = Object.entries(binaries)
     .map(
@@ -70,12 +72,14 @@ describe.skipIf(!isRoot && process.env.CI !== "true")("scripts/setup.mjs", () =>
     const stub = stubPath();
     const first = runSetup(stub.dir, ["start", "--time-limit", "5"]);
     expect(first.code, first.stderr).toBe(0);
-    // libfaketime is the machine's own (its library is a file, not on PATH).
-    expect(first.stderr).toContain("setup: installing iptables iproute2 (apt-get)");
+    // libfaketime and libfuse3-dev are the machine's own (files, not on PATH).
+    expect(first.stderr).toContain(
+      "setup: installing iptables iproute2 fuse3 pkg-config (apt-get)",
+    );
     expect(first.stderr.trim().split("\n")).toHaveLength(1);
     expect(stub.calls()).toEqual([
       "update -qq",
-      "install -y -qq --no-install-recommends iptables iproute2",
+      "install -y -qq --no-install-recommends iptables iproute2 fuse3 pkg-config",
     ]);
 
     // Idempotent: everything is there now, so nothing is printed or run.
@@ -89,17 +93,19 @@ describe.skipIf(!isRoot && process.env.CI !== "true")("scripts/setup.mjs", () =>
     const stub = stubPath(true);
     const r = runSetup(stub.dir, ["start", "--runtime=docker"]);
     expect(stub.calls()[1]).toBe(
-      "install -y -qq --no-install-recommends iptables iproute2 docker.io",
+      "install -y -qq --no-install-recommends iptables iproute2 docker.io fuse3 pkg-config",
     );
     expect(r.code).toBe(3);
-    expect(r.stderr).toContain("setup: apt-get install iptables iproute2 docker.io failed");
+    expect(r.stderr).toContain(
+      "setup: apt-get install iptables iproute2 docker.io fuse3 pkg-config failed",
+    );
   });
 
   it("as root: `start --backend etcd` also wants etcd-server", () => {
     const stub = stubPath(true);
     const r = runSetup(stub.dir, ["start", "--backend", "etcd"]);
     expect(stub.calls()[1]).toBe(
-      "install -y -qq --no-install-recommends iptables iproute2 etcd-server",
+      "install -y -qq --no-install-recommends iptables iproute2 etcd-server fuse3 pkg-config",
     );
     expect(r.code).toBe(3);
   });
@@ -109,7 +115,8 @@ describe.skipIf(!isRoot && process.env.CI !== "true")("scripts/setup.mjs", () =>
     const r = runSetup(stub.dir, ["start"]);
     expect(r.code).toBe(3);
     expect(r.stderr).toContain(
-      "setup: apt-get install iptables iproute2 failed: E: Unable to locate package iptables",
+      "setup: apt-get install iptables iproute2 fuse3 pkg-config failed: " +
+        "E: Unable to locate package iptables",
     );
     expect(r.stderr).not.toMatch(/\n\s+at /);
   });
@@ -121,7 +128,8 @@ describe.skipIf(!isRoot && process.env.CI !== "true")("scripts/setup.mjs", () =>
     // iptables, ip and dockerd are found in /usr/sbin, which a non-root PATH leaves out.
     expect(r.stderr).toContain(
       "setup: missing chromium (the HTML page tests), golang-go (the go-kv example's tests), " +
-        "etcd-server (the etcd backend); as root: apt-get install chromium golang-go etcd-server",
+        "etcd-server (the etcd backend), fuse3 (the power-loss fault), pkg-config (the power-loss " +
+        "fault); as root: apt-get install chromium golang-go etcd-server fuse3 pkg-config",
     );
     expect(r.stderr).toContain("setup: no Docker engine answers; as root: npm run docker:engine");
     expect(stub.calls()).toEqual([]);
