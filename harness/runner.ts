@@ -125,7 +125,7 @@ export async function runTest(config: TestConfig, deps: RunnerDeps): Promise<Run
   });
   const clients = deps.clients ?? deps.backend.protocol;
   const runId = `${path.basename(folder.dir)}-${config.seed.toString(36)}`;
-  const context: RunContext = { dir: folder.dir, log, signal };
+  const context: RunContext = { dir: folder.dir, log, signal, faults: config.nemesis };
   log("run", { dir: folder.dir, seed: config.seed, runtime: deps.runtime.name });
 
   let error: string | undefined;

@@ -84,6 +84,8 @@ export interface RunContext {
   log(message: string, fields?: Record<string, unknown>): void;
   /** Aborted on Ctrl-C: long waits should give up. */
   signal: AbortSignal;
+  /** The kinds of fault the run will inject: a runtime prepares for them (power: lazyfs). */
+  faults?: readonly NemesisKind[];
 }
 
 /** Runs a cluster. Optional fault capabilities are separate, so nemeses can ask for them. */
@@ -103,7 +105,7 @@ export interface Runtime {
   readonly probe?: FaultProbe;
 }
 
-export type NemesisKind = "partition" | "kill" | "pause" | "clock" | "loss" | "delay";
+export type NemesisKind = "partition" | "kill" | "pause" | "clock" | "loss" | "delay" | "power";
 export const NEMESIS_KINDS: readonly NemesisKind[] = [
   "partition",
   "kill",
@@ -111,6 +113,7 @@ export const NEMESIS_KINDS: readonly NemesisKind[] = [
   "clock",
   "loss",
   "delay",
+  "power",
 ];
 
 export type Capabilities = Record<NemesisKind, { ok: true } | { ok: false; why: string }>;
@@ -119,6 +122,17 @@ export type Capabilities = Record<NemesisKind, { ok: true } | { ok: false; why: 
 export interface Killer {
   kill(node: NodeId): Promise<void>;
   restart(node: NodeId): Promise<void>;
+  /**
+   * A power failure: SIGKILL the node, then drop what it wrote and did not fsync (its data
+   * folder is a lazyfs mount); resolves with what was lost. Restart with restart().
+   */
+  powerOff?(node: NodeId): Promise<LostWrites>;
+}
+
+/** What a power failure dropped: files with unsynced data, and their unsynced bytes. */
+export interface LostWrites {
+  files: number;
+  bytes: number;
 }
 
 /** Freeze a node (SIGSTOP, docker pause) and thaw it. */

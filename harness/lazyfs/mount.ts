@@ -33,6 +33,11 @@ export interface LazyFsOptions {
   tag: string;
   /** Milliseconds to wait for the mount to appear, and for the daemon to exit at unmount. */
   timeoutMs?: number;
+  /**
+   * Milliseconds every fsync takes before it writes back (a disk's flush time: the window in
+   * which a power loss takes what was written but not yet synced). Default 0.
+   */
+  syncDelayMs?: number;
 }
 
 export interface LazyFs {
@@ -82,6 +87,7 @@ export async function mountLazyFs(options: LazyFsOptions): Promise<LazyFs> {
       `--backing=${backing}`,
       `--control=${commandFifo}`,
       `--reply=${replyFifo}`,
+      `--sync-delay-ms=${Math.round(options.syncDelayMs ?? 0)}`,
       "-o",
       `allow_other,default_permissions,fsname=${options.tag}`,
       mountpoint,

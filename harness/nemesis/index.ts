@@ -9,6 +9,7 @@ import { type LossOptions, lossNemesis } from "./loss.js";
 import type { TargetOptions } from "./node-fault.js";
 import { type PartitionOptions, partitionNemesis } from "./partition.js";
 import { pauseNemesis } from "./pause.js";
+import { powerNemesis } from "./power.js";
 import { Verifier } from "./verify.js";
 
 export { nodeProgramOf } from "./clock.js";
@@ -23,6 +24,7 @@ export interface NemesisOptions {
   clock?: ClockOptions;
   loss?: LossOptions;
   delay?: DelayOptions;
+  power?: TargetOptions;
   /**
    * The executable every node runs (nodeProgramOf): the clock nemesis refuses one libfaketime
    * cannot reach (statically linked, Go). Absent: not checked.
@@ -90,5 +92,6 @@ function make(kind: NemesisKind, runtime: Runtime, options: NemesisOptions): Nem
   if (killer && kind === "kill") return killNemesis(killer, options.kill, verify);
   if (pauser && kind === "pause") return pauseNemesis(pauser, options.pause, verify);
   if (clock && kind === "clock") return clockNemesis(clock, options.clock, verify);
+  if (killer?.powerOff && kind === "power") return powerNemesis(killer, options.power, verify);
   throw new Error(`nemesis ${kind}: the ${runtime.name} runtime has no way to do it`);
 }

@@ -382,6 +382,10 @@ export function dockerCapabilities(delayWhy: string): Capabilities {
       ? { ok: true }
       : { ok: false, why: `clock needs ${FAKETIME_LIB} (apt-get install libfaketime)` },
     delay: { ok: false, why: delayWhy },
+    power: {
+      ok: false,
+      why: "power needs the local runtime for now (lazyfs data folders are mounted for local nodes only)",
+    },
   };
 }
 

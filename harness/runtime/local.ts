@@ -27,6 +27,8 @@ import net from "node:net";
 import path from "node:path";
 import type { Value } from "../../checker/history.js";
 import { scriptArgs } from "../backends/index.js";
+import { lazyFsUnavailable } from "../lazyfs/build.js";
+import { sweepLazyFsMounts } from "../lazyfs/mount.js";
 import { ClusterRelays } from "../relay/cluster.js";
 import { RelayDelay } from "../relay/delay.js";
 import { HTTP_STATUS_REQUEST } from "../relay/probe.js";
@@ -35,6 +37,7 @@ import type {
   Capabilities,
   ClockFaults,
   Killer,
+  LostWrites,
   NodeHandle,
   NodeId,
   NodeSpec,
@@ -46,6 +49,7 @@ import type {
 import { AgentProbe, PROBE_PORT } from "./agent-probe.js";
 import { FaketimeClock, findFaketime, NO_FAKETIME } from "./faketime.js";
 import { delayUnavailable, IptablesNetwork } from "./iptables.js";
+import { LazyData } from "./lazy-data.js";
 import { cleanupLeftovers, defaultStateDir, type RecordedProcess, StateFile } from "./leftovers.js";
 import {
   createFabric,
@@ -177,6 +181,8 @@ export class LocalRuntime implements Runtime {
   private state: StateFile | undefined;
   private fabricMade: Fabric | undefined;
   private relays: ClusterRelays | undefined;
+  /** The nodes' data folders through lazyfs, when the run has power faults. */
+  private lazy: LazyData | undefined;
   private probePort = PROBE_PORT;
   private run: RunContext | undefined;
   /** The backend of the run: its protocol says when a node is ready. */
@@ -200,6 +206,7 @@ export class LocalRuntime implements Runtime {
     this.killer = {
       kill: (node) => this.kill(node),
       restart: (node) => this.restart(node),
+      powerOff: (node) => this.powerOff(node),
     };
     this.pauser = {
       pause: async (node) => this.pause(node),
@@ -239,6 +246,7 @@ export class LocalRuntime implements Runtime {
         kill: { ok: true },
         pause: { ok: true },
         clock: faketime === undefined ? no(NO_FAKETIME) : { ok: true },
+        power: await powerUnavailable().then((why) => (why === undefined ? { ok: true } : no(why))),
       };
     })();
     return this.caps;
@@ -281,6 +289,11 @@ export class LocalRuntime implements Runtime {
     if (Object.values(leftovers).some((list) => list.length > 0)) {
       run.log("removed leftovers of an earlier run", { ...leftovers });
     }
+    // After the leftovers' nodes are gone: the lazyfs mounts they used, whose owner is dead.
+    const mounts = await sweepLazyFsMounts().catch(() => undefined);
+    if (mounts !== undefined && mounts.mounts.length > 0) {
+      run.log("removed lazyfs mounts of an earlier run", { mounts: mounts.mounts });
+    }
     process.on("exit", this.onExit);
     try {
       const owner = processIdentity(process.pid) as ProcessIdentity;
@@ -302,9 +315,15 @@ export class LocalRuntime implements Runtime {
       );
       await mkdir(path.join(run.dir, "nodes"), { recursive: true });
       if (this.options.relays) await this.startRelays(nodes, namespaces, run);
+      if (run.faults?.includes("power")) this.lazy = new LazyData();
       for (const spec of nodes) {
         await mkdir(spec.dataDir, { recursive: true });
-        const command = backend.localCommand(spec, this.relays?.view(spec) ?? nodes);
+        // Under power faults the node writes through a lazy view of its data folder.
+        const dataDir = this.lazy ? await this.lazy.mount(spec.id, spec.dataDir) : spec.dataDir;
+        const command = backend.localCommand(
+          { ...spec, dataDir },
+          this.relays?.view(spec) ?? nodes,
+        );
         this.procs.set(spec.id, {
           ...this.procBase(spec, "node", command),
           env: { ...process.env, ...command.env, ...this.faketime.env(spec.id) },
@@ -421,6 +440,9 @@ export class LocalRuntime implements Runtime {
       ...[...this.procs.values()].map((p) => attempt(`stop ${p.id}`, () => this.end(p, grace))),
       ...[...this.agents.values()].map((a) => attempt(`stop probe ${a.id}`, () => this.end(a, 0))),
     ]);
+    const lazy = this.lazy;
+    this.lazy = undefined;
+    if (lazy) await attempt("unmount the lazy data folders", () => lazy.unmountAll());
     const fabric = this.fabricMade;
     if (fabric) await attempt("remove the namespaces", () => removeFabric(fabric));
     await attempt("state file", async () => this.state?.remove());
@@ -452,6 +474,15 @@ export class LocalRuntime implements Runtime {
     await proc.exited;
     proc.paused = false;
     await this.saveState();
+  }
+
+  /** SIGKILL, then what the node wrote and did not fsync is lost (its lazyfs drops it). */
+  private async powerOff(id: NodeId): Promise<LostWrites> {
+    if (this.lazy === undefined) {
+      throw new Error(`power ${id}: the run did not ask for power faults (no lazyfs mounts)`);
+    }
+    await this.kill(id);
+    return this.lazy.loseUnsynced(id);
   }
 
   private async restart(id: NodeId): Promise<void> {
@@ -723,4 +754,12 @@ function signalGroup(child: ChildProcess, signal: NodeJS.Signals): void {
   } catch {
     child.kill(signal);
   }
+}
+
+/** Why the power fault cannot be had here: lazyfs needs root, /dev/fuse and its build tools. */
+async function powerUnavailable(): Promise<string | undefined> {
+  if (process.getuid?.() !== 0) {
+    return "power needs root (each node's data folder becomes a FUSE mount of ours, lazyfs)";
+  }
+  return lazyFsUnavailable();
 }

@@ -10,12 +10,20 @@
 // left behind by any run: after each, no namespace, interface or chain of its harness.
 
 import { type ChildProcess, spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, realpathSync } from "node:fs";
+import {
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  realpathSync,
+  statSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { parseHistory } from "../../checker/formats/index.js";
 import { resolveConfig } from "../config.js";
+import { fuseMounts } from "../lazyfs/mount.js";
 import type { Results } from "../results.js";
 import type { NemesisKind } from "../types.js";
 import { namespaceRules, needRoot, netnsObjectsOf } from "./local-helpers.js";
@@ -87,10 +95,19 @@ function historyLines(store: string): Line[] {
 
 const nemesisEvents = (store: string) => historyLines(store).filter((l) => l.process === "nemesis");
 
-/** What of this harness PID is left: namespaces, interfaces, root chains (all empty: nothing). */
+/**
+ * What of this harness PID is left: namespaces, interfaces, root chains, lazyfs mounts (all
+ * empty: nothing).
+ */
 const leftOf = (pid: number) => {
   const left = netnsObjectsOf(pid);
-  return [...left.namespaces, ...left.interfaces, ...left.chains];
+  const mounts = fuseMounts().filter((m) => m.source.startsWith(`paxos-lazyfs-${pid}-`));
+  return [
+    ...left.namespaces,
+    ...left.interfaces,
+    ...left.chains,
+    ...mounts.map((m) => m.mountpoint),
+  ];
 };
 
 function alive(pid: number): boolean {
@@ -106,7 +123,15 @@ function alive(pid: number): boolean {
 /** What the run printed, for a failing assertion's message. */
 const shown = (r: Run) => `exit ${r.code}\n--- stdout\n${r.stdout}\n--- stderr\n${r.stderr}`;
 
-const KINDS: readonly NemesisKind[] = ["partition", "kill", "pause", "clock", "loss", "delay"];
+const KINDS: readonly NemesisKind[] = [
+  "partition",
+  "kill",
+  "pause",
+  "clock",
+  "loss",
+  "delay",
+  "power",
+];
 const figures: string[] = [];
 
 describe("--nemesis all", () => {
@@ -153,6 +178,20 @@ describe.runIf(root)("the built-in node on the local runtime, through the CLI", 
       expect(stops).toHaveLength(starts.length);
       if (kind !== "clock")
         for (const s of stops) expect(s.value).toMatchObject({ verified: true });
+      if (kind === "power") {
+        // Each node cut off had its unsynced writes dropped, and the drop was counted.
+        for (const s of starts) {
+          const v = s.value as { powered_off: string[]; lost: Record<string, unknown> };
+          expect(Object.keys(v.lost).sort()).toEqual([...v.powered_off].sort());
+          for (const lost of Object.values(v.lost)) {
+            expect(lost).toEqual({ files: expect.any(Number), bytes: expect.any(Number) });
+          }
+        }
+        // The data is back in the run's data folders, and the lazy views are gone.
+        const data = path.join(realpathSync(path.join(store, "latest")), "data");
+        expect(readdirSync(data).sort()).toEqual(["n1", "n2", "n3"]);
+        expect(statSync(path.join(data, "n1", "log")).size).toBeGreaterThan(0);
+      }
       const probeMs = starts.map((s) => (s.value as { probe_ms: number }).probe_ms);
       for (const ms of probeMs) expect(ms).toBeLessThan(300);
       expect(events.every((e) => e.f === `start-${kind}` || e.f === `stop-${kind}`)).toBe(true);
@@ -165,7 +204,7 @@ describe.runIf(root)("the built-in node on the local runtime, through the CLI", 
 
   it("--nemesis all: every kind runs (delay through the relays, this kernel having no netem)", async () => {
     const store = tempStore();
-    // A fault every 0.8 s (each healed 0.4 s later) for 9 s: the six kinds in turn, each at least once.
+    // A fault every 0.8 s (each healed 0.4 s later) for 9 s: the seven kinds in turn, each at least once.
     const r = await runCli([
       "test",
       ...["--runtime", "local", "--store", store, "--nodes", "3", "--nemesis", "all"],

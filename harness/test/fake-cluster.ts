@@ -72,7 +72,15 @@ export class FakeRuntime implements Runtime {
 
   async capabilities(): Promise<Capabilities> {
     const no = { ok: false as const, why: "fake" };
-    return { partition: no, kill: no, pause: { ok: true }, clock: no, loss: no, delay: no };
+    return {
+      partition: no,
+      kill: no,
+      pause: { ok: true },
+      clock: no,
+      loss: no,
+      delay: no,
+      power: no,
+    };
   }
 
   private serve(node: string, req: IncomingMessage, res: ServerResponse): void {

@@ -31,11 +31,16 @@ const enabled = needFuse();
 const work = fs.mkdtempSync(path.join(os.tmpdir(), "paxos-lazyfs-test-"));
 
 /** A mount of its own under the test's folder. */
-function mountNamed(name: string, tag = lazyFsTag(`test-${name}`)): Promise<LazyFs> {
+function mountNamed(
+  name: string,
+  tag = lazyFsTag(`test-${name}`),
+  syncDelayMs?: number,
+): Promise<LazyFs> {
   return mountLazyFs({
     backing: path.join(work, name, "backing"),
     mountpoint: path.join(work, name, "mnt"),
     tag,
+    ...(syncDelayMs === undefined ? {} : { syncDelayMs }),
   });
 }
 
@@ -244,6 +249,28 @@ describe.runIf(enabled)("lazyfs", () => {
     expect(fs.readFileSync(file, "utf8")).toBe(data);
     expect(await lazy.loseUnsynced()).toEqual({ files: 1, bytes: data.length });
     expect(fs.readFileSync(file, "utf8")).toBe("");
+  });
+
+  it("makes each fsync take --sync-delay-ms, the data unsynced until it is over", async () => {
+    const slow = await mountNamed("slow", undefined, 80);
+    try {
+      const fd = fs.openSync(path.join(slow.mountpoint, "f"), "w");
+      fs.writeSync(fd, "slow disk");
+      const started = performance.now();
+      const synced = new Promise<void>((resolve, reject) =>
+        fs.fdatasync(fd, (err) => (err ? reject(err) : resolve())),
+      );
+      // Half-way through the flush the data is still only in the daemon.
+      await new Promise((r) => setTimeout(r, 30));
+      expect(fs.statSync(path.join(slow.backing, "f")).size).toBe(0);
+      expect(await slow.status()).toEqual({ files: 1, bytes: 9 });
+      await synced;
+      expect(performance.now() - started).toBeGreaterThanOrEqual(75);
+      expect(fs.readFileSync(path.join(slow.backing, "f"), "utf8")).toBe("slow disk");
+      fs.closeSync(fd);
+    } finally {
+      await slow.unmount();
+    }
   });
 
   it("writes everything back at unmount, and the daemon exits", async () => {
