@@ -6,6 +6,7 @@ import { DOCKER_SOCKET, engineUnavailable } from "../docker/engine-ping.js";
 import { delayMechanism } from "./relay/mechanism.js";
 import { dockerCapabilities } from "./runtime/docker.js";
 import { dockerDelayUnavailable } from "./runtime/docker-network.js";
+import { powerUnavailable } from "./runtime/lazy-data.js";
 import { LocalRuntime } from "./runtime/local.js";
 import { NEMESIS_KINDS } from "./types.js";
 
@@ -35,7 +36,9 @@ export async function runDoctor(
   // The Docker runtime's faults happen inside containers started through the engine, so they
   // need no root in the harness: only the engine, and what the images copy from this host.
   const dcaps =
-    docker === undefined ? dockerCapabilities(await dockerDelayUnavailable()) : undefined;
+    docker === undefined
+      ? dockerCapabilities(await dockerDelayUnavailable(), await powerUnavailable())
+      : undefined;
   for (const kind of NEMESIS_KINDS) {
     const cap = dcaps?.[kind] ?? { ok: false, why: `no Docker engine (${docker})` };
     out(`nemesis ${kind} (docker): ${cap.ok ? "yes" : `no: ${cap.why}`}`);

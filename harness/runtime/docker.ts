@@ -22,11 +22,13 @@ import Docker from "dockerode";
 import { backendImage } from "../../docker/backend-image.js";
 import { buildImage } from "../../docker/images.js";
 import { FAKETIME_LIB, IPTABLES_BINARY, projectImageRecipe } from "../../docker/project-image.js";
+import { sweepLazyFsMounts } from "../lazyfs/mount.js";
 import type {
   Backend,
   Capabilities,
   ClockFaults,
   Killer,
+  LostWrites,
   NodeHandle,
   NodeId,
   NodeSpec,
@@ -37,6 +39,7 @@ import type {
 import { DockerNetworkFaults, dockerDelayUnavailable } from "./docker-network.js";
 import { DockerProbe } from "./docker-probe.js";
 import { FaketimeClock, faketimeEnv } from "./faketime.js";
+import { LazyData, powerUnavailable } from "./lazy-data.js";
 import { ownerAlive, ownerTag } from "./procfs.js";
 import { nodeHandle, waitForReady } from "./ready.js";
 
@@ -96,6 +99,8 @@ export class DockerRuntime implements Runtime, Killer, Pauser, ClockFaults {
   /** What the nodes run from: the backend's nodeImage, else the project's image. */
   private nodeImage = "";
   private stopped = false;
+  /** The nodes' data folders through lazyfs, when the run has power faults. */
+  private lazy: LazyData | undefined;
   /** The offset files under <run>/clock, mounted at /clock in every node. */
   private readonly faketime = new FaketimeClock(FAKETIME_LIB);
 
@@ -129,6 +134,11 @@ export class DockerRuntime implements Runtime, Killer, Pauser, ClockFaults {
     const command = backend.containerCommand;
     if (!command) throw new Error(`backend ${backend.name} has no container command`);
     const { liveRuns } = await removeLeftovers(this.docker, (m) => run.log(m));
+    // After the leftovers' containers are gone: the lazyfs mounts they used, owner dead.
+    const mounts = await sweepLazyFsMounts().catch(() => undefined);
+    if (mounts !== undefined && mounts.mounts.length > 0) {
+      run.log(`removed lazyfs mounts of an earlier run: ${mounts.mounts.join(" ")}`);
+    }
     // The backend's own image first: an `image:` the engine lacks fails before any build.
     const own = backend.nodeImage
       ? await backendImage(this.docker, backend.name, backend.nodeImage)
@@ -163,6 +173,26 @@ export class DockerRuntime implements Runtime, Killer, Pauser, ClockFaults {
     const chains = await this.network.setUp(this.image, nodes, labels, liveRuns);
     if (chains.length > 0) run.log(`removed iptables chains of earlier runs: ${chains.join(" ")}`);
 
+    // Under power faults a node's data is a bind mount of a lazyfs view on the host (mounted
+    // before the container exists, so the container sees it), instead of a volume.
+    if (run.faults?.includes("power")) this.lazy = new LazyData();
+    const dataMount = async (spec: NodeSpec) =>
+      this.lazy
+        ? {
+            Type: "bind" as const,
+            Source: await this.lazy.mount(spec.id, path.resolve(run.dir, "data", spec.id)),
+            Target: spec.dataDir,
+          }
+        : {
+            Type: "volume" as const,
+            Source: `paxos-${this.runId}-${spec.id}`,
+            Target: spec.dataDir,
+            VolumeOptions: {
+              NoCopy: false,
+              Labels: labels,
+              DriverConfig: { Name: "local", Options: {} },
+            },
+          };
     const create = async (spec: NodeSpec) => {
       const cmd = command.call(backend, spec, nodes);
       if (cmd.files !== undefined && cmd.files.length > 0) {
@@ -183,16 +213,7 @@ export class DockerRuntime implements Runtime, Killer, Pauser, ClockFaults {
           Init: true,
           NetworkMode: this.networkName,
           Mounts: [
-            {
-              Type: "volume",
-              Source: `paxos-${this.runId}-${spec.id}`,
-              Target: spec.dataDir,
-              VolumeOptions: {
-                NoCopy: false,
-                Labels: labels,
-                DriverConfig: { Name: "local", Options: {} },
-              },
-            },
+            await dataMount(spec),
             {
               Type: "bind",
               Source: path.resolve(run.dir, "clock"),
@@ -229,15 +250,28 @@ export class DockerRuntime implements Runtime, Killer, Pauser, ClockFaults {
     );
     for (const out of this.logs.values()) out.end();
     await removeByLabel(this.docker, `${RUN_LABEL}=${this.runId}`);
+    const lazy = this.lazy;
+    this.lazy = undefined;
+    // After the containers are gone: nothing uses the lazy views any more.
+    if (lazy) await lazy.unmountAll();
   }
 
   async capabilities(): Promise<Capabilities> {
-    return dockerCapabilities(await dockerDelayUnavailable());
+    return dockerCapabilities(await dockerDelayUnavailable(), await powerUnavailable());
   }
 
   async kill(node: NodeId): Promise<void> {
     await this.container(node).kill({ signal: "SIGKILL" });
     await this.container(node).wait();
+  }
+
+  /** docker kill, then what the node wrote and did not fsync is lost (its lazyfs drops it). */
+  async powerOff(node: NodeId): Promise<LostWrites> {
+    if (this.lazy === undefined) {
+      throw new Error(`power ${node}: the run did not ask for power faults (no lazyfs mounts)`);
+    }
+    await this.kill(node);
+    return this.lazy.loseUnsynced(node);
   }
 
   async restart(node: NodeId): Promise<void> {
@@ -366,7 +400,7 @@ export class DockerRuntime implements Runtime, Killer, Pauser, ClockFaults {
  * Partitions and loss need the host's iptables (copied into the helper's image); clock skew
  * needs Debian's libfaketime (copied into the node image); kill and pause are the engine's.
  */
-export function dockerCapabilities(delayWhy: string): Capabilities {
+export function dockerCapabilities(delayWhy: string, powerWhy?: string): Capabilities {
   const iptables = existsSync(IPTABLES_BINARY)
     ? ({ ok: true } as const)
     : ({
@@ -382,10 +416,7 @@ export function dockerCapabilities(delayWhy: string): Capabilities {
       ? { ok: true }
       : { ok: false, why: `clock needs ${FAKETIME_LIB} (apt-get install libfaketime)` },
     delay: { ok: false, why: delayWhy },
-    power: {
-      ok: false,
-      why: "power needs the local runtime for now (lazyfs data folders are mounted for local nodes only)",
-    },
+    power: powerWhy === undefined ? { ok: true } : { ok: false, why: powerWhy },
   };
 }
 

@@ -8,6 +8,7 @@
 // writes back what is still unsynced (a clean shutdown) and removes the empty mountpoint.
 
 import { rmdir } from "node:fs/promises";
+import { lazyFsUnavailable } from "../lazyfs/build.js";
 import { type LazyFs, lazyFsTag, mountLazyFs } from "../lazyfs/mount.js";
 import type { LostWrites, NodeId } from "../types.js";
 
@@ -58,4 +59,12 @@ export class LazyData {
     }
     if (failed.length > 0) throw new Error(`lazyfs unmount: ${failed.join("; ")}`);
   }
+}
+
+/** Why the power fault cannot be had here: lazyfs needs root, /dev/fuse and its build tools. */
+export async function powerUnavailable(): Promise<string | undefined> {
+  if (process.getuid?.() !== 0) {
+    return "power needs root (each node's data folder becomes a FUSE mount of ours, lazyfs)";
+  }
+  return lazyFsUnavailable();
 }

@@ -27,7 +27,6 @@ import net from "node:net";
 import path from "node:path";
 import type { Value } from "../../checker/history.js";
 import { scriptArgs } from "../backends/index.js";
-import { lazyFsUnavailable } from "../lazyfs/build.js";
 import { sweepLazyFsMounts } from "../lazyfs/mount.js";
 import { ClusterRelays } from "../relay/cluster.js";
 import { RelayDelay } from "../relay/delay.js";
@@ -49,7 +48,7 @@ import type {
 import { AgentProbe, PROBE_PORT } from "./agent-probe.js";
 import { FaketimeClock, findFaketime, NO_FAKETIME } from "./faketime.js";
 import { delayUnavailable, IptablesNetwork } from "./iptables.js";
-import { LazyData } from "./lazy-data.js";
+import { LazyData, powerUnavailable } from "./lazy-data.js";
 import { cleanupLeftovers, defaultStateDir, type RecordedProcess, StateFile } from "./leftovers.js";
 import {
   createFabric,
@@ -754,12 +753,4 @@ function signalGroup(child: ChildProcess, signal: NodeJS.Signals): void {
   } catch {
     child.kill(signal);
   }
-}
-
-/** Why the power fault cannot be had here: lazyfs needs root, /dev/fuse and its build tools. */
-async function powerUnavailable(): Promise<string | undefined> {
-  if (process.getuid?.() !== 0) {
-    return "power needs root (each node's data folder becomes a FUSE mount of ours, lazyfs)";
-  }
-  return lazyFsUnavailable();
 }

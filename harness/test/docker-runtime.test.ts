@@ -12,6 +12,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildImage } from "../../docker/images.js";
 import { projectImageRecipe } from "../../docker/project-image.js";
+import { fuseMounts } from "../lazyfs/mount.js";
 import { staleOutput } from "../runtime/docker.js";
 import {
   cleanUp,
@@ -104,6 +105,33 @@ describe.runIf(enabled)("Docker runtime, end to end", () => {
       expect(existsSync(log) && statSync(log).size > 0, `${log} is non-empty`).toBe(true);
     }
     // After a normal run: nothing of ours.
+    expect(await ours(docker)).toEqual(NOTHING);
+  }, 90_000);
+
+  it("power in containers: each node's data is a lazyfs view bound in, cut and restarted; nothing left", async () => {
+    const store = tempStore();
+    const r = await runCliAsync(
+      testArgs(store, [
+        ...["--nemesis", "power", "--nemesis-interval", "2.5"],
+        ...["--time-limit", "8", "--seed", "11"],
+      ]),
+    );
+    expect(r.code, r.stderr + r.stdout).toBe(0);
+    expect(results(store)).toMatchObject({ valid: true, runtime: "docker", nemesis: ["power"] });
+    const events = historyLines(runDir(store)).filter((l) => l.process === "nemesis");
+    const starts = events.filter((e) => e.f === "start-power");
+    expect(starts.length).toBeGreaterThanOrEqual(2);
+    for (const s of starts) {
+      const v = s.value as { verified: boolean; powered_off: string[]; lost: object };
+      expect(v.verified, JSON.stringify(v)).toBe(true);
+      expect(Object.keys(v.lost).sort()).toEqual([...v.powered_off].sort());
+    }
+    expect(events.filter((e) => e.f === "stop-power")).toHaveLength(starts.length);
+    // The data went through the views into the run's folder, and the views are unmounted.
+    for (const id of ["n1", "n2", "n3"]) {
+      expect(statSync(path.join(runDir(store), "data", id, "log")).size).toBeGreaterThan(0);
+    }
+    expect(fuseMounts().filter((m) => m.source.startsWith("paxos-lazyfs-"))).toEqual([]);
     expect(await ours(docker)).toEqual(NOTHING);
   }, 90_000);
 
@@ -281,7 +309,7 @@ describe.runIf(enabled)("Docker runtime, end to end", () => {
     const d = runCli(["doctor"]);
     expect(d.code, d.stderr).toBe(0);
     expect(d.stdout).toMatch(/^runtime docker: yes$/m);
-    for (const kind of ["partition", "loss", "kill", "pause", "clock"]) {
+    for (const kind of ["partition", "loss", "kill", "pause", "clock", "power"]) {
       expect(d.stdout).toMatch(new RegExp(`^nemesis ${kind} \\(docker\\): yes$`, "m"));
     }
     expect(d.stdout).toMatch(/^nemesis delay \(docker\): no: delay needs the kernel's sch_netem/m);

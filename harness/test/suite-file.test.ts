@@ -104,10 +104,10 @@ describe("suites/standard.yaml", () => {
   const suite = readSuiteFile(file);
   const configs = suite.tests.map((t) => resolveConfig({}, { path: file, fields: t.fields }));
 
-  it("has register and kv, with partition, kill, pause, clock, loss and delay", () => {
+  it("has register and kv, with partition, kill, pause, clock, loss, delay and power", () => {
     expect(new Set(configs.map((c) => c.workload))).toEqual(new Set(["register", "kv"]));
     expect(new Set(configs.flatMap((c) => c.nemesis))).toEqual(
-      new Set(["partition", "kill", "pause", "clock", "loss", "delay"]),
+      new Set(["partition", "kill", "pause", "clock", "loss", "delay", "power"]),
     );
   });
 
