@@ -138,7 +138,8 @@ describe.runIf(root)("every nemesis kind against a live 5-node memory cluster", 
   beforeAll(async () => {
     const specs = await localNodeSpecs(5, run.dir, { subnet: randomSubnet() });
     const started = Date.now();
-    nodes = await runtime.start(specs, memoryBackend(), run);
+    // Every kind is made below: power needs the run to say so (lazyfs data folders).
+    nodes = await runtime.start(specs, memoryBackend(), { ...run, faults: NEMESIS_KINDS });
     console.log(`5 memory nodes answer /status after ${Date.now() - started} ms`);
     cluster = view(nodes, runtime, 11);
   });

@@ -71,7 +71,7 @@ describe("paxos-harness test: bad input", () => {
       keys: 10,
     });
     expect(Number.isInteger(d.seed)).toBe(true);
-    expect(resolveConfig({ nemesis: "all" }).nemesis.length).toBe(6);
+    expect(resolveConfig({ nemesis: "all" }).nemesis.length).toBe(7);
     expect(resolveConfig({ nemesis: "none" }).nemesis).toEqual([]);
     // A bad value from a flag names the flag, even when the file has the field too.
     expect(() => resolveConfig({ nodes: "0" }, { path: "t.yaml", fields: { nodes: 3 } })).toThrow(
