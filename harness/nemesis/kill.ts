@@ -1,7 +1,7 @@
 // kill: SIGKILL (or docker kill) the targets; stop restarts them from their data. Verified:
 // the processes are gone, then running again.
 
-import type { Killer, Nemesis } from "../types.js";
+import type { Killer, Nemesis, NodeId } from "../types.js";
 import { nodeFaultNemesis, type TargetOptions } from "./node-fault.js";
 import { Verifier } from "./verify.js";
 
@@ -22,14 +22,17 @@ export function killNemesis(
       );
       return { killed: nodes, ...checked };
     },
-    async (nodes) => {
-      await Promise.all(nodes.map((id) => killer.restart(id)));
-      const checked = await verify.state(
-        nodes,
-        "running",
-        (id, seen) => `restart of ${id}: the process is ${seen}`,
-      );
-      return { restarted: nodes, ...checked };
-    },
+    (nodes) => restartVerified(killer, verify, nodes),
   );
+}
+
+/** Starts the nodes again from their data (kill's and power's heal), verified running. */
+export async function restartVerified(killer: Killer, verify: Verifier, nodes: NodeId[]) {
+  await Promise.all(nodes.map((id) => killer.restart(id)));
+  const checked = await verify.state(
+    nodes,
+    "running",
+    (id, seen) => `restart of ${id}: the process is ${seen}`,
+  );
+  return { restarted: nodes, ...checked };
 }

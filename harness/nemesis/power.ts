@@ -5,6 +5,7 @@
 
 import type { Value } from "../../checker/history.js";
 import type { Killer, Nemesis } from "../types.js";
+import { restartVerified } from "./kill.js";
 import { nodeFaultNemesis, type TargetOptions } from "./node-fault.js";
 import { Verifier } from "./verify.js";
 
@@ -33,14 +34,6 @@ export function powerNemesis(
       );
       return { powered_off: nodes, lost, ...checked };
     },
-    async (nodes) => {
-      await Promise.all(nodes.map((id) => killer.restart(id)));
-      const checked = await verify.state(
-        nodes,
-        "running",
-        (id, seen) => `restart of ${id}: the process is ${seen}`,
-      );
-      return { restarted: nodes, ...checked };
-    },
+    (nodes) => restartVerified(killer, verify, nodes),
   );
 }

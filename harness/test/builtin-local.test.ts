@@ -25,7 +25,7 @@ import { parseHistory } from "../../checker/formats/index.js";
 import { resolveConfig } from "../config.js";
 import { fuseMounts } from "../lazyfs/mount.js";
 import type { Results } from "../results.js";
-import type { NemesisKind } from "../types.js";
+import { NEMESIS_KINDS, type NemesisKind } from "../types.js";
 import { namespaceRules, needRoot, netnsObjectsOf } from "./local-helpers.js";
 import { ROOT } from "./run-cli.js";
 
@@ -123,15 +123,7 @@ function alive(pid: number): boolean {
 /** What the run printed, for a failing assertion's message. */
 const shown = (r: Run) => `exit ${r.code}\n--- stdout\n${r.stdout}\n--- stderr\n${r.stderr}`;
 
-const KINDS: readonly NemesisKind[] = [
-  "partition",
-  "kill",
-  "pause",
-  "clock",
-  "loss",
-  "delay",
-  "power",
-];
+const KINDS: readonly NemesisKind[] = NEMESIS_KINDS;
 const figures: string[] = [];
 
 describe("--nemesis all", () => {
