@@ -143,17 +143,22 @@ void cache_unlinked(struct file_id id) {
   pthread_mutex_unlock(&lock);
 }
 
-void cache_adjust_stat(struct stat *st) {
-  if (!S_ISREG(st->st_mode)) return;
+int cache_stat(int fd, const char *name, struct stat *st) {
   pthread_mutex_lock(&lock);
-  struct dirty_file *f = *find_dirty(file_id_of(st));
-  if (f != NULL) {
-    st->st_size = f->overlay.size;
-    st->st_blocks = (f->overlay.size + 511) / 512;
-    st->st_mtim = f->mtime;
-    st->st_ctim = f->ctime;
+  int r = name == NULL ? fstat(fd, st) : fstatat(fd, name, st, AT_SYMLINK_NOFOLLOW);
+  if (r < 0) {
+    r = -errno;
+  } else if (S_ISREG(st->st_mode)) {
+    struct dirty_file *f = *find_dirty(file_id_of(st));
+    if (f != NULL) {
+      st->st_size = f->overlay.size;
+      st->st_blocks = (f->overlay.size + 511) / 512;
+      st->st_mtim = f->mtime;
+      st->st_ctim = f->ctime;
+    }
   }
   pthread_mutex_unlock(&lock);
+  return r;
 }
 
 void cache_set_times(const struct stat *backing) {

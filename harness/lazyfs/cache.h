@@ -32,8 +32,15 @@ void cache_released(struct file_id id);
 /** The file lost its last name: its cache goes now, or with its last open handle. */
 void cache_unlinked(struct file_id id);
 
-/** Size, blocks and times as the mount shows them, when the file has unsynced changes. */
-void cache_adjust_stat(struct stat *st);
+/**
+ * Stats a file as the mount shows it: the backing file's attributes, with size, blocks and
+ * times from its unsynced state when it has one. `name` NULL: fstat(`fd`); else
+ * fstatat(`fd`, `name`) without following a symlink. Under the lock, so a write-back in
+ * progress (the backing file cut, then extended run by run) is never seen half done: the
+ * kernel takes a size it sees as the file's, drops the pages beyond it, and a reader there
+ * would see EOF, an mmap of it SIGBUS. 0 or -errno.
+ */
+int cache_stat(int fd, const char *name, struct stat *st);
 /** A utimens reached the backing file: the mount shows these times from now on. */
 void cache_set_times(const struct stat *backing);
 

@@ -91,11 +91,8 @@ static void lz_destroy(void *private_data) {
 }
 
 static int lz_getattr(const char *path, struct stat *st, struct fuse_file_info *fi) {
-  int r = fi != NULL ? fstat(handle_of(fi)->fd, st)
-                     : fstatat(backing_dir, rel(path), st, AT_SYMLINK_NOFOLLOW);
-  if (r < 0) return fail();
-  cache_adjust_stat(st);
-  return 0;
+  return fi != NULL ? cache_stat(handle_of(fi)->fd, NULL, st)
+                    : cache_stat(backing_dir, rel(path), st);
 }
 
 static int lz_readlink(const char *path, char *buf, size_t size) {

@@ -332,4 +332,29 @@ describe.runIf(enabled)("lazyfs", () => {
       mountLazyFs({ backing: path.join(work, "y"), mountpoint: lazy.mountpoint, tag: lazy.tag }),
     ).rejects.toThrow(/already a lazyfs mount/);
   });
+
+  it("never shows a size smaller than written while an fsync writes the file back (stat races the write-back)", async () => {
+    const file = onMount("size-race");
+    const handle = await fs.promises.open(file, "w+");
+    const chunk = Buffer.alloc(2 << 20, 7);
+    let size = 0;
+    const seen: number[] = [];
+    try {
+      for (let round = 0; round < 20; round++) {
+        // A long run, then a byte far past it: the write-back extends the file in steps.
+        await handle.write(chunk, 0, chunk.length, size);
+        size += chunk.length + (1 << 20);
+        await handle.write(Buffer.from("!"), 0, 1, size);
+        size += 1;
+        const synced = handle.datasync();
+        const stats = Array.from({ length: 8 }, () => fs.promises.stat(file));
+        for (const st of await Promise.all(stats)) seen.push(st.size - size);
+        await synced;
+      }
+    } finally {
+      await handle.close();
+    }
+    expect(seen.filter((d) => d !== 0)).toEqual([]);
+    await lazy.loseUnsynced();
+  });
 });
