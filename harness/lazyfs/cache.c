@@ -27,8 +27,6 @@ struct dirty_file {
   /** mtime and ctime the mount shows (the backing file's change only at write-back). */
   struct timespec mtime;
   struct timespec ctime;
-  /** Its last name is gone: dropped when its last handle is released. */
-  bool unlinked;
 };
 
 struct open_count {
@@ -125,21 +123,20 @@ void cache_released(struct file_id id) {
     *at = c->next;
     free(c);
   }
+  // A file without a name once its last handle goes is unreachable: its unsynced state too.
+  // Asked of the inode itself, not remembered from an unlink: it may have been written only
+  // after its last name went, or lost it by a rename over it.
   struct dirty_file **f = find_dirty(id);
-  if (last && *f != NULL && (*f)->unlinked) drop(f);
+  struct stat st;
+  if (last && *f != NULL && fstat((*f)->fd, &st) == 0 && st.st_nlink == 0) drop(f);
   pthread_mutex_unlock(&lock);
 }
 
 void cache_unlinked(struct file_id id) {
   pthread_mutex_lock(&lock);
   struct dirty_file **f = find_dirty(id);
-  if (*f != NULL) {
-    if (*find_open(id) == NULL) {
-      drop(f);
-    } else {
-      (*f)->unlinked = true;
-    }
-  }
+  // Still open: cache_released() drops it with the last handle.
+  if (*f != NULL && *find_open(id) == NULL) drop(f);
   pthread_mutex_unlock(&lock);
 }
 

@@ -357,4 +357,18 @@ describe.runIf(enabled)("lazyfs", () => {
     expect(seen.filter((d) => d !== 0)).toEqual([]);
     await lazy.loseUnsynced();
   });
+
+  it("forgets a file written after its last name went, once its last handle closes", async () => {
+    const fd = fs.openSync(onMount("unlinked-then-written"), "w+");
+    fs.unlinkSync(onMount("unlinked-then-written"));
+    fs.writeSync(fd, "nobody will ever see this");
+    expect(await lazy.status()).toEqual({ files: 1, bytes: 25 });
+    fs.closeSync(fd);
+    // The kernel sends the release after close() returns.
+    const deadline = Date.now() + 2000;
+    while ((await lazy.status()).files > 0 && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    expect(await lazy.status()).toEqual({ files: 0, bytes: 0 });
+  });
 });
