@@ -222,9 +222,21 @@ int cache_resize(struct file_id id, int fd, off_t size, int grow_only) {
   return r;
 }
 
+/**
+ * Makes the backing file hold the entry's state, its modification time included: the writes
+ * of a write-back are ours, not the program's, and must not make the file look modified at
+ * its fsync (nor undo a time set on it since). 0 or -errno; the entry is kept.
+ */
+static int apply(struct dirty_file *f) {
+  int r = overlay_apply(&f->overlay, f->fd);
+  if (r < 0) return r;
+  const struct timespec times[2] = {{.tv_nsec = UTIME_OMIT}, f->mtime};
+  return futimens(f->fd, times) < 0 ? -errno : 0;
+}
+
 /** Writes one entry back; the entry stays on failure (a retry rewrites the same bytes). */
 static int write_back(struct dirty_file **at) {
-  int r = overlay_apply(&(*at)->overlay, (*at)->fd);
+  int r = apply(*at);
   if (r == 0) drop(at);
   return r;
 }
@@ -255,7 +267,7 @@ static int sync_all_locked(struct cache_totals *out) {
   while (*at != NULL) {
     struct dirty_file *f = *at;
     size_t bytes = overlay_bytes(&f->overlay);
-    int r = overlay_apply(&f->overlay, f->fd);
+    int r = apply(f);
     if (r == 0 && fsync(f->fd) < 0) r = -errno;
     if (r < 0) {
       if (first_error == 0) first_error = r;

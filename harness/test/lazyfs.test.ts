@@ -371,4 +371,22 @@ describe.runIf(enabled)("lazyfs", () => {
     }
     expect(await lazy.status()).toEqual({ files: 0, bytes: 0 });
   });
+
+  it("keeps a file's modification time through its fsync: the time of its last write, or the one set on it", async () => {
+    const fd = fs.openSync(onMount("mtime"), "w");
+    try {
+      fs.writeSync(fd, "a");
+      const written = fs.fstatSync(fd).mtimeMs;
+      await new Promise((r) => setTimeout(r, 20));
+      fs.fsyncSync(fd);
+      expect(fs.statSync(onMount("mtime")).mtimeMs).toBe(written);
+      fs.writeSync(fd, "b");
+      fs.futimesSync(fd, 1000, 1000); // as rsync or tar do after writing
+      fs.fsyncSync(fd);
+      expect(fs.statSync(onMount("mtime")).mtimeMs).toBe(1_000_000);
+      expect(fs.statSync(onBacking("mtime")).mtimeMs).toBe(1_000_000);
+    } finally {
+      fs.closeSync(fd);
+    }
+  });
 });
