@@ -83,11 +83,17 @@ static void *lz_init(struct fuse_conn_info *conn, struct fuse_config *cfg) {
   return NULL;
 }
 
+/** The unmount could not write everything back: the exit status says so (data was lost). */
+static int shutdown_failed = 0;
+
 static void lz_destroy(void *private_data) {
   (void)private_data;
   struct cache_totals totals = {0, 0};
   int r = cache_shutdown(&totals);
-  if (r < 0) fprintf(stderr, "lazyfs: writing back at unmount failed: %s\n", strerror(-r));
+  if (r < 0) {
+    fprintf(stderr, "lazyfs: writing back at unmount failed: %s\n", strerror(-r));
+    shutdown_failed = 1;
+  }
 }
 
 static int lz_getattr(const char *path, struct stat *st, struct fuse_file_info *fi) {
@@ -462,6 +468,7 @@ int main(int argc, char *argv[]) {
     goto out;
   }
   status = fuse_main(args.argc, args.argv, &operations, NULL);
+  if (status == 0 && shutdown_failed) status = 1;
 out:
   control_stop();
   cache_shutdown(NULL); // a no-op after a mount's own destroy; frees the table otherwise

@@ -55,7 +55,8 @@ export interface LazyFs {
   status(): Promise<LazyFsCounts>;
   /**
    * Unmounts (writing everything back) and waits for the daemon to exit. Rejects, having
-   * killed the daemon, when it does not exit in time; stop the mount's users first.
+   * killed the daemon, when it does not exit in time (stop the mount's users first), and
+   * when it could not write everything back (a full backing disk: that data is lost).
    */
   unmount(): Promise<void>;
 }

@@ -389,4 +389,26 @@ describe.runIf(enabled)("lazyfs", () => {
       fs.closeSync(fd);
     }
   });
+
+  it("fails the fsync of data the backing disk has no room for, keeps it unsynced, and fails the unmount that cannot write it back", async () => {
+    const dir = path.join(work, "full");
+    fs.mkdirSync(path.join(dir, "backing"), { recursive: true });
+    const tmpfs = spawnSync("mount", ["-t", "tmpfs", "-o", "size=1m", "tmpfs", path.join(dir, "backing")]);
+    expect(tmpfs.status).toBe(0);
+    try {
+      const full = await mountNamed("full");
+      try {
+        const fd = fs.openSync(path.join(full.mountpoint, "big"), "w");
+        fs.writeSync(fd, Buffer.alloc(2 << 20, 1)); // in memory: no error yet
+        expect(() => fs.fsyncSync(fd)).toThrow(/ENOSPC/);
+        fs.closeSync(fd);
+        expect(await full.status()).toEqual({ files: 1, bytes: 2 << 20 });
+      } finally {
+        await expect(full.unmount()).rejects.toThrow(/No space left on device/);
+      }
+      expect(isMounted(full.mountpoint)).toBe(false);
+    } finally {
+      spawnSync("umount", [path.join(dir, "backing")]);
+    }
+  });
 });
