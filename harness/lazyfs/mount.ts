@@ -18,7 +18,7 @@ import path from "node:path";
 import { waitGone } from "../runtime/procfs.js";
 import { buildLazyFs } from "./build.js";
 import { ControlChannel, type LazyFsCounts } from "./control-channel.js";
-import { fuseMounts, isLazyFsTag, unmountFuse } from "./mounts.js";
+import { type FuseMount, fuseMounts, isLazyFsTag, unmountFuse } from "./mounts.js";
 
 export type { LazyFsCounts } from "./control-channel.js";
 export { fuseMounts, lazyFsTag, ownerOfTag } from "./mounts.js";
@@ -69,6 +69,11 @@ export async function mountLazyFs(options: LazyFsOptions): Promise<LazyFs> {
   if (!isLazyFsTag(options.tag)) {
     throw new Error(`lazyfs: the tag ${JSON.stringify(options.tag)} is not one of lazyFsTag()'s`);
   }
+  const syncDelayMs = options.syncDelayMs ?? 0;
+  // The daemon reads it as unsigned: -1 would make every fsync sleep for 49 days.
+  if (!Number.isFinite(syncDelayMs) || syncDelayMs < 0 || syncDelayMs > 60_000) {
+    throw new Error(`lazyfs: syncDelayMs ${syncDelayMs} is not a delay of 0 to 60000 ms`);
+  }
   const binary = await buildLazyFs();
   await mkdir(options.backing, { recursive: true });
   await mkdir(options.mountpoint, { recursive: true });
@@ -88,7 +93,7 @@ export async function mountLazyFs(options: LazyFsOptions): Promise<LazyFs> {
       `--backing=${backing}`,
       `--control=${commandFifo}`,
       `--reply=${replyFifo}`,
-      `--sync-delay-ms=${Math.round(options.syncDelayMs ?? 0)}`,
+      `--sync-delay-ms=${Math.round(syncDelayMs)}`,
       "-o",
       `allow_other,default_permissions,fsname=${options.tag}`,
       mountpoint,
@@ -96,17 +101,17 @@ export async function mountLazyFs(options: LazyFsOptions): Promise<LazyFs> {
     { stdio: ["ignore", "ignore", "pipe"], detached: true },
   );
   const daemon = watch(child);
+  const earlier = new Set(before.map((m) => m.id));
+  let mount: FuseMount;
   try {
-    await waitForMount(
-      mountpoint,
-      options.tag,
-      new Set(before.map((m) => m.id)),
-      daemon,
-      timeoutMs,
-    );
+    mount = await waitForMount(mountpoint, options.tag, earlier, daemon, timeoutMs);
   } catch (error) {
     if (daemon.exit === undefined) child.kill("SIGKILL");
-    await unmountFuse(mountpoint).catch(() => {});
+    await Promise.race([daemon.exited, new Promise((r) => setTimeout(r, 5000))]);
+    // Only a mount it made (it may have made one just before it was killed): whatever else
+    // is mounted there is not ours to remove.
+    const made = fuseMounts().find((m) => isOurs(m, mountpoint, options.tag, earlier));
+    if (made !== undefined) await unmountFuse(mountpoint).catch(() => {});
     await rm(controlDir, { recursive: true, force: true });
     throw error;
   }
@@ -122,7 +127,7 @@ export async function mountLazyFs(options: LazyFsOptions): Promise<LazyFs> {
     syncAll: () => channel.send("sync-all"),
     status: () => channel.send("status"),
     unmount() {
-      unmounting ??= unmount(mountpoint, child, daemon, channel, controlDir, timeoutMs);
+      unmounting ??= unmount(mount, child, daemon, channel, controlDir, timeoutMs);
       return unmounting;
     },
   };
@@ -168,20 +173,23 @@ function lastWords(daemon: Daemon): string {
   );
 }
 
-/** Resolves once mountinfo lists a new FUSE mount of this tag at the mountpoint. */
+/** Whether `m` is the mount of this tag at this place that was not there before. */
+function isOurs(m: FuseMount, mountpoint: string, tag: string, earlier: Set<number>): boolean {
+  return m.mountpoint === mountpoint && m.source === tag && !earlier.has(m.id);
+}
+
+/** Resolves with the new FUSE mount of this tag at the mountpoint, once mountinfo lists it. */
 async function waitForMount(
   mountpoint: string,
   tag: string,
   earlier: Set<number>,
   daemon: Daemon,
   timeoutMs: number,
-): Promise<void> {
+): Promise<FuseMount> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const mounted = fuseMounts().some(
-      (m) => m.mountpoint === mountpoint && m.source === tag && !earlier.has(m.id),
-    );
-    if (mounted) return;
+    const mounted = fuseMounts().find((m) => isOurs(m, mountpoint, tag, earlier));
+    if (mounted !== undefined) return mounted;
     if (daemon.exit !== undefined) {
       throw new Error(
         `lazyfs: the daemon exited before mounting ${mountpoint}: ${lastWords(daemon)}`,
@@ -197,17 +205,19 @@ async function waitForMount(
 }
 
 async function unmount(
-  mountpoint: string,
+  mount: FuseMount,
   child: ChildProcess,
   daemon: Daemon,
   channel: ControlChannel,
   controlDir: string,
   timeoutMs: number,
 ): Promise<void> {
+  const { mountpoint } = mount;
   try {
-    if (daemon.exit === undefined || fuseMounts().some((m) => m.mountpoint === mountpoint)) {
-      await unmountFuse(mountpoint);
-    }
+    // Ours only (a dead daemon's mount too): not whatever else is mounted there now.
+    const ours = (m: FuseMount) =>
+      m.id === mount.id && m.mountpoint === mountpoint && m.source === mount.source;
+    if (fuseMounts().some(ours)) await unmountFuse(mountpoint);
     let timer: NodeJS.Timeout | undefined;
     const late = new Promise<"late">((r) => {
       timer = setTimeout(() => r("late"), timeoutMs);

@@ -324,13 +324,23 @@ describe.runIf(enabled)("lazyfs", () => {
     }
   });
 
-  it("refuses a tag that is not lazyFsTag()'s, and a second mount on the same place", async () => {
+  it("refuses a tag that is not lazyFsTag()'s, a second mount on the same place, and a sync delay that is none", async () => {
     await expect(
       mountLazyFs({ backing: onBacking(), mountpoint: path.join(work, "x"), tag: "mine,rw" }),
     ).rejects.toThrow(/tag/);
     await expect(
       mountLazyFs({ backing: path.join(work, "y"), mountpoint: lazy.mountpoint, tag: lazy.tag }),
     ).rejects.toThrow(/already a lazyfs mount/);
+    for (const syncDelayMs of [-1, Number.NaN]) {
+      await expect(
+        mountLazyFs({
+          backing: onBacking(),
+          mountpoint: path.join(work, "z"),
+          tag: lazy.tag,
+          syncDelayMs,
+        }),
+      ).rejects.toThrow(/syncDelayMs/);
+    }
   });
 
   it("never shows a size smaller than written while an fsync writes the file back (stat races the write-back)", async () => {
@@ -393,7 +403,14 @@ describe.runIf(enabled)("lazyfs", () => {
   it("fails the fsync of data the backing disk has no room for, keeps it unsynced, and fails the unmount that cannot write it back", async () => {
     const dir = path.join(work, "full");
     fs.mkdirSync(path.join(dir, "backing"), { recursive: true });
-    const tmpfs = spawnSync("mount", ["-t", "tmpfs", "-o", "size=1m", "tmpfs", path.join(dir, "backing")]);
+    const tmpfs = spawnSync("mount", [
+      "-t",
+      "tmpfs",
+      "-o",
+      "size=1m",
+      "tmpfs",
+      path.join(dir, "backing"),
+    ]);
     expect(tmpfs.status).toBe(0);
     try {
       const full = await mountNamed("full");
@@ -409,6 +426,41 @@ describe.runIf(enabled)("lazyfs", () => {
       expect(isMounted(full.mountpoint)).toBe(false);
     } finally {
       spawnSync("umount", [path.join(dir, "backing")]);
+    }
+  });
+
+  it("leaves alone what else is mounted where a mount of its own failed", async () => {
+    const place = path.join(work, "occupied");
+    fs.mkdirSync(place, { recursive: true });
+    expect(spawnSync("mount", ["-t", "tmpfs", "tmpfs", place]).status).toBe(0);
+    const mountedHere = () =>
+      fs
+        .readFileSync("/proc/self/mountinfo", "utf8")
+        .split("\n")
+        .filter((l) => l.split(" ")[4] === place)
+        .map((l) => l.split(" - ")[1]?.split(" ")[0]);
+    try {
+      // Gives up at once, as on a machine too slow to mount in time; on a busy machine the
+      // daemon may still win the race (then it is unmounted and tried again).
+      let failed: Error | undefined;
+      for (let attempt = 0; attempt < 10 && failed === undefined; attempt++) {
+        const options = {
+          backing: path.join(work, "occupied-backing"),
+          mountpoint: place,
+          tag: lazyFsTag("test-occupied"),
+          timeoutMs: -1,
+        };
+        await mountLazyFs(options).then(
+          (mounted) => mounted.unmount(),
+          (error: Error) => {
+            failed = error;
+          },
+        );
+      }
+      expect(failed?.message).toMatch(/not mounted after/);
+      expect(mountedHere()).toEqual(["tmpfs"]);
+    } finally {
+      spawnSync("umount", [place]);
     }
   });
 });
