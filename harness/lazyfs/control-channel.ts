@@ -18,6 +18,7 @@ export interface LazyFsCounts {
 export type LazyFsCommand = "lose-unsynced" | "sync-all" | "status";
 
 interface Waiting {
+  command: LazyFsCommand;
   resolve: (counts: LazyFsCounts) => void;
   reject: (error: Error) => void;
   timer: NodeJS.Timeout;
@@ -67,11 +68,12 @@ export class ControlChannel {
       return Promise.reject(new Error(`lazyfs: ${this.closedBecause}`));
     }
     return new Promise<LazyFsCounts>((resolve, reject) => {
+      // A reply that comes later would be taken for the next command's: the channel closes.
       const timer = setTimeout(
-        () => this.settle(new Error(`lazyfs: no reply to ${command} within ${this.timeoutMs} ms`)),
+        () => this.close(`no reply to ${command} within ${this.timeoutMs} ms (channel closed)`),
         this.timeoutMs,
       );
-      this.waiting = { resolve, reject, timer };
+      this.waiting = { command, resolve, reject, timer };
       try {
         // Shorter than PIPE_BUF: written whole or not at all (EAGAIN: the daemon is stuck).
         writeSync(this.commandFd, `${command}\n`);
@@ -86,13 +88,13 @@ export class ControlChannel {
     for (let end = this.buffered.indexOf("\n"); end >= 0; end = this.buffered.indexOf("\n")) {
       const line = this.buffered.slice(0, end);
       this.buffered = this.buffered.slice(end + 1);
-      this.settle(parseReply(line));
+      this.settle(parseReply(line, this.waiting?.command));
     }
   }
 
   private settle(outcome: LazyFsCounts | Error): void {
     const waiting = this.waiting;
-    if (waiting === undefined) return; // a reply nobody waits for (after a time-out): dropped
+    if (waiting === undefined) return; // a reply nobody waits for: dropped
     this.waiting = undefined;
     clearTimeout(waiting.timer);
     if (outcome instanceof Error) waiting.reject(outcome);
@@ -100,14 +102,16 @@ export class ControlChannel {
   }
 }
 
-function parseReply(line: string): LazyFsCounts | Error {
-  let reply: { files?: unknown; bytes?: unknown; error?: unknown };
+function parseReply(line: string, command: LazyFsCommand | undefined): LazyFsCounts | Error {
+  let reply: { cmd?: unknown; files?: unknown; bytes?: unknown; error?: unknown };
   try {
     reply = JSON.parse(line) as typeof reply;
   } catch {
     return new Error(`lazyfs: a reply that is not JSON: ${line}`);
   }
   if (typeof reply.error === "string") return new Error(`lazyfs: ${line}`);
+  if (reply.cmd !== command)
+    return new Error(`lazyfs: a reply to another command than ${command}: ${line}`);
   if (typeof reply.files !== "number" || typeof reply.bytes !== "number") {
     return new Error(`lazyfs: a reply without files and bytes: ${line}`);
   }

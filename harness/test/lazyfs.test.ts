@@ -10,6 +10,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DurableLog, encodeRecord } from "../../node/io/durable-log.js";
 import { lazyFsUnavailable } from "../lazyfs/build.js";
+import { ControlChannel } from "../lazyfs/control-channel.js";
 import {
   fuseMounts,
   type LazyFs,
@@ -451,7 +452,8 @@ describe.runIf(enabled)("lazyfs", () => {
           timeoutMs: -1,
         };
         await mountLazyFs(options).then(
-          (mounted) => mounted.unmount(),
+          // Its unmount waits -1 ms for the daemon too: it rejects, the daemon killed.
+          (mounted) => mounted.unmount().catch(() => {}),
           (error: Error) => {
             failed = error;
           },
@@ -461,6 +463,26 @@ describe.runIf(enabled)("lazyfs", () => {
       expect(mountedHere()).toEqual(["tmpfs"]);
     } finally {
       spawnSync("umount", [place]);
+    }
+  });
+
+  it("never takes a late reply for the answer to a later command", async () => {
+    // A daemon of the test's own: it answers the first command only after its time-out.
+    const dir = fs.mkdtempSync(path.join(work, "channel-"));
+    const [commands, replies] = [path.join(dir, "control"), path.join(dir, "reply")];
+    expect(spawnSync("mkfifo", [commands, replies]).status).toBe(0);
+    const daemonEnds = [fs.openSync(commands, "r+"), fs.openSync(replies, "r+")];
+    const channel = new ControlChannel(commands, replies, 100);
+    try {
+      await expect(channel.send("lose-unsynced")).rejects.toThrow(/no reply to lose-unsynced/);
+      fs.writeSync(daemonEnds[1]!, '{"cmd":"lose-unsynced","files":1,"bytes":7}\n');
+      const next = channel.send("status");
+      fs.writeSync(daemonEnds[1]!, '{"cmd":"status","files":0,"bytes":0}\n');
+      const answer = await next.catch((error: Error) => error);
+      if (!(answer instanceof Error)) expect(answer).toEqual({ files: 0, bytes: 0 });
+    } finally {
+      channel.close("test over");
+      for (const fd of daemonEnds) fs.closeSync(fd);
     }
   });
 });
