@@ -77,6 +77,19 @@ export function fuseMounts(): FuseMount[] {
 }
 
 /**
+ * Whether another mount (of any kind) sits on top of `mount` at its mountpoint: an unmount
+ * of that path would take the one on top, which is not ours.
+ */
+export function isCovered(mount: FuseMount): boolean {
+  return readFileSync("/proc/self/mountinfo", "utf8")
+    .split("\n")
+    .some((line) => {
+      const fields = line.split(" ");
+      return fields[1] === String(mount.id) && unescapeOctal(fields[4] ?? "") === mount.mountpoint;
+    });
+}
+
+/**
  * Unmounts a FUSE mount: `fusermount3 -u`, or a lazy `umount -l` when it is busy (the mount
  * leaves the namespace now, the daemon ends when its last file closes). Rejects with one line
  * when both fail.

@@ -15,7 +15,14 @@ import {
   processIdentity,
   waitGone,
 } from "../runtime/procfs.js";
-import { fuseMounts, LAZYFS_TAG_PREFIX, ownerOfTag, type TagOwner, unmountFuse } from "./mounts.js";
+import {
+  fuseMounts,
+  isCovered,
+  LAZYFS_TAG_PREFIX,
+  ownerOfTag,
+  type TagOwner,
+  unmountFuse,
+} from "./mounts.js";
 
 export interface LazyFsLeftovers {
   /** Mountpoints unmounted. */
@@ -41,9 +48,15 @@ export async function sweepLazyFsMounts(
     const owner = ownerOfTag(tag);
     return owner !== undefined && !isOwnerAlive(owner);
   };
-  const daemons = lazyFsDaemons().filter((d) => dead(d.tag));
+  // A mount something else covers is left, and its daemon with it: unmounting its path would
+  // take the mount on top. A later sweep, once it is uncovered, removes it.
+  const covered = new Set<string>();
   for (const mount of fuseMounts()) {
     if (!dead(mount.source)) continue;
+    if (isCovered(mount)) {
+      covered.add(mount.source);
+      continue;
+    }
     try {
       await unmountFuse(mount.mountpoint);
       out.mounts.push(mount.mountpoint);
@@ -51,6 +64,7 @@ export async function sweepLazyFsMounts(
       // Gone meanwhile, or not ours to unmount: the daemon below still goes.
     }
   }
+  const daemons = lazyFsDaemons().filter((d) => dead(d.tag) && !covered.has(d.tag));
   for (const d of daemons) {
     if (await waitGone(d.pid, 5000)) continue;
     if (!isSameProcess(d)) continue;
@@ -64,7 +78,7 @@ export async function sweepLazyFsMounts(
   for (const name of readdirSync(tmp)) {
     if (!name.startsWith(LAZYFS_TAG_PREFIX)) continue;
     const tag = name.slice(0, name.lastIndexOf(".") > 0 ? name.lastIndexOf(".") : undefined);
-    if (!dead(tag)) continue;
+    if (!dead(tag) || covered.has(tag)) continue;
     await rm(path.join(tmp, name), { recursive: true, force: true });
     out.dirs.push(path.join(tmp, name));
   }

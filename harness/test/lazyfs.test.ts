@@ -485,4 +485,30 @@ describe.runIf(enabled)("lazyfs", () => {
       for (const fd of daemonEnds) fs.closeSync(fd);
     }
   });
+
+  it("sweeps a dead owner's mount only once nothing covers it (unmounting its path would take the cover)", async () => {
+    const dead = spawnSync("true").pid;
+    expect(await waitGone(dead, 1000)).toBe(true);
+    const orphan = await mountNamed("covered", `paxos-lazyfs-${dead}-1-test-covered`);
+    const deadOnly = (o: { pid: number; startTime: string }) =>
+      !(o.pid === dead && o.startTime === "1");
+    expect(spawnSync("mount", ["-t", "tmpfs", "tmpfs", orphan.mountpoint]).status).toBe(0);
+    let coverOn = true;
+    try {
+      const swept = await sweepLazyFsMounts(deadOnly);
+      expect(swept).toEqual({ mounts: [], killed: [], dirs: [] });
+      const here = fs
+        .readFileSync("/proc/self/mountinfo", "utf8")
+        .split("\n")
+        .filter((l) => l.split(" ")[4] === orphan.mountpoint);
+      expect(here.map((l) => l.split(" - ")[1]?.split(" ")[0])).toEqual(["fuse", "tmpfs"]);
+      expect(spawnSync("umount", [orphan.mountpoint]).status).toBe(0);
+      coverOn = false;
+      expect((await sweepLazyFsMounts(deadOnly)).mounts).toEqual([orphan.mountpoint]);
+      expect(await waitGone(orphan.pid, 5000)).toBe(true);
+    } finally {
+      if (coverOn) spawnSync("umount", [orphan.mountpoint]);
+      await orphan.unmount();
+    }
+  });
 });
