@@ -8,8 +8,9 @@ import { type FormatName, HistoryError, type ModelName, type Value } from "../ch
 import { type BuiltinModel, modelFor, unsupportedOp } from "../checker/models/index.js";
 import { checkInParallel, type ParallelOutcome } from "../checker/parallel.js";
 import { renderVisualization } from "../checker/visualize.js";
+import { type WitnessReport, witnessesOf } from "./check-witness.js";
 import { EXIT, type ExitCode, UsageError, worst } from "./exit.js";
-import { plural } from "./text.js";
+import { keysVerdict, plural } from "./text.js";
 
 export interface CheckFlags {
   model?: string;
@@ -20,6 +21,10 @@ export interface CheckFlags {
   workers?: number;
   json?: boolean;
   visualize?: string;
+  /** For each illegal key: its minimal witness, in words and as a history file. */
+  witness?: boolean;
+  /** Where witness files go (default: the current folder). */
+  witnessDir?: string;
 }
 
 export async function runCheck(files: string[], flags: CheckFlags): Promise<ExitCode> {
@@ -83,11 +88,23 @@ async function checkFile(file: string, count: number, flags: CheckFlags): Promis
       `the ${modelName} model does not know f '${rejected.input.f}'`,
     );
   }
-  const outcome = await checkInParallel({ name: modelName, initial }, parsed.ops, {
+  const started = performance.now();
+  let outcome = await checkInParallel({ name: modelName, initial }, parsed.ops, {
     timeout: flags.timeout,
     verbose: flags.visualize !== undefined,
     workers: flags.workers,
   });
+  if (outcome.result === "illegal" && outcome.partitionCount > 1 && flags.visualize === undefined) {
+    // The search stops at the first illegal key; a full report names them all.
+    const spent = (performance.now() - started) / 1000;
+    const full = await checkInParallel({ name: modelName, initial }, parsed.ops, {
+      timeout: flags.timeout ? Math.max(1, flags.timeout - spent) : undefined,
+      verbose: true,
+      workers: flags.workers,
+    });
+    if (full.result === "illegal")
+      outcome = { ...full, durationMs: outcome.durationMs + full.durationMs };
+  }
   if (flags.visualize !== undefined) {
     const out = visualizationPath(flags.visualize, file, count);
     try {
@@ -99,7 +116,11 @@ async function checkFile(file: string, count: number, flags: CheckFlags): Promis
     // On stderr, so that --json's stdout stays one JSON line per file.
     process.stderr.write(`visualization of ${file}: ${out}\n`);
   }
-  report(file, model, outcome, flags.json === true);
+  const witnesses =
+    flags.witness === true && outcome.result === "illegal"
+      ? await witnessesOf(file, parsed.format, model, outcome.partitions, flags.witnessDir ?? ".")
+      : undefined;
+  report(file, model, outcome, flags.json === true, witnesses);
   return outcome.result === "ok"
     ? EXIT.ok
     : outcome.result === "illegal"
@@ -107,21 +128,64 @@ async function checkFile(file: string, count: number, flags: CheckFlags): Promis
       : EXIT.unknown;
 }
 
-function report(file: string, model: BuiltinModel, outcome: ParallelOutcome, json: boolean): void {
+function report(
+  file: string,
+  model: BuiltinModel,
+  outcome: ParallelOutcome,
+  json: boolean,
+  witnesses: WitnessReport[] | undefined,
+): void {
   const ms = Math.round(outcome.durationMs * 10) / 10;
+  const labels = (result: string) =>
+    outcome.partitions.filter((p) => p.result === result).map((p) => p.label);
+  const illegal = labels("illegal");
+  const unknown = labels("unknown");
   if (json) {
-    process.stdout.write(
-      `${JSON.stringify({ file, result: outcome.result, ops: outcome.ops, ms, workers: outcome.workers })}\n`,
-    );
+    const line = {
+      file,
+      result: outcome.result,
+      ops: outcome.ops,
+      ms,
+      workers: outcome.workers,
+      partitions: outcome.partitionCount,
+      illegal_keys: illegal,
+      unknown_keys: unknown,
+      ...(witnesses ? { witnesses: witnesses.map(({ words: _, ...w }) => w) } : {}),
+    };
+    process.stdout.write(`${JSON.stringify(line)}\n`);
+    // The words go to stderr, so that stdout stays one JSON line per file.
+    for (const w of witnesses ?? []) process.stderr.write(witnessText(file, w));
     return;
   }
   let line = `${file}: ${outcome.result} (${plural(outcome.ops, "op")}, ${plural(outcome.partitionCount, "partition")}, ${ms} ms, model ${model.name})`;
-  const bad = outcome.partitions.find((p) => p.result === "illegal");
-  if (bad && bad.label !== "") line += `; not linearizable: ${bad.label}`;
+  const keys = keysVerdict(
+    illegal,
+    unknown,
+    outcome.partitionCount,
+    model.name === "set" ? "elements" : "keys",
+  );
+  if (keys !== "") line += `; ${keys}`;
   // An empty history is trivially linearizable (Porcupine's etcd_095 expects ok): keep the
   // verdict, but do not let it pass for a checked one.
   if (outcome.ops === 0) line += "; the file holds 0 operations: nothing was checked";
   process.stdout.write(`${line}\n`);
+  for (const w of witnesses ?? []) process.stdout.write(witnessText(file, w));
+}
+
+function witnessText(file: string, w: WitnessReport): string {
+  const key = w.key === "" ? file : `key ${w.key}`;
+  const head =
+    w.ops === 0
+      ? `witness of ${key}: none found`
+      : `witness of ${key}: ${plural(w.ops, "operation")} of ${w.of} (${w.checks} checks, ${w.ms} ms${w.minimal ? ", 1-minimal" : ", not proved minimal"})`;
+  const words = w.words.map((s) => `  ${s}`);
+  const where =
+    w.file === undefined
+      ? []
+      : [
+          `  written to ${w.file}${w.illegal ? " (check finds it illegal)" : " (WARNING: check does not find it illegal)"}`,
+        ];
+  return `${[head, ...words, ...where].join("\n")}\n`;
 }
 
 function parseInitial(text: string | undefined): Value | undefined {

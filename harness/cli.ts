@@ -111,6 +111,13 @@ async function registerCheck(program: Command, done: (code: number) => void): Pr
     )
     .option("--json", "print one JSON line per file")
     .option("--visualize <out.html>", "write an HTML visualization of the history")
+    .option(
+      "--witness",
+      "for each illegal key, print its minimal witness in words and write it as a history file " +
+        "<file>-witness-<key>.<ext>: in the input's format (porcupine-etcd .log, porcupine-kv .txt, " +
+        "jsonl .jsonl), Jepsen EDN as our JSONL; check finds the file illegal",
+    )
+    .option("--witness-dir <dir>", "where --witness writes its files (default: the current folder)")
     .action(async (files: string[], opts) => {
       const { runCheck } = await import("./check-command.js");
       done(await runCheck(files, opts));

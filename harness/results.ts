@@ -12,7 +12,7 @@ import { type CheckOutcome, UNKNOWN } from "../checker/model.js";
 import type { TestConfig } from "./config.js";
 import { describeFaults, type FaultRecord } from "./fault-tally.js";
 import type { Counts } from "./recorder.js";
-import { plural } from "./text.js";
+import { keysVerdict, plural } from "./text.js";
 
 export interface Results {
   valid: boolean | "unknown";
@@ -34,6 +34,8 @@ export interface Results {
   };
   /** kv / register, invalid: the keys whose history is not linearizable. */
   violating_keys?: string[];
+  /** kv / register, invalid: the keys the full report left unknown (its time ran out). */
+  unknown_keys?: string[];
   /** set: acknowledged adds missing from a final read, and elements read but never added. */
   lost?: Value[];
   phantom?: Value[];
@@ -128,7 +130,8 @@ export function summary(r: Results, dir: string, config: TestConfig): string {
     `${config.name}: ${verdict}${r.interrupted ? " (interrupted: the history so far)" : ""}`,
   );
   if (r.violating_keys && r.violating_keys.length > 0) {
-    lines.push(`  violating key(s): ${r.violating_keys.join(", ")}`);
+    const keys = keysVerdict(r.violating_keys, r.unknown_keys ?? [], r.checker.partitions);
+    if (keys !== "") lines.push(`  ${keys}`);
   }
   if (r.lost && r.lost.length > 0) lines.push(`  lost: ${list(r.lost)}`);
   if (r.phantom && r.phantom.length > 0) lines.push(`  phantom: ${list(r.phantom)}`);

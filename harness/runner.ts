@@ -377,7 +377,11 @@ function check(
     faults: recorder.faults.record(recorder.writer.now() / 1e9),
   };
   if (modelName === "set") Object.assign(results, setFindings(ops));
-  else if (outcome?.result === "illegal") results.violating_keys = illegalLabels(outcome);
+  else if (outcome?.result === "illegal") {
+    results.violating_keys = illegalLabels(outcome);
+    const unknown = outcome.partitions.filter((p) => p.result === "unknown").map((p) => p.label);
+    if (unknown.length > 0) results.unknown_keys = unknown;
+  }
   if (run.error !== undefined) {
     results.error = run.error;
     // A run that could not be completed says nothing good about the system.

@@ -232,7 +232,7 @@ describe.runIf(root)("the built-in node on the local runtime, through the CLI", 
     const keys = res.violating_keys ?? [];
     expect(keys.length).toBeGreaterThan(0);
     for (const key of keys) expect(key).toMatch(/^k\d+$/);
-    expect(r.stdout).toContain(`  violating key(s): ${keys.join(", ")}`);
+    expect(r.stdout).toContain(`  illegal keys: ${keys.join(", ")} (of `);
     expect(leftOf(r.pid)).toEqual([]);
   });
 

@@ -51,7 +51,35 @@ describe("paxos-harness check", () => {
     ]);
     const r = runCli(["check", h]);
     expect(r.code).toBe(1);
-    expect(r.stdout).toContain("not linearizable: k1");
+    expect(r.stdout).toContain("illegal keys: k1 (of 2)");
+  });
+
+  it("names every illegal key and writes each one's witness, which check finds illegal", () => {
+    const c10 = vectors().find((v) => v.file === "kv/c10-bad.txt")!;
+    const out = mkdtempSync(path.join(dir, "witness-"));
+    const r = runCli(["check", "--witness", "--witness-dir", out, c10.path]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain("illegal keys: 0, 1, 9, 6, 3, 5, 2, 7 (of 10)");
+    const written = [...r.stdout.matchAll(/written to (\S+) \(check finds it illegal\)/g)].map(
+      (m) => m[1] as string,
+    );
+    expect(written).toHaveLength(8);
+    for (const w of written) expect(runCli(["check", w]).code).toBe(1);
+    expect(r.stdout).toMatch(/witness of key 7: 2 operations of 33/);
+    expect(r.stdout).toContain("appends are never lost");
+    const json = runCli(["check", "--json", "--witness", "--witness-dir", out, c10.path]);
+    const line = JSON.parse(json.stdout);
+    expect(line).toMatchObject({ result: "illegal", partitions: 10, unknown_keys: [] });
+    expect(line.illegal_keys).toEqual(["0", "1", "9", "6", "3", "5", "2", "7"]);
+    expect(line.witnesses).toHaveLength(8);
+    for (const w of line.witnesses) {
+      expect(w.illegal).toBe(true);
+      expect(w.minimal).toBe(true);
+      expect(w.ms).toBeLessThan(10_000);
+    }
+    console.log(
+      `c10-bad witnesses via the CLI: ${line.witnesses.map((w: { key: string; ops: number; ms: number }) => `${w.key}: ${w.ops} ops ${w.ms} ms`).join(", ")}`,
+    );
   });
 
   it("a broken file: one line naming the file and line, exit 3, and the other files still checked", () => {

@@ -118,7 +118,7 @@ describe("runTest", () => {
     expect(r.results.violating_keys?.length).toBeGreaterThan(0);
     for (const k of r.results.violating_keys ?? []) expect(["k0", "k1"]).toContain(k);
     expect(printed).toContain("INVALID");
-    expect(printed).toMatch(/violating key\(s\): k[01]/);
+    expect(printed).toMatch(/illegal keys: k[01](, k[01])? \(of \d+\)/);
   });
 
   it("nemesis events in the history; info gives the worker a new process id", async () => {
