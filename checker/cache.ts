@@ -14,6 +14,9 @@ import type { Bitset } from "./bitset.js";
  */
 export const MAX_ARENA_WORDS = 2 ** 28;
 
+/** The cache reached its bound: this search cannot go on, and the history has no verdict. */
+export class CacheFull extends Error {}
+
 export class LinearizationCache<S> {
   private readonly width: number;
   private arena: Uint32Array;
@@ -83,7 +86,7 @@ export class LinearizationCache<S> {
 
   private growEntries(): void {
     if (this.arena.length * 2 > this.maxWords) {
-      throw new Error(
+      throw new CacheFull(
         `the search explored ${this.count} states of ${this.width * 32} operations and its cache reached ${this.maxWords * 4} bytes: too hard to check (a long history on few keys, with many info operations)`,
       );
     }

@@ -3,6 +3,7 @@
 import { statSync } from "node:fs";
 import { readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
+import { CacheFull } from "../checker/cache.js";
 import { parseHistory } from "../checker/formats/index.js";
 import { type FormatName, HistoryError, type ModelName, type Value } from "../checker/history.js";
 import { type BuiltinModel, modelFor, unsupportedOp } from "../checker/models/index.js";
@@ -89,11 +90,24 @@ async function checkFile(file: string, count: number, flags: CheckFlags): Promis
     );
   }
   const started = performance.now();
-  let outcome = await checkInParallel({ name: modelName, initial }, parsed.ops, {
-    timeout: flags.timeout,
-    verbose: flags.visualize !== undefined,
-    workers: flags.workers,
-  });
+  let outcome: ParallelOutcome;
+  try {
+    outcome = await checkInParallel({ name: modelName, initial }, parsed.ops, {
+      timeout: flags.timeout,
+      verbose: flags.visualize !== undefined,
+      workers: flags.workers,
+    });
+  } catch (err) {
+    if (!(err instanceof CacheFull)) throw err;
+    // A key too hard for the search's memory: no verdict, said why (not an internal error).
+    const reason = `cannot check the history: ${err.message}`;
+    process.stdout.write(
+      flags.json === true
+        ? `${JSON.stringify({ file, result: "unknown", ops: parsed.ops.length, reason })}\n`
+        : `${file}: unknown (${plural(parsed.ops.length, "op")}, model ${modelName}): ${reason}\n`,
+    );
+    return EXIT.unknown;
+  }
   if (outcome.result === "illegal" && outcome.partitionCount > 1 && flags.visualize === undefined) {
     // The search stops at the first illegal key; a full report names them all.
     const spent = (performance.now() - started) / 1000;
@@ -101,8 +115,12 @@ async function checkFile(file: string, count: number, flags: CheckFlags): Promis
       timeout: flags.timeout ? Math.max(1, flags.timeout - spent) : undefined,
       verbose: true,
       workers: flags.workers,
+    }).catch((err: unknown) => {
+      // Another key too hard for memory: the first illegal key is the verdict still.
+      if (err instanceof CacheFull) return undefined;
+      throw err;
     });
-    if (full.result === "illegal")
+    if (full?.result === "illegal")
       outcome = { ...full, durationMs: outcome.durationMs + full.durationMs };
   }
   if (flags.visualize !== undefined) {

@@ -112,7 +112,7 @@ describe("suites/standard.yaml", () => {
   });
 
   it("starts with a cheap, strong test, and keeps every run short (10-30 s)", () => {
-    expect(configs[0]).toMatchObject({ workload: "register", nemesis: ["partition"] });
+    expect(configs[0]).toMatchObject({ workload: "kv", nemesis: ["partition"] });
     for (const c of configs) {
       expect(c.timeLimit).toBeGreaterThanOrEqual(10);
       expect(c.timeLimit).toBeLessThanOrEqual(30);
