@@ -1,5 +1,5 @@
 // `paxos-harness validate` end to end, on the local runtime through the real CLI: a tiny suite
-// (one register test under partitions, 3 nodes), the unmutated node first (valid, faults
+// (one kv test under partitions, 3 nodes), the unmutated node first (valid, faults
 // verified), then ONE mutant caught fast: leader-local-reads (a deposed leader answers reads
 // from its own state). The table and validate.json say caught, by test 1 under a partition,
 // after a few seconds of test time, with the run's folder; exit 0.
@@ -53,7 +53,7 @@ describe.runIf(root)("paxos-harness validate (local runtime)", () => {
       suite,
       [
         "tests:",
-        "  - workload: register",
+        "  - workload: kv",
         "    nodes: 3",
         "    time-limit: 20",
         "    recovery: 1",
@@ -78,11 +78,11 @@ describe.runIf(root)("paxos-harness validate (local runtime)", () => {
     const lines = r.stdout.trimEnd().split("\n");
     expect(lines[0]).toBe(`suite ${suite}, without a mutant:`);
     expect(lines[2]).toMatch(
-      /^1 register partition +VALID, faults verified +\S+validate-none-t1-register\/\d{8}T\d{6}$/,
+      /^1 kv partition +VALID, faults verified +\S+validate-none-t1-kv\/\d{8}T\d{6}$/,
     );
     const row = lines.find((l) => l.startsWith("leader-local-reads "));
     expect(row, shown).toMatch(
-      /^leader-local-reads +yes +1 register partition +partition \S+ \((in force|last, healed)\) +\d+\.\d +\S+validate-leader-local-reads-t1-register\/\d{8}T\d{6}$/,
+      /^leader-local-reads +yes +1 kv partition +partition \S+ \((in force|last, healed)\) +\d+\.\d +\S+validate-leader-local-reads-t1-kv\/\d{8}T\d{6}$/,
     );
     expect(r.stdout).toContain("validate: 1 of 1 mutants caught");
 
@@ -96,14 +96,14 @@ describe.runIf(root)("paxos-harness validate (local runtime)", () => {
       expect.objectContaining({
         ok: true,
         code: 0,
-        test: { index: 1, workload: "register", nemesis: ["partition"] },
+        test: { index: 1, workload: "kv", nemesis: ["partition"] },
       }),
     ]);
     const [mutant] = report.mutants;
     expect(mutant).toMatchObject({
       mutant: "leader-local-reads",
       status: "caught",
-      test: { index: 1, workload: "register", nemesis: ["partition"] },
+      test: { index: 1, workload: "kv", nemesis: ["partition"] },
     });
     expect(mutant?.fault).toMatch(/^partition /);
     // The first illegal operation, in seconds of test time: after the first cut (2 s), within the run.
@@ -113,7 +113,9 @@ describe.runIf(root)("paxos-harness validate (local runtime)", () => {
     // The runs are ordinary runs in the store: the mutant's is INVALID, and its nodes ran the mutant.
     const run = mutant?.run as string;
     const results = JSON.parse(readFileSync(path.join(run, "results.json"), "utf8")) as Results;
-    expect(results).toMatchObject({ valid: false, backend: "builtin", violating_keys: ["r0"] });
+    expect(results).toMatchObject({ valid: false, backend: "builtin" });
+    expect(results.violating_keys?.length).toBeGreaterThan(0);
+    for (const key of results.violating_keys ?? []) expect(key).toMatch(/^k\d+$/);
     expect(readFileSync(path.join(run, "nodes", "n1.log"), "utf8")).toContain("leader-local-reads");
     const baselineRun = report.baseline[0]?.run as string;
     expect(existsSync(path.join(baselineRun, "results.json"))).toBe(true);

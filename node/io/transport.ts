@@ -60,6 +60,10 @@ interface Link {
   connected: boolean;
   attempt: number;
   timer?: NodeJS.Timeout;
+  /**
+   * performance.now() when the peer was last heard: a monotonic clock, so that a wall clock
+   * that jumps (NTP, the clock nemesis) does not make every peer look silent at once.
+   */
   lastHeard: number;
 }
 
@@ -201,7 +205,7 @@ export class Transport {
       clearTimeout(link.timer);
       link.connected = true;
       link.attempt = 0;
-      link.lastHeard = Date.now();
+      link.lastHeard = performance.now();
       socket.write(encodeFrame({ hello: this.o.self.id }));
       this.log?.info("peer connected", { peer: peer.id });
       this.pump(link);
@@ -209,7 +213,7 @@ export class Transport {
     socket.on("data", (chunk: Buffer) => {
       try {
         decoder.push(chunk);
-        link.lastHeard = Date.now();
+        link.lastHeard = performance.now();
       } catch (error) {
         this.badFrame(socket, peer.id, error);
       }
@@ -250,7 +254,7 @@ export class Transport {
       return;
     }
     socket.setNoDelay(true);
-    const conn: Inbound = { socket, lastHeard: Date.now() };
+    const conn: Inbound = { socket, lastHeard: performance.now() };
     this.inbound.add(conn);
     const decoder = new FrameDecoder(this.o.maxFrameBytes);
     socket.on("data", (chunk: Buffer) => {
@@ -261,7 +265,7 @@ export class Transport {
         this.badFrame(socket, conn.peerId, error);
         return;
       }
-      conn.lastHeard = Date.now();
+      conn.lastHeard = performance.now();
       for (const frame of frames) {
         if (socket.destroyed) return;
         this.receive(conn, frame);
@@ -305,7 +309,7 @@ export class Transport {
   }
 
   private beat(): void {
-    const now = Date.now();
+    const now = performance.now();
     const deadline = now - this.o.idleTimeoutMs;
     for (const link of this.links.values()) {
       if (!link.connected || link.socket === undefined) continue;

@@ -1,5 +1,5 @@
 import { connect, createServer, type Server, type Socket } from "node:net";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { encodeFrame } from "../../io/framing.js";
 import { type PeerAddress, Transport, type TransportOptions } from "../../io/transport.js";
 
@@ -164,6 +164,28 @@ describe("Transport", () => {
     await until(() => accepted.length >= 2, "a redial after the idle timeout");
     await until(() => closedByA >= 1, "the silent connection to be closed");
     expect(a.t.stats().reconnects).toBeGreaterThan(0);
+  });
+
+  it("keeps its links when the wall clock jumps (silence is timed on the monotonic clock)", async () => {
+    const peers = await cluster(2);
+    const [a, b] = await Promise.all(
+      peers.map((p) => start(p, peers, { heartbeatMs: 20, idleTimeoutMs: 100 })),
+    );
+    a!.t.send("n2", { before: true });
+    await until(() => b!.inbox.length === 1, "the first message");
+    const reconnects = a!.t.stats().reconnects;
+    // The wall clock jumps an hour ahead (the clock nemesis does this to a node).
+    const real = Date.now.bind(Date);
+    const jump = vi.spyOn(Date, "now").mockImplementation(() => real() + 3_600_000);
+    try {
+      await new Promise((r) => setTimeout(r, 400)); // four idle timeouts of heartbeats
+      a!.t.send("n2", { after: true });
+      await until(() => b!.inbox.length === 2, "the second message");
+      expect(a!.t.stats().reconnects).toBe(reconnects);
+      expect(b!.t.stats().reconnects).toBe(0);
+    } finally {
+      jump.mockRestore();
+    }
   });
 
   it("leaves no open handles after close()", async () => {
