@@ -8,7 +8,8 @@
 // elect a leader and write while a client still reads from the old one (measured: about 1-2 s
 // unloaded, more under CI's load). Random shapes isolate the leader only one cut in three, and
 // in one CI run three attempts in a row missed; so the suite is a schedule: every 5 s the
-// leader is cut off from the majority for 4 s (majority-minority puts the leader alone).
+// leader is cut off from the majority for 4 s (majority-minority puts the leader alone), and
+// a 0.5 s op timeout brings a client blocked on a write there back to read.
 
 import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
@@ -56,6 +57,7 @@ describe.runIf(root)("paxos-harness validate (local runtime)", () => {
         "  - workload: kv",
         "    nodes: 3",
         "    time-limit: 20",
+        "    op-timeout: 0.5",
         "    recovery: 1",
         "    schedule:",
         "      every: 5",
