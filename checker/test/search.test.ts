@@ -1,20 +1,15 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { checkOperations } from "../check.js";
-import type { HistoryOp, OpInput, OpOutput } from "../history.js";
+import type { HistoryOp } from "../history.js";
 import { UNKNOWN } from "../model.js";
 import { casRegisterModel, kvModel } from "../models/register.js";
 import { setModel } from "../models/set.js";
 import { bruteForce, bruteForceSet, registerSemantics } from "./brute-force.js";
+import { historyOp } from "./ops.js";
 import { historyArbitrary } from "./random-history.js";
 
-const op = (
-  clientId: number,
-  input: OpInput,
-  call: number,
-  ret: number,
-  output: OpOutput | typeof UNKNOWN = {},
-): HistoryOp => ({ clientId, input, call, return: ret, output });
+const op = historyOp;
 const read = (v: number | null) => ({ value: v });
 const R = { f: "read", key: "" } as const;
 const W = (value: number) => ({ f: "write", key: "", value }) as const;

@@ -10,16 +10,18 @@ import { modelFor } from "../models/index.js";
 import { Dependencies, findWitness, withoutOne } from "../witness.js";
 import { operationNeeds } from "../witness-needs.js";
 import { describeWitness } from "../witness-words.js";
+import { historyOp } from "./ops.js";
 import { VECTORS } from "./vectors.js";
 
 const S = 1e9;
+/** An operation with its times in seconds. */
 const op = (
-  clientId: number,
+  c: number,
   input: OpInput,
   call: number,
   ret: number,
-  output: OpOutput | typeof UNKNOWN = {},
-): HistoryOp => ({ clientId, input, call: call * S, return: ret * S, output });
+  out?: OpOutput | typeof UNKNOWN,
+) => historyOp(c, input, call * S, ret * S, out);
 const W = (value: number) => ({ f: "write", key: "k3", value }) as const;
 const R = { f: "read", key: "k3" } as const;
 const kv = modelFor("kv");
