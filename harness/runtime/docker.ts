@@ -22,7 +22,6 @@ import Docker from "dockerode";
 import { backendImage } from "../../docker/backend-image.js";
 import { buildImage } from "../../docker/images.js";
 import { FAKETIME_LIB, IPTABLES_BINARY, projectImageRecipe } from "../../docker/project-image.js";
-import { sweepLazyFsMounts } from "../lazyfs/mount.js";
 import type {
   Backend,
   Capabilities,
@@ -39,7 +38,7 @@ import type {
 import { DockerNetworkFaults, dockerDelayUnavailable } from "./docker-network.js";
 import { DockerProbe } from "./docker-probe.js";
 import { FaketimeClock, faketimeEnv } from "./faketime.js";
-import { LazyData, powerUnavailable } from "./lazy-data.js";
+import { LazyData, powerOffThrough, powerUnavailable, sweepDeadLazyMounts } from "./lazy-data.js";
 import { ownerAlive, ownerTag } from "./procfs.js";
 import { nodeHandle, waitForReady } from "./ready.js";
 
@@ -134,11 +133,7 @@ export class DockerRuntime implements Runtime, Killer, Pauser, ClockFaults {
     const command = backend.containerCommand;
     if (!command) throw new Error(`backend ${backend.name} has no container command`);
     const { liveRuns } = await removeLeftovers(this.docker, (m) => run.log(m));
-    // After the leftovers' containers are gone: the lazyfs mounts they used, owner dead.
-    const mounts = await sweepLazyFsMounts().catch(() => undefined);
-    if (mounts !== undefined && mounts.mounts.length > 0) {
-      run.log(`removed lazyfs mounts of an earlier run: ${mounts.mounts.join(" ")}`);
-    }
+    await sweepDeadLazyMounts(run.log);
     // The backend's own image first: an `image:` the engine lacks fails before any build.
     const own = backend.nodeImage
       ? await backendImage(this.docker, backend.name, backend.nodeImage)
@@ -266,12 +261,8 @@ export class DockerRuntime implements Runtime, Killer, Pauser, ClockFaults {
   }
 
   /** docker kill, then what the node wrote and did not fsync is lost (its lazyfs drops it). */
-  async powerOff(node: NodeId): Promise<LostWrites> {
-    if (this.lazy === undefined) {
-      throw new Error(`power ${node}: the run did not ask for power faults (no lazyfs mounts)`);
-    }
-    await this.kill(node);
-    return this.lazy.loseUnsynced(node);
+  powerOff(node: NodeId): Promise<LostWrites> {
+    return powerOffThrough(this.lazy, node, () => this.kill(node));
   }
 
   async restart(node: NodeId): Promise<void> {

@@ -9,8 +9,8 @@
 
 import { rmdir } from "node:fs/promises";
 import { lazyFsUnavailable } from "../lazyfs/build.js";
-import { type LazyFs, lazyFsTag, mountLazyFs } from "../lazyfs/mount.js";
-import type { LostWrites, NodeId } from "../types.js";
+import { type LazyFs, lazyFsTag, mountLazyFs, sweepLazyFsMounts } from "../lazyfs/mount.js";
+import type { LostWrites, NodeId, RunContext } from "../types.js";
 
 /**
  * How long each fsync through a lazy view takes (ms): a disk's flush, as on a busy SSD or a
@@ -67,4 +67,28 @@ export async function powerUnavailable(): Promise<string | undefined> {
     return "power needs root (each node's data folder becomes a FUSE mount of ours, lazyfs)";
   }
   return lazyFsUnavailable();
+}
+
+/**
+ * A power failure of `id` (both runtimes): `kill` ends its process, then what it wrote and did
+ * not fsync is dropped. `lazy` is undefined when the run did not ask for power faults.
+ */
+export async function powerOffThrough(
+  lazy: LazyData | undefined,
+  id: NodeId,
+  kill: () => Promise<void>,
+): Promise<LostWrites> {
+  if (lazy === undefined) {
+    throw new Error(`power ${id}: the run did not ask for power faults (no lazyfs mounts)`);
+  }
+  await kill();
+  return lazy.loseUnsynced(id);
+}
+
+/** At a run's start, once the leftovers' nodes are gone: the lazyfs mounts of dead owners. */
+export async function sweepDeadLazyMounts(log: RunContext["log"]): Promise<void> {
+  const swept = await sweepLazyFsMounts().catch(() => undefined);
+  if (swept !== undefined && swept.mounts.length > 0) {
+    log("removed lazyfs mounts of an earlier run", { mounts: swept.mounts });
+  }
 }

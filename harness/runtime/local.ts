@@ -27,7 +27,6 @@ import net from "node:net";
 import path from "node:path";
 import type { Value } from "../../checker/history.js";
 import { scriptArgs } from "../backends/index.js";
-import { sweepLazyFsMounts } from "../lazyfs/mount.js";
 import { ClusterRelays } from "../relay/cluster.js";
 import { RelayDelay } from "../relay/delay.js";
 import { HTTP_STATUS_REQUEST } from "../relay/probe.js";
@@ -36,7 +35,6 @@ import type {
   Capabilities,
   ClockFaults,
   Killer,
-  LostWrites,
   NodeHandle,
   NodeId,
   NodeSpec,
@@ -48,7 +46,7 @@ import type {
 import { AgentProbe, PROBE_PORT } from "./agent-probe.js";
 import { FaketimeClock, findFaketime, NO_FAKETIME } from "./faketime.js";
 import { delayUnavailable, IptablesNetwork } from "./iptables.js";
-import { LazyData, powerUnavailable } from "./lazy-data.js";
+import { LazyData, powerOffThrough, powerUnavailable, sweepDeadLazyMounts } from "./lazy-data.js";
 import { cleanupLeftovers, defaultStateDir, type RecordedProcess, StateFile } from "./leftovers.js";
 import {
   createFabric,
@@ -205,7 +203,7 @@ export class LocalRuntime implements Runtime {
     this.killer = {
       kill: (node) => this.kill(node),
       restart: (node) => this.restart(node),
-      powerOff: (node) => this.powerOff(node),
+      powerOff: (node) => powerOffThrough(this.lazy, node, () => this.kill(node)),
     };
     this.pauser = {
       pause: async (node) => this.pause(node),
@@ -288,11 +286,7 @@ export class LocalRuntime implements Runtime {
     if (Object.values(leftovers).some((list) => list.length > 0)) {
       run.log("removed leftovers of an earlier run", { ...leftovers });
     }
-    // After the leftovers' nodes are gone: the lazyfs mounts they used, whose owner is dead.
-    const mounts = await sweepLazyFsMounts().catch(() => undefined);
-    if (mounts !== undefined && mounts.mounts.length > 0) {
-      run.log("removed lazyfs mounts of an earlier run", { mounts: mounts.mounts });
-    }
+    await sweepDeadLazyMounts(run.log);
     process.on("exit", this.onExit);
     try {
       const owner = processIdentity(process.pid) as ProcessIdentity;
@@ -473,15 +467,6 @@ export class LocalRuntime implements Runtime {
     await proc.exited;
     proc.paused = false;
     await this.saveState();
-  }
-
-  /** SIGKILL, then what the node wrote and did not fsync is lost (its lazyfs drops it). */
-  private async powerOff(id: NodeId): Promise<LostWrites> {
-    if (this.lazy === undefined) {
-      throw new Error(`power ${id}: the run did not ask for power faults (no lazyfs mounts)`);
-    }
-    await this.kill(id);
-    return this.lazy.loseUnsynced(id);
   }
 
   private async restart(id: NodeId): Promise<void> {
