@@ -11,11 +11,22 @@
 //       - { kind: partition, shape: majority-minority }
 //       - { kind: kill, target: leader }
 //       - { kind: clock, target: all, skew: forward }   # skew (clock only): forward or back
+//       - { kind: pause, target: leader, lasting: 4 }
+//       - { kind: partition, shape: majority-minority, when: leader-change }
+//
+// `when: leader-change` aims a fault at a moment rather than a time: the fault takes no turn of
+// its own but goes with the fault before it, and starts the moment a node other than the one
+// then leading reports itself leader (nemesis/leader-change.ts), so it hits the election the
+// fault before it caused. It is still stopped `lasting` s after its turn; no leader change by
+// then, and it is skipped, which the history says. A random time almost never lands in the
+// tens of milliseconds after an election, which is where a new leader's first proposals are
+// accepted but not yet known chosen.
 
 import { z } from "zod";
 import type { Value } from "../contracts/value.js";
 import { MAX_SECONDS } from "./limits.js";
 import { SKEWS } from "./nemesis/clock.js";
+import { WHEN } from "./nemesis/leader-change.js";
 import { PARTITION_SHAPES } from "./nemesis/shapes.js";
 import { TARGETS } from "./nemesis/targets.js";
 import type { NemesisOpLine } from "./test-generator.js";
@@ -37,10 +48,11 @@ const fault = z
       target: z.enum(TARGETS, { error: `must be one of ${TARGETS.join(", ")}` }).optional(),
       skew: z.enum(SKEWS, { error: `must be one of ${SKEWS.join(", ")}` }).optional(),
       lasting: positive(MAX_SECONDS.nemesisInterval).optional(),
+      when: z.enum(WHEN, { error: `must be ${WHEN.join(", ")}` }).optional(),
     },
     {
       error:
-        "must be a mapping: kind, shape (partition) or target (the others), skew (clock), lasting",
+        "must be a mapping: kind, shape (partition) or target (the others), skew (clock), lasting, when",
     },
   )
   .superRefine((f, ctx) => {
@@ -81,8 +93,21 @@ export interface FaultSchedule {
 }
 
 /**
+ * Each fault's turn: its index, except that a `when` fault shares the turn of the one before.
+ * The schedule repeats every `turns` turns.
+ */
+function turnsOf(faults: readonly FaultSpec[]): { turn: number[]; turns: number } {
+  const turn: number[] = [];
+  for (const [i, f] of faults.entries()) {
+    turn.push(i === 0 ? 0 : (turn[i - 1] as number) + (f.when === undefined ? 1 : 0));
+  }
+  return { turn, turns: (turn[turn.length - 1] as number) + 1 };
+}
+
+/**
  * The schedule with its defaults, or why it cannot run: a fault of a kind still in force when
- * the next of that kind would start (a nemesis holds one fault of its kind at a time).
+ * the next of that kind would start (a nemesis holds one fault of its kind at a time), or a
+ * `when` fault with no fault before it to follow.
  */
 export function resolveSchedule(
   raw: z.infer<typeof scheduleSchema>,
@@ -91,12 +116,20 @@ export function resolveSchedule(
   const every = raw.every ?? interval;
   const lasting = raw.lasting ?? every / 2;
   const n = raw.faults.length;
+  if (raw.faults[0]?.when !== undefined) {
+    return {
+      field: "faults.0.when",
+      message: "the first fault has no fault before it to follow (when: goes with the one before)",
+    };
+  }
+  const { turn, turns } = turnsOf(raw.faults);
   for (const [i, f] of raw.faults.entries()) {
     const own = f.lasting ?? lasting;
-    let gap = n;
+    let gap = turns;
     for (let d = 1; d < n; d++) {
-      if (raw.faults[(i + d) % n]?.kind === f.kind) {
-        gap = d;
+      const j = (i + d) % n;
+      if (raw.faults[j]?.kind === f.kind) {
+        gap = ((turn[j] as number) - (turn[i] as number) + turns) % turns || turns;
         break;
       }
     }
@@ -117,25 +150,34 @@ export function scheduleKinds(s: { faults: readonly FaultSpec[] }): NemesisKind[
 
 /**
  * The schedule's nemesis operations over the main phase: the faults in turn, the first after
- * the warm-up, one every `every` s; each stopped `lasting` s after it started (a stop past the
- * time limit is left to the heal that follows the main phase). Sorted by time.
+ * the warm-up, one turn every `every` s (a `when` fault in its predecessor's turn, after it);
+ * each stopped `lasting` s after its turn (a stop past the time limit is left to the heal that
+ * follows the main phase). Sorted by time.
  */
 export function timeline(s: FaultSchedule, warmupMs: number, timeLimitMs: number): NemesisOpLine[] {
   const ops: NemesisOpLine[] = [];
-  for (let i = 0, at = warmupMs; at < timeLimitMs; i++, at += s.every * 1000) {
-    const f = s.faults[i % s.faults.length] as FaultSpec;
-    const given: { [key: string]: Value } = {};
-    if (f.shape !== undefined) given.shape = f.shape;
-    if (f.target !== undefined) given.target = f.target;
-    if (f.skew !== undefined) given.skew = f.skew;
-    const params: Value | undefined = Object.keys(given).length > 0 ? given : undefined;
-    ops.push(
-      params === undefined
-        ? { at_ms: at, f: `start-${f.kind}` }
-        : { at_ms: at, f: `start-${f.kind}`, value: params },
-    );
-    const stop = at + (f.lasting ?? s.lasting) * 1000;
-    if (stop < timeLimitMs) ops.push({ at_ms: stop, f: `stop-${f.kind}` });
+  const { turn, turns } = turnsOf(s.faults);
+  for (let k = 0, at = warmupMs; at < timeLimitMs; k++, at += s.every * 1000) {
+    for (const [i, f] of s.faults.entries()) {
+      if (turn[i] !== k % turns) continue;
+      const own = (f.lasting ?? s.lasting) * 1000;
+      const given: { [key: string]: Value } = {};
+      if (f.shape !== undefined) given.shape = f.shape;
+      if (f.target !== undefined) given.target = f.target;
+      if (f.skew !== undefined) given.skew = f.skew;
+      if (f.when !== undefined) {
+        given.when = f.when;
+        given.within_ms = own;
+      }
+      const params: Value | undefined = Object.keys(given).length > 0 ? given : undefined;
+      ops.push(
+        params === undefined
+          ? { at_ms: at, f: `start-${f.kind}` }
+          : { at_ms: at, f: `start-${f.kind}`, value: params },
+      );
+      const stop = at + own;
+      if (stop < timeLimitMs) ops.push({ at_ms: stop, f: `stop-${f.kind}` });
+    }
   }
   // A stop and a start at the same time: the stop first (a kind restarting right after itself).
   return ops

@@ -1,6 +1,7 @@
 // The fault record of a run: per kind of nemesis, how many faults were started, how many of those
 // were verified to have taken (the nemesis event's value says `"verified": true`), and the
-// seconds the cluster spent under them. A fault whose start failed is not counted as started.
+// seconds the cluster spent under them. A fault whose start failed, or was skipped (a `when`
+// fault whose moment never came), is not counted as started; skipped ones are counted apart.
 
 import type { Value } from "../checker/history.js";
 import type { NemesisKind } from "./types.js";
@@ -9,6 +10,8 @@ export interface FaultCounts {
   started: number;
   verified: number;
   seconds: number;
+  /** Starts that waited for a moment (`when:`) that did not come; absent when none. */
+  skipped?: number;
 }
 
 export type FaultRecord = Partial<Record<NemesisKind, FaultCounts>>;
@@ -21,6 +24,10 @@ function isVerified(value: Value): boolean {
 
 function failed(value: Value): boolean {
   return typeof value === "object" && value !== null && !Array.isArray(value) && "error" in value;
+}
+
+function skipped(value: Value): boolean {
+  return typeof value === "object" && value !== null && !Array.isArray(value) && "skipped" in value;
 }
 
 export class FaultTally {
@@ -36,6 +43,10 @@ export class FaultTally {
   start(kind: NemesisKind, value: Value, atSeconds: number): void {
     if (failed(value)) return;
     const c = this.entry(kind);
+    if (skipped(value)) {
+      c.skipped = (c.skipped ?? 0) + 1;
+      return;
+    }
     c.started++;
     if (isVerified(value)) c.verified++;
     this.open.set(kind, [...(this.open.get(kind) ?? []), atSeconds]);
@@ -75,7 +86,9 @@ export class FaultTally {
 /** `partition 2 started, 2 verified, 9.8 s; kill 1 started, 0 verified, 5 s` */
 export function describeFaults(record: FaultRecord): string {
   const parts = Object.entries(record).map(
-    ([kind, c]) => `${kind} ${c.started} started, ${c.verified} verified, ${c.seconds} s`,
+    ([kind, c]) =>
+      `${kind} ${c.started} started, ${c.verified} verified, ${c.seconds} s` +
+      (c.skipped ? ` (${c.skipped} skipped: no leader change)` : ""),
   );
   return parts.join("; ");
 }

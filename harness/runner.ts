@@ -394,6 +394,9 @@ function check(
   return results;
 }
 
+/** How long a node may take to answer before a nemesis counts it as not answering. */
+const ANSWER_MS = 300;
+
 /** What nemeses see: the nodes, the leader (as the backend's protocol learns it), randomness. */
 function clusterView(
   nodes: readonly NodeHandle[],
@@ -401,7 +404,15 @@ function clusterView(
   random: () => number,
   protocol: Protocol,
 ): ClusterView {
-  return { nodes, runtime, random, leader: () => protocol.leader(nodes) };
+  const answers = async (n: NodeHandle) =>
+    (await protocol.ready(n, ANSWER_MS)) ? [n.spec.id] : [];
+  return {
+    nodes,
+    runtime,
+    random,
+    leader: (timeoutMs) => protocol.leader(nodes, timeoutMs),
+    answering: async () => (await Promise.all(nodes.map(answers))).flat(),
+  };
 }
 
 /**

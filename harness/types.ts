@@ -234,8 +234,10 @@ export interface Nemesis {
 export interface ClusterView {
   nodes: readonly NodeHandle[];
   runtime: Runtime;
-  /** The current leader's id, if any node reports one. */
-  leader(): Promise<NodeId | undefined>;
+  /** The current leader's id, if any node reports one (a node silent for `timeoutMs` says nothing). */
+  leader(timeoutMs?: number): Promise<NodeId | undefined>;
+  /** The nodes that answer now (the protocol's readiness): a paused or killed node does not. */
+  answering(): Promise<NodeId[]>;
   /**
    * The nemeses' own stream (run seed, name "nemesis/resolve"), for what a start resolves
    * against the live cluster (which node is "one"): nemesis operations run one at a time, so
@@ -264,8 +266,11 @@ export interface Protocol extends ClientFactory {
   ready(node: NodeHandle, timeoutMs: number): Promise<boolean>;
   /** What ready() waits for, to finish "node n1 did not ...": "answer GET http://.../status". */
   readiness(node: NodeHandle): string;
-  /** The leader as the nodes report it; undefined when none says (or the system has none). */
-  leader(nodes: readonly NodeHandle[]): Promise<NodeId | undefined>;
+  /**
+   * The leader as the nodes report it; undefined when none says (or the system has none). A
+   * node silent for `timeoutMs` (default: the adapter's own) says nothing.
+   */
+  leader(nodes: readonly NodeHandle[], timeoutMs?: number): Promise<NodeId | undefined>;
   /**
    * Optional: a descriptor's node command run under a program of the adapter's (maelstrom's
    * shim runs the user's program as its child); `place` is where (a local process, or a

@@ -3,10 +3,14 @@
 // operation's parameters, `stop-<kind>` heals it, `heal` heals every fault in force. Faults of
 // different kinds may overlap (a partition during a clock skew); a second start of a kind in
 // force first heals it. The first fault that could not be made, did not take, or did not heal
-// is the run's failure: no fault starts after it.
+// is the run's failure: no fault starts after it. A start whose parameters say `when:
+// leader-change` first waits for one (leader-change.ts), and is skipped, saying so, if none comes
+// within its `within_ms`.
 
 import type { Value } from "../../checker/history.js";
 import type { ClusterView, Nemesis, NemesisKind } from "../types.js";
+import { awaitLeaderChange, type LeaderChange, WHEN } from "./leader-change.js";
+import { choiceParam } from "./params.js";
 
 export interface NemesisRecord {
   /** The history's nemesis event (process "nemesis", type info). */
@@ -50,13 +54,45 @@ export class ComposedNemesis {
     return { type: "info", value: await this.stop(nemesis) };
   }
 
-  private async start(nemesis: Nemesis, params: Value | undefined): Promise<Value> {
+  private async start(nemesis: Nemesis, given: Value | undefined): Promise<Value> {
     if (this.failure !== undefined) return { skipped: "an earlier fault failed" };
+    let params = given;
+    let change: LeaderChange | undefined;
+    try {
+      const when = choiceParam(given, "when", WHEN, `${nemesis.kind} when`);
+      if (when !== undefined) {
+        const { when: _, within_ms: within, ...rest } = given as { [key: string]: Value };
+        params = Object.keys(rest).length > 0 ? rest : undefined;
+        const withinMs = typeof within === "number" ? within : 0;
+        change = await awaitLeaderChange(this.cluster, withinMs);
+        if (change === undefined) {
+          const skipped = { when, skipped: `no leader change within ${withinMs / 1000} s` };
+          this.record.nemesis(nemesis.kind, "start", skipped);
+          this.record.log(`nemesis: start ${nemesis.kind} skipped`, { value: skipped });
+          return skipped;
+        }
+      }
+    } catch (err) {
+      this.fail(err);
+      return { error: message(err) };
+    }
     if (this.active.has(nemesis.kind)) await this.stop(nemesis);
     // Kept in force before it begins: a fault that fails half-way is still healed.
     this.active.add(nemesis.kind);
     try {
-      const value = await nemesis.start(this.cluster, params);
+      const started = await nemesis.start(this.cluster, params);
+      const value: Value =
+        change === undefined
+          ? started
+          : {
+              ...(started as { [key: string]: Value }),
+              when: "leader-change",
+              leader_change: {
+                from: change.from ?? null,
+                to: change.to,
+                waited_ms: change.waitedMs,
+              },
+            };
       this.record.nemesis(nemesis.kind, "start", value);
       this.record.log(`nemesis: start ${nemesis.kind}`, { value });
       return value;

@@ -4,12 +4,12 @@
 import type { Value } from "../../checker/history.js";
 import type { ClusterView, Nemesis, NemesisKind, NodeId } from "../types.js";
 import { choiceParam } from "./params.js";
-import { pickTargets, TARGETS, type Target, type TargetChoice } from "./targets.js";
+import { pickTargets, RANDOM_TARGETS, TARGETS, type Target, type TargetChoice } from "./targets.js";
 
 export interface TargetOptions {
   /** Which nodes: a target, or "random" (default): one of `targets` per fault. */
   target?: TargetChoice;
-  /** The targets "random" picks from. Default: all of them. */
+  /** The targets "random" picks from. Default: RANDOM_TARGETS (all but follower). */
   targets?: readonly Target[];
 }
 
@@ -22,7 +22,7 @@ export function nodeFaultNemesis(
   end: (nodes: NodeId[], cluster: ClusterView) => Promise<Description>,
 ): Nemesis {
   let active: NodeId[] | undefined;
-  const choices = options.targets ?? TARGETS;
+  const choices = options.targets ?? RANDOM_TARGETS;
   const nemesis: Nemesis = {
     kind,
     plan(stream) {

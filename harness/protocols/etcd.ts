@@ -95,8 +95,8 @@ export function etcdProtocol(options: EtcdOptions = { reads: "linearizable" }): 
       return s !== undefined && s.leader !== "0";
     },
     readiness: (node) => `answer a maintenance status at ${node.url} naming a leader`,
-    async leader(nodes) {
-      const seen = await Promise.all(nodes.map((n) => status(n, LEADER_LOOK_MS)));
+    async leader(nodes, timeoutMs = LEADER_LOOK_MS) {
+      const seen = await Promise.all(nodes.map((n) => status(n, timeoutMs)));
       // The newest term's view: a member cut off from the others may still name an old leader.
       let best: { node: NodeHandle; status: Status } | undefined;
       seen.forEach((s, i) => {

@@ -21,21 +21,34 @@ export function getStatus(host: string, port: number, timeoutMs: number): Promis
   });
 }
 
-/** The leader by the nodes' GET /status: a node whose role is leader, else one a node names. */
-export async function statusLeader(nodes: readonly NodeHandle[]): Promise<NodeId | undefined> {
-  const answers = await Promise.all(
-    nodes.map(async (n) => {
-      try {
-        const res = await fetch(new URL("/status", n.url), { signal: AbortSignal.timeout(1000) });
-        const s = (await res.json()) as { id?: unknown; role?: unknown; leader?: unknown };
-        if (s.role === "leader" && typeof s.id === "string") return s.id;
-        return typeof s.leader === "string" ? s.leader : undefined;
-      } catch {
-        return undefined;
-      }
-    }),
-  );
-  return answers.find((a) => a !== undefined);
+/**
+ * The leader by the nodes' GET /status: a node whose role is leader (at once: a paused or cut-off
+ * node's silence must not hold up a fault aimed at the leader), else one a node names.
+ */
+export function statusLeader(
+  nodes: readonly NodeHandle[],
+  timeoutMs = 1000,
+): Promise<NodeId | undefined> {
+  return new Promise((resolve) => {
+    let named: NodeId | undefined;
+    let pending = nodes.length;
+    if (pending === 0) resolve(undefined);
+    for (const n of nodes) {
+      void (async () => {
+        try {
+          const res = await fetch(new URL("/status", n.url), {
+            signal: AbortSignal.timeout(timeoutMs),
+          });
+          const s = (await res.json()) as { id?: unknown; role?: unknown; leader?: unknown };
+          if (s.role === "leader" && typeof s.id === "string") resolve(s.id);
+          else if (named === undefined && typeof s.leader === "string") named = s.leader;
+        } catch {
+          // No answer: this node says nothing.
+        }
+        if (--pending === 0) resolve(named);
+      })();
+    }
+  });
 }
 
 /** The adapter; `name` is what the backend said (maelstrom's shim speaks http-kv too). */

@@ -96,8 +96,8 @@ export function zookeeperProtocol(options: ZooKeeperOptions): Protocol {
     ready: async (node, timeoutMs) => SERVING.has(modeOf(await srvr(node, timeoutMs)) ?? ""),
     readiness: (node) =>
       `say Mode: leader or follower to srvr on ${node.spec.host}:${node.spec.httpPort}`,
-    async leader(nodes): Promise<NodeId | undefined> {
-      const modes = await Promise.all(nodes.map(async (n) => modeOf(await srvr(n, 2000))));
+    async leader(nodes, timeoutMs = 2000): Promise<NodeId | undefined> {
+      const modes = await Promise.all(nodes.map(async (n) => modeOf(await srvr(n, timeoutMs))));
       return nodes[modes.indexOf("leader")]?.spec.id;
     },
   };

@@ -52,6 +52,8 @@ const ruleKey = (r: Rule) => `${r.at ?? ""}|${r.args.join(" ")}`;
 
 export class IptablesNetwork implements NetworkFaults {
   readonly chain: string;
+  /** The links the partition in force cuts, "a b" both ways. */
+  private cutLinks = new Set<string>();
   private readonly binary: string | undefined;
   private readonly exec: ((args: readonly string[]) => Promise<string>) | undefined;
   private readonly hook: readonly string[];
@@ -152,6 +154,12 @@ export class IptablesNetwork implements NetworkFaults {
       rules.push(this.drop(a, b, []), this.drop(b, a, []));
     }
     await this.setRules("partition", rules);
+    this.cutLinks = new Set(links.flatMap(([a, b]) => [`${a} ${b}`, `${b} ${a}`]));
+  }
+
+  /** Whether the partition in force cuts a from b (a delay's check measures another link). */
+  isCut(a: NodeId, b: NodeId): boolean {
+    return this.cutLinks.has(`${a} ${b}`);
   }
 
   /** Drops this share of the packets each node sends to the other nodes; 0 removes the loss. */
@@ -197,6 +205,7 @@ export class IptablesNetwork implements NetworkFaults {
   /** Removes every rule of ours (the chain stays, empty). */
   async heal(): Promise<void> {
     this.rules.clear();
+    this.cutLinks = new Set();
     if (this.created) await this.everywhere((at) => this.run(["-F", this.chain], at));
   }
 

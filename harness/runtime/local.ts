@@ -529,16 +529,19 @@ export class LocalRuntime implements Runtime {
         timeoutMs: 10_000,
       }),
     });
-    // Round trips through a link from the first node to another: each way takes ms more.
+    // Round trips through a link from the first node to another that a partition in force does
+    // not cut (a probe through a cut link would fail the delay for the partition's doing).
     const measure = async (ids: readonly NodeId[]) => {
       const from = ids[0];
-      const to = nodes.find((n) => n.id !== from)?.id;
+      const to = nodes.find(
+        (n) => n.id !== from && from !== undefined && !this.network.isCut(from, n.id),
+      )?.id;
       if (from === undefined || to === undefined) return undefined;
       const started = performance.now();
       const check = await delay.verify(from, to, 1);
       return { check, from, to, probe_ms: Math.round(performance.now() - started) };
     };
-    const NO_LINK = { verified: false, unverified: "no link to measure" };
+    const NO_LINK = { verified: false, unverified: "no link to measure that no partition cuts" };
     this.network.setDelayer(delay, {
       verifyDelay: async (ids, ms): Promise<{ [key: string]: Value }> => {
         const m = await measure(ids);

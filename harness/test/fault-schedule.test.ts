@@ -73,6 +73,44 @@ describe("schedule: faults as data in the test's YAML", () => {
     ]);
   });
 
+  it("a `when` fault goes with the fault before it: its turn, after it, waiting for a leader change", () => {
+    const config = fromFile(
+      "when.yaml",
+      [
+        "schedule:",
+        "  every: 2",
+        "  faults:",
+        "    - { kind: pause, target: leader, lasting: 3.5 }",
+        "    - { kind: partition, shape: majority-minority, when: leader-change, lasting: 3.9 }",
+        "    - { kind: kill, target: follower, lasting: 0.3 }",
+      ].join("\n"),
+    )();
+    const ops = timeline(config.schedule!, 0, 8000).map((o) => [o.at_ms, o.f, o.value]);
+    // Two turns a cycle: pause and the partition that waits for the election it causes; kill.
+    expect(ops).toEqual([
+      [0, "start-pause", { target: "leader" }],
+      [
+        0,
+        "start-partition",
+        { shape: "majority-minority", when: "leader-change", within_ms: 3900 },
+      ],
+      [2000, "start-kill", { target: "follower" }],
+      [2300, "stop-kill", undefined],
+      [3500, "stop-pause", undefined],
+      [3900, "stop-partition", undefined],
+      [4000, "start-pause", { target: "leader" }],
+      [
+        4000,
+        "start-partition",
+        { shape: "majority-minority", when: "leader-change", within_ms: 3900 },
+      ],
+      [6000, "start-kill", { target: "follower" }],
+      [6300, "stop-kill", undefined],
+      [7500, "stop-pause", undefined],
+      [7900, "stop-partition", undefined],
+    ]);
+  });
+
   it.each([
     [
       "a shape for a kind that has none",
@@ -104,6 +142,21 @@ describe("schedule: faults as data in the test's YAML", () => {
       "schedule:\n  every: 2\n  faults:\n    - { kind: kill, lasting: 2.5 }\n",
       /bad-5\.yaml:4: schedule\.faults\.0\.lasting: kill \(faults\.0\) would still be in force/,
     ],
+    [
+      "a when on the first fault, which has none before it to follow",
+      "schedule:\n  faults:\n    - { kind: kill, when: leader-change }\n",
+      /bad-6\.yaml:3: schedule\.faults\.0\.when: the first fault has no fault before it/,
+    ],
+    [
+      "a when fault past its kind's next turn (turns, not faults, count)",
+      "schedule:\n  every: 2\n  faults:\n    - { kind: pause }\n    - { kind: kill, when: leader-change, lasting: 2.5 }\n",
+      /bad-7\.yaml:5: schedule\.faults\.1\.lasting: kill \(faults\.1\) would still be in force when the next kill starts: at most 2 s/,
+    ],
+    [
+      "a moment not known",
+      "schedule:\n  faults:\n    - { kind: kill }\n    - { kind: pause, when: election }\n",
+      /bad-8\.yaml:4: schedule\.faults\.1\.when: must be leader-change/,
+    ],
   ])("refuses %s, naming file, line and field", (_what, text, pattern) => {
     const i = [
       "a shape",
@@ -112,6 +165,9 @@ describe("schedule: faults as data in the test's YAML", () => {
       "a kind that",
       "a skew",
       "a fault's own",
+      "a when on",
+      "a when fault",
+      "a moment not known",
     ].findIndex((w) => _what.startsWith(w));
     expect(fromFile(`bad-${i}.yaml`, text)).toThrow(pattern);
   });

@@ -38,6 +38,15 @@ export function view(nodes: readonly NodeHandle[], runtime: Runtime, seed = 1): 
       }
       return undefined;
     },
+    async answering(): Promise<NodeId[]> {
+      const up = await Promise.all(
+        nodes.map(async (n) => {
+          const r = await request(`${n.url}/status`, "GET", undefined, 500).catch(() => null);
+          return r?.status === 200 ? [n.spec.id] : [];
+        }),
+      );
+      return up.flat();
+    },
   };
 }
 

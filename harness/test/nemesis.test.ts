@@ -112,10 +112,11 @@ describe("target selection", () => {
       spec: { id, host: "127.0.0.1", httpPort: 1, peerPort: 2, dataDir: "/x" },
       url: "http://127.0.0.1:1",
     }));
-    const cluster = (leader: string | undefined): ClusterView => ({
+    const cluster = (leader: string | undefined, answering = IDS): ClusterView => ({
       nodes,
       runtime: {} as ClusterView["runtime"],
       leader: async () => leader,
+      answering: async () => [...answering],
       random: randomOf(5, "test"),
     });
     const none = await pickTargets("leader", cluster(undefined));
@@ -123,6 +124,14 @@ describe("target selection", () => {
     expect(none).toMatchObject({ target: "leader", leader: null, fallback: "one" });
     const known = await pickTargets("leader", cluster("n2"));
     expect(known).toEqual({ target: "leader", nodes: ["n2"], leader: "n2" });
+    // A follower answers and does not lead: with n1 paused (silent) and n2 leading, only n3.
+    for (let i = 0; i < 20; i++) {
+      const f = await pickTargets("follower", cluster("n2", ["n2", "n3"]));
+      expect(f).toEqual({ target: "follower", nodes: ["n3"], leader: "n2" });
+    }
+    const lone = await pickTargets("follower", cluster("n2", ["n2"]));
+    expect(lone).toMatchObject({ target: "follower", fallback: "one" });
+    expect(lone.nodes).toHaveLength(1);
   });
 });
 
