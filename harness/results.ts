@@ -123,12 +123,13 @@ export function summary(r: Results, dir: string, config: TestConfig): string {
         ? `NO FAULT: ${r.no_faults} (the history is linearizable, but that says nothing about faults)`
         : r.valid === true
           ? "VALID: the history is linearizable"
-          : r.valid === false
-            ? "INVALID: the history is not linearizable"
-            : `UNKNOWN: the checker could not decide${r.checker.reason ? ` (${r.checker.reason})` : ""}`;
-  lines.push(
-    `${config.name}: ${verdict}${r.interrupted ? " (interrupted: the history so far)" : ""}`,
-  );
+          : r.interrupted && r.valid === "unknown" && r.checker.result === "ok"
+            ? "UNKNOWN: interrupted; the history so far is linearizable, but a run cut short is not a pass"
+            : r.valid === false
+              ? "INVALID: the history is not linearizable"
+              : `UNKNOWN: the checker could not decide${r.checker.reason ? ` (${r.checker.reason})` : ""}`;
+  const cutShort = r.interrupted && !verdict.startsWith("UNKNOWN: interrupted");
+  lines.push(`${config.name}: ${verdict}${cutShort ? " (interrupted: the history so far)" : ""}`);
   if (r.violating_keys && r.violating_keys.length > 0) {
     const keys = keysVerdict(r.violating_keys, r.unknown_keys ?? [], r.checker.partitions);
     if (keys !== "") lines.push(`  ${keys}`);

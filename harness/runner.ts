@@ -7,8 +7,9 @@
 // picks the runtime, the backend and the nemeses and passes them in.
 //
 // Ctrl-C (the `signal`): workers stop and their operations in flight end as `info`, the fault
-// in force is healed, the nodes stop, and the history so far is checked and kept; the exit
-// code is the verdict on it (results.json says "interrupted": true).
+// in force is healed, the nodes stop, and the history so far is checked and kept. It exits 1
+// if that history is already invalid, else 2 (unknown: an interrupted run is not a pass);
+// results.json says "interrupted": true.
 
 import { setMaxListeners } from "node:events";
 import { closeSync, openSync, readFileSync, writeFileSync, writeSync } from "node:fs";
@@ -386,10 +387,17 @@ function check(
     results.error = run.error;
     // A run that could not be completed says nothing good about the system.
     if (results.valid === true) results.valid = "unknown";
-  } else if (config.nemesis.length > 0 && recorder.faults.started === 0 && results.valid === true) {
+  } else {
     // Faults were asked for and none happened: a green here would say nothing about them.
-    results.valid = "unknown";
-    results.no_faults = `asked for ${config.nemesis.join(", ")}, but no fault was injected`;
+    const noFaults =
+      config.nemesis.length > 0 && recorder.faults.started === 0 && results.valid === true;
+    // A run stopped half-way is not a pass (a nightly job that was killed must not go green);
+    // a violation already in the partial history still stands.
+    if (run.interrupted && results.valid === true) results.valid = "unknown";
+    if (noFaults) {
+      results.valid = "unknown";
+      results.no_faults = `asked for ${config.nemesis.join(", ")}, but no fault was injected`;
+    }
   }
   return results;
 }
