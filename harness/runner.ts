@@ -37,6 +37,7 @@ import { type FlushPolicy, HistoryWriter } from "./history-writer.js";
 import { ComposedNemesis } from "./nemesis/compose.js";
 import { type Progress, quietProgress } from "./progress.js";
 import { Recorder } from "./recorder.js";
+import { writeReport } from "./report/report.js";
 import {
   exitCodeOf,
   illegalLabels,
@@ -265,11 +266,33 @@ export async function runTest(config: TestConfig, deps: RunnerDeps): Promise<Run
   writeFileSync(folder.file("results.json"), `${JSON.stringify(results, null, 2)}\n`);
   log("results", { valid: results.valid });
   out(summary(results, folder.dir, config));
+  await reportOf(folder.dir, log, out);
   const code: ExitCode = error !== undefined ? EXIT.error : exitCodeOf(results.valid);
   return { code, dir: folder.dir, results };
 }
 
 class Interrupted extends Error {}
+
+/**
+ * report.html, after results.json: a report that cannot be written is a line in harness.log and
+ * on stderr, never a changed verdict or exit code.
+ */
+async function reportOf(
+  dir: string,
+  log: RunContext["log"],
+  out: (text: string) => void,
+): Promise<void> {
+  const began = performance.now();
+  try {
+    const file = await writeReport(dir);
+    log("report", { file, ms: Math.round(performance.now() - began) });
+    out(`  report: ${file}\n`);
+  } catch (err) {
+    const why = err instanceof Error ? err.message : String(err);
+    log(`report: not written: ${why}`);
+    process.stderr.write(`paxos-harness: report.html not written: ${why}\n`);
+  }
+}
 
 /**
  * The first fault comes after half an interval, or a quarter of the time limit if that is
