@@ -1,7 +1,7 @@
 // `paxos-harness test`, the orchestration: start the nodes, run the workload's set-up, then
 // interpret the test as one generator (the clients and the faults side by side for the time
 // limit, the heal, the recovery, the final phase: test-generator.ts and the phases below), stop
-// the nodes, check the history, write results.json, print a summary.
+// the nodes, check the history, write results.json, print a summary, write report.html.
 //
 // The runner knows the roles only through harness/types.ts: the CLI glue (test-command.ts)
 // picks the runtime, the backend and the nemeses and passes them in.
@@ -37,7 +37,7 @@ import { type FlushPolicy, HistoryWriter } from "./history-writer.js";
 import { ComposedNemesis } from "./nemesis/compose.js";
 import { type Progress, quietProgress } from "./progress.js";
 import { Recorder } from "./recorder.js";
-import { writeReport } from "./report/report.js";
+import { reportAfterRun } from "./report/after-run.js";
 import {
   exitCodeOf,
   illegalLabels,
@@ -266,33 +266,12 @@ export async function runTest(config: TestConfig, deps: RunnerDeps): Promise<Run
   writeFileSync(folder.file("results.json"), `${JSON.stringify(results, null, 2)}\n`);
   log("results", { valid: results.valid });
   out(summary(results, folder.dir, config));
-  await reportOf(folder.dir, log, out);
+  await reportAfterRun(folder.dir, log, out);
   const code: ExitCode = error !== undefined ? EXIT.error : exitCodeOf(results.valid);
   return { code, dir: folder.dir, results };
 }
 
 class Interrupted extends Error {}
-
-/**
- * report.html, after results.json: a report that cannot be written is a line in harness.log and
- * on stderr, never a changed verdict or exit code.
- */
-async function reportOf(
-  dir: string,
-  log: RunContext["log"],
-  out: (text: string) => void,
-): Promise<void> {
-  const began = performance.now();
-  try {
-    const file = await writeReport(dir);
-    log("report", { file, ms: Math.round(performance.now() - began) });
-    out(`  report: ${file}\n`);
-  } catch (err) {
-    const why = err instanceof Error ? err.message : String(err);
-    log(`report: not written: ${why}`);
-    process.stderr.write(`paxos-harness: report.html not written: ${why}\n`);
-  }
-}
 
 /**
  * The first fault comes after half an interval, or a quarter of the time limit if that is

@@ -167,12 +167,14 @@ export function throughput(ops: ClientOps): Throughput {
   }
   const seconds = (to - from) / 1e9;
   const bucket = [0.1, 0.2, 0.5, 1].find((b) => seconds / b <= 200) ?? 1;
-  const n = Math.floor(seconds / bucket) + 1;
+  // In whole nanoseconds: 0.3 / 0.1 is 2.9999999999999996 in floating point.
+  const bucketNs = Math.round(bucket * 1e9);
+  const n = Math.floor((to - from) / bucketNs) + 1;
   const counts = PLOTTED.map(() => new Array<number>(n).fill(0));
   for (let i = 0; i < ops.count; i++) {
     const s = PLOTTED.indexOf(OUTCOMES[ops.outcome[i] as number] as (typeof PLOTTED)[number]);
     if (s < 0) continue;
-    const b = Math.floor(((ops.ret[i] as number) - from) / 1e9 / bucket);
+    const b = Math.floor(((ops.ret[i] as number) - from) / bucketNs);
     (counts[s] as number[])[b] = ((counts[s] as number[])[b] as number) + 1;
   }
   const rate = (c: number[]) => c.map((k) => round(k / bucket, 1));
