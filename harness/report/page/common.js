@@ -35,7 +35,12 @@
       span === undefined ? 2 : Math.min(6, Math.max(0, Math.ceil(-Math.log10(span / 100))));
     return `${s.toFixed(digits)} s`;
   };
-  R.ms = (x) => (x >= 100 ? `${Math.round(x)} ms` : `${Number(x.toPrecision(3))} ms`);
+  R.ms = (x) =>
+    x >= 1000
+      ? `${Number((x / 1000).toPrecision(3))} s`
+      : x >= 100
+        ? `${Math.round(x)} ms`
+        : `${Number(x.toPrecision(3))} ms`;
 
   R.OUTCOME_COLOURS = { ok: "#2f7fd0", fail: "#d6336c", info: "#e8950c", none: "#8c959f" };
   R.OUTCOME_TEXT = {
