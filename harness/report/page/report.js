@@ -195,10 +195,20 @@
 
   header();
   summary();
-  R.drawPlots(root, run, R.data("report-latency"), R.data("report-throughput"));
-  nodes();
-  const timeline = R.data("report-timeline");
-  R.drawTimeline(root, run, timeline, firstWindow(timeline));
+  if (run.operations === 0) {
+    root.appendChild(
+      R.section(
+        "operations",
+        "Operations",
+        "No client operation was recorded: the run ended before its workload did anything.",
+      ),
+    );
+  } else {
+    R.drawPlots(root, run, R.data("report-latency"), R.data("report-throughput"));
+    nodes();
+    const timeline = R.data("report-timeline");
+    R.drawTimeline(root, run, timeline, firstWindow(timeline));
+  }
   if (violation) R.drawViolation(root, run, violation, R.data("report-visualization"));
   document.body.dataset.ready = "true";
 })();
