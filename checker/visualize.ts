@@ -1,8 +1,9 @@
 // One self-contained HTML page of a checked history, after Porcupine's visualization.
 //
-// The page needs no network: CSS and JS are inline (visualize-page.ts), and the data of each
-// partition is embedded as its own JSON block, parsed and drawn only when the partition is
-// selected, so that a history of thousands of partitions opens at once. Everything that needs
+// The page needs no network: CSS and JS are inline (real files, visualize/page.css and page.js,
+// read by visualize-page.ts), and the data of each partition is embedded as its own JSON block,
+// parsed and drawn only when the partition is selected, so that a history of thousands of
+// partitions opens at once. Everything that needs
 // the model (descriptions, the states along each linearization, which operations could not come
 // next) is computed here; the page only lays out and draws.
 

@@ -21,6 +21,8 @@ export interface HistoryEvent {
   f: string;
   key?: string;
   value?: Value;
+  /** invoke: the node the operation went to (the report's operations per node; not checked). */
+  node?: string;
   /** fail/info: why (not part of the checked format; the checker ignores it). */
   error?: string;
 }
@@ -65,6 +67,7 @@ export class HistoryWriter {
     };
     if (event.key !== undefined) line.key = event.key;
     if (event.value !== undefined) line.value = event.value;
+    if (event.node !== undefined) line.node = event.node;
     if (event.error !== undefined) line.error = event.error;
     const text = `${JSON.stringify(line)}\n`;
     if (this.policy === "line") {

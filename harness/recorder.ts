@@ -43,12 +43,15 @@ export class Recorder {
     this.faults = new FaultTally(kinds);
   }
 
-  /** Records an invocation; returns its time (ns since the start). */
-  invoke(process: number, op: Invocation): number {
+  /** Records an invocation (sent to `node`, when known); returns its time (ns since the start). */
+  invoke(process: number, op: Invocation, node?: string): number {
     const time = this.writer.now();
     if (process > this.maxProcess) this.maxProcess = process;
     this.counts.invoke++;
-    this.writer.write({ process, type: "invoke", f: op.f, key: op.key, value: op.value }, time);
+    this.writer.write(
+      { process, type: "invoke", f: op.f, key: op.key, value: op.value, node },
+      time,
+    );
     return time;
   }
 

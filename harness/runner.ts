@@ -1,7 +1,7 @@
 // `paxos-harness test`, the orchestration: start the nodes, run the workload's set-up, then
 // interpret the test as one generator (the clients and the faults side by side for the time
 // limit, the heal, the recovery, the final phase: test-generator.ts and the phases below), stop
-// the nodes, check the history, write results.json, print a summary.
+// the nodes, check the history, write results.json, print a summary, write report.html.
 //
 // The runner knows the roles only through harness/types.ts: the CLI glue (test-command.ts)
 // picks the runtime, the backend and the nemeses and passes them in.
@@ -38,6 +38,7 @@ import { type FlushPolicy, HistoryWriter } from "./history-writer.js";
 import { ComposedNemesis } from "./nemesis/compose.js";
 import { type Progress, quietProgress } from "./progress.js";
 import { Recorder } from "./recorder.js";
+import { reportAfterRun } from "./report/after-run.js";
 import {
   exitCodeOf,
   illegalLabels,
@@ -266,6 +267,7 @@ export async function runTest(config: TestConfig, deps: RunnerDeps): Promise<Run
   writeFileSync(folder.file("results.json"), `${JSON.stringify(results, null, 2)}\n`);
   log("results", { valid: results.valid });
   out(summary(results, folder.dir, config));
+  await reportAfterRun(folder.dir, log, out);
   const code: ExitCode = error !== undefined ? EXIT.error : exitCodeOf(results.valid);
   return { code, dir: folder.dir, results };
 }

@@ -24,9 +24,9 @@ export async function invokeOnce(
   client: Client,
   op: Invocation,
   process: number,
-  o: { recorder: Recorder; opTimeoutMs: number; stop?: AbortSignal },
+  o: { recorder: Recorder; opTimeoutMs: number; stop?: AbortSignal; node?: string },
 ): Promise<Completion> {
-  const at = o.recorder.invoke(process, op);
+  const at = o.recorder.invoke(process, op, o.node);
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(), o.opTimeoutMs);
   const onStop = () => controller.abort();
@@ -134,14 +134,19 @@ export class WorkerThreads {
       const node = this.nodes[op.node % this.nodes.length] as NodeHandle;
       const client = this.clients.client(node, `${this.runId}-p${process}`);
       try {
-        return { type: (await invokeOnce(client, invocation, process, recorded)).type };
+        const at = { ...recorded, node: node.spec.id };
+        return { type: (await invokeOnce(client, invocation, process, at)).type };
       } finally {
         await client.close();
       }
     }
     const worker = op.thread as number;
     const t = this.thread(worker);
-    const c = await invokeOnce(t.client, invocation, t.process, recorded);
+    const node = this.nodes[worker % this.nodes.length] as NodeHandle;
+    const c = await invokeOnce(t.client, invocation, t.process, {
+      ...recorded,
+      node: node.spec.id,
+    });
     if (c.type === "info") {
       await t.client.close();
       t.process += this.config.concurrency;

@@ -1,0 +1,18 @@
+// The two ways data enters the report's HTML: text (escaped) and JSON blocks.
+
+/**
+ * A `<script type="application/json">` block. Every `<` is written `\u003c` (the same JSON), so
+ * no key or value can close the element (`</script>`) or open a comment (`<!--`) in it; U+2028
+ * and U+2029 are escaped too, for readers that take the block as JavaScript.
+ */
+export function jsonBlock(id: string, value: unknown): string {
+  const json = JSON.stringify(value)
+    .replace(/</g, "\\u003c")
+    .replace(/\u2028/g, "\\u2028")
+    .replace(/\u2029/g, "\\u2029");
+  return `<script type="application/json" id="${escapeHtml(id)}">${json}</script>`;
+}
+
+export function escapeHtml(s: string): string {
+  return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
