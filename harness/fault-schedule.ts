@@ -11,6 +11,7 @@
 //       - { kind: partition, shape: majority-minority }
 //       - { kind: kill, target: leader }
 //       - { kind: clock, target: all, skew: forward }   # skew (clock only): forward or back
+//       - { kind: delay, target: all, ms: 100, jitter: 80 }   # ms, jitter (delay only)
 //       - { kind: pause, target: leader, lasting: 4 }
 //       - { kind: partition, shape: majority-minority, when: leader-change }
 //
@@ -26,6 +27,7 @@ import { z } from "zod";
 import type { Value } from "../contracts/value.js";
 import { MAX_SECONDS } from "./limits.js";
 import { SKEWS } from "./nemesis/clock.js";
+import { DEFAULT_DELAY_MS } from "./nemesis/delay.js";
 import { WHEN } from "./nemesis/leader-change.js";
 import { PARTITION_SHAPES } from "./nemesis/shapes.js";
 import { TARGETS } from "./nemesis/targets.js";
@@ -38,6 +40,12 @@ const positive = (max: number) =>
     .positive({ error: "must be > 0" })
     .max(max, { error: `must be at most ${max} seconds` });
 
+/** Milliseconds of a delay fault: at most a minute (a link slower than that is a cut). */
+const millis = z
+  .number({ error: "must be a number of milliseconds" })
+  .min(0, { error: "must be >= 0" })
+  .max(60_000, { error: "must be at most 60000 ms" });
+
 const fault = z
   .strictObject(
     {
@@ -49,10 +57,12 @@ const fault = z
       skew: z.enum(SKEWS, { error: `must be one of ${SKEWS.join(", ")}` }).optional(),
       lasting: positive(MAX_SECONDS.nemesisInterval).optional(),
       when: z.enum(WHEN, { error: `must be ${WHEN.join(", ")}` }).optional(),
+      ms: millis.positive({ error: "must be > 0" }).optional(),
+      jitter: millis.optional(),
     },
     {
       error:
-        "must be a mapping: kind, shape (partition) or target (the others), skew (clock), lasting, when",
+        "must be a mapping: kind, shape (partition) or target (the others), skew (clock), ms and jitter (delay), lasting, when",
     },
   )
   .superRefine((f, ctx) => {
@@ -61,6 +71,18 @@ const fault = z
     }
     if (f.skew !== undefined && f.kind !== "clock") {
       ctx.addIssue({ code: "custom", path: ["skew"], message: `is for clock, not ${f.kind}` });
+    }
+    for (const field of ["ms", "jitter"] as const) {
+      if (f[field] !== undefined && f.kind !== "delay") {
+        ctx.addIssue({ code: "custom", path: [field], message: `is for delay, not ${f.kind}` });
+      }
+    }
+    if (f.jitter !== undefined && f.jitter > (f.ms ?? DEFAULT_DELAY_MS)) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["jitter"],
+        message: `must be at most the delay (${f.ms ?? DEFAULT_DELAY_MS} ms)`,
+      });
     }
     if (f.target !== undefined && f.kind === "partition") {
       ctx.addIssue({
@@ -165,6 +187,8 @@ export function timeline(s: FaultSchedule, warmupMs: number, timeLimitMs: number
       if (f.shape !== undefined) given.shape = f.shape;
       if (f.target !== undefined) given.target = f.target;
       if (f.skew !== undefined) given.skew = f.skew;
+      if (f.ms !== undefined) given.ms = f.ms;
+      if (f.jitter !== undefined) given.jitter = f.jitter;
       if (f.when !== undefined) {
         given.when = f.when;
         given.within_ms = own;

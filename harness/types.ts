@@ -152,8 +152,11 @@ export interface NetworkFaults {
   cut?(links: readonly (readonly [NodeId, NodeId])[]): Promise<void>;
   /** Drop this share (0..1) of the packets sent by these nodes to the other nodes. */
   loss(nodes: readonly NodeId[], probability: number): Promise<void>;
-  /** Delay packets between nodes, where the machine can (netem); rejects saying why if not. */
-  delay(nodes: readonly NodeId[], ms: number): Promise<void>;
+  /**
+   * Delay packets between nodes by ms, each by up to jitterMs more or less (default 0; never
+   * reordered within a connection), where the machine can; rejects saying why if not.
+   */
+  delay(nodes: readonly NodeId[], ms: number, jitterMs?: number): Promise<void>;
   /**
    * Measures that a delay of `ms` on these nodes' links is in force (round trips through a
    * delayed link): what the delay nemesis records, `verified` true or false, and `not_taken`

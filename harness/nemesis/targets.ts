@@ -55,6 +55,9 @@ export function selectTargets(
   }
 }
 
+/** How long a node may take to say who leads when a follower is picked (as runner's ANSWER_MS). */
+const FOLLOWER_LOOK_MS = 300;
+
 /** A target, or "random": one of `choices` picked with the cluster's randomness. */
 export type TargetChoice = Target | "random";
 
@@ -77,8 +80,13 @@ export async function pickTargets(
   if (target !== "leader" && target !== "follower") {
     return { target, nodes: selectTargets(target, ids, cluster.random) };
   }
-  const leader = await cluster.leader();
-  const answering = target === "follower" ? await cluster.answering() : ids;
+  // A follower is asked for while another fault may hold the leader: a paused node must not
+  // keep the look waiting its full timeout, or the fault comes a second late.
+  const follower = target === "follower";
+  const [leader, answering] = await Promise.all([
+    cluster.leader(follower ? FOLLOWER_LOOK_MS : undefined),
+    follower ? cluster.answering() : ids,
+  ]);
   const nodes = selectTargets(target, ids, cluster.random, leader, answering);
   if (nodes.length === 0 && ids.length > 0) {
     return {

@@ -53,9 +53,10 @@ export class RelayDelay implements Pick<NetworkFaults, "delay"> {
     this.nodes = [...o.relays.keys()];
   }
 
-  /** Delays every link from and to these nodes by ms (with the default jitter); 0 heals them. */
-  delay(nodes: readonly NodeId[], ms: number): Promise<void> {
-    return this.lag(nodes, { delayMs: ms, jitterMs: ms === 0 ? 0 : (this.o.jitterMs ?? 0) });
+  /** Delays every link from and to these nodes by ms (+- jitterMs, default: the options'); 0 heals them. */
+  delay(nodes: readonly NodeId[], ms: number, jitterMs?: number): Promise<void> {
+    const jitter = ms === 0 ? 0 : (jitterMs ?? this.o.jitterMs ?? 0);
+    return this.lag(nodes, { delayMs: ms, jitterMs: jitter });
   }
 
   /** Delays every link from and to these nodes; a delay of 0 heals them. */

@@ -195,9 +195,9 @@ export class IptablesNetwork implements NetworkFaults {
   }
 
   /** Through the delayer when there is one; else rejects saying why. Delay 0 without one: no-op. */
-  async delay(nodes: readonly NodeId[], ms: number): Promise<void> {
+  async delay(nodes: readonly NodeId[], ms: number, jitterMs?: number): Promise<void> {
     for (const id of nodes) this.address(id);
-    if (this.delayer) return this.delayer.delay(nodes, ms);
+    if (this.delayer) return this.delayer.delay(nodes, ms, jitterMs);
     if (ms === 0) return;
     throw new Error(await delayUnavailable());
   }

@@ -111,6 +111,18 @@ describe("schedule: faults as data in the test's YAML", () => {
     ]);
   });
 
+  it("a delay's own latency and jitter go into its operation", () => {
+    const config = fromFile(
+      "jitter.yaml",
+      "schedule:\n  every: 3\n  faults:\n    - { kind: delay, target: all, ms: 100, jitter: 80 }\n",
+    )();
+    const ops = timeline(config.schedule!, 0, 3000).map((o) => [o.at_ms, o.f, o.value]);
+    expect(ops).toEqual([
+      [0, "start-delay", { target: "all", ms: 100, jitter: 80 }],
+      [1500, "stop-delay", undefined],
+    ]);
+  });
+
   it.each([
     [
       "a shape for a kind that has none",
@@ -153,6 +165,16 @@ describe("schedule: faults as data in the test's YAML", () => {
       /bad-7\.yaml:5: schedule\.faults\.1\.lasting: kill \(faults\.1\) would still be in force when the next kill starts: at most 2 s/,
     ],
     [
+      "a delay's jitter on another kind",
+      "schedule:\n  faults:\n    - { kind: kill, jitter: 5 }\n",
+      /bad-9\.yaml:3: schedule\.faults\.0\.jitter: is for delay, not kill/,
+    ],
+    [
+      "a jitter over its delay",
+      "schedule:\n  faults:\n    - { kind: delay, ms: 50, jitter: 80 }\n",
+      /bad-10\.yaml:3: schedule\.faults\.0\.jitter: must be at most the delay \(50 ms\)/,
+    ],
+    [
       "a moment not known",
       "schedule:\n  faults:\n    - { kind: kill }\n    - { kind: pause, when: election }\n",
       /bad-8\.yaml:4: schedule\.faults\.1\.when: must be leader-change/,
@@ -168,6 +190,8 @@ describe("schedule: faults as data in the test's YAML", () => {
       "a when on",
       "a when fault",
       "a moment not known",
+      "a delay's jitter",
+      "a jitter over",
     ].findIndex((w) => _what.startsWith(w));
     expect(fromFile(`bad-${i}.yaml`, text)).toThrow(pattern);
   });
