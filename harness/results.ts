@@ -10,6 +10,7 @@ import {
 } from "../checker/history.js";
 import { type CheckOutcome, UNKNOWN } from "../checker/model.js";
 import type { TestConfig } from "./config.js";
+import type { Convergence } from "./convergence.js";
 import { describeFaults, type FaultRecord } from "./fault-tally.js";
 import type { Counts } from "./recorder.js";
 import { keysVerdict, plural } from "./text.js";
@@ -48,6 +49,13 @@ export interface Results {
   /** Per kind asked for: faults started, verified to have taken, and seconds under them. */
   faults: FaultRecord;
   /** Why a run whose history checked out is still not a pass: faults asked for, none injected. */
+  /**
+   * The replicas compared after the final phase (convergence.ts): at one applied index, or not
+   * checked and why (absent: the run did not get that far).
+   */
+  convergence?: Convergence;
+  /** Replicas at one applied index with different states: the run is invalid. */
+  diverged?: string;
   no_faults?: string;
   /** A set-up failure (exit 3). */
   error?: string;
@@ -125,15 +133,18 @@ export function summary(r: Results, dir: string, config: TestConfig): string {
           ? "VALID: the history is linearizable"
           : r.interrupted && r.valid === "unknown" && r.checker.result === "ok"
             ? "UNKNOWN: interrupted; the history so far is linearizable, but a run cut short is not a pass"
-            : r.valid === false
-              ? "INVALID: the history is not linearizable"
-              : `UNKNOWN: the checker could not decide${r.checker.reason ? ` (${r.checker.reason})` : ""}`;
+            : r.valid === false && r.checker.result === "ok" && r.diverged !== undefined
+              ? "INVALID: the replicas diverged (the history alone is linearizable)"
+              : r.valid === false
+                ? "INVALID: the history is not linearizable"
+                : `UNKNOWN: the checker could not decide${r.checker.reason ? ` (${r.checker.reason})` : ""}`;
   const cutShort = r.interrupted && !verdict.startsWith("UNKNOWN: interrupted");
   lines.push(`${config.name}: ${verdict}${cutShort ? " (interrupted: the history so far)" : ""}`);
   if (r.violating_keys && r.violating_keys.length > 0) {
     const keys = keysVerdict(r.violating_keys, r.unknown_keys ?? [], r.checker.partitions);
     if (keys !== "") lines.push(`  ${keys}`);
   }
+  if (r.diverged !== undefined) lines.push(`  ${r.diverged}`);
   if (r.lost && r.lost.length > 0) lines.push(`  lost: ${list(r.lost)}`);
   if (r.phantom && r.phantom.length > 0) lines.push(`  phantom: ${list(r.phantom)}`);
   const o = r.ops;

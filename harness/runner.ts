@@ -22,6 +22,7 @@ import { modelFor, unsupportedOp } from "../checker/models/index.js";
 import { Streams } from "../contracts/random.js";
 import { makeWorkload } from "../workloads/index.js";
 import { configYaml, type TestConfig } from "./config.js";
+import { type Convergence, checkConvergence, describeDivergence } from "./convergence.js";
 import { EXIT, type ExitCode } from "./exit.js";
 import { timeline } from "./fault-schedule.js";
 import {
@@ -132,6 +133,7 @@ export async function runTest(config: TestConfig, deps: RunnerDeps): Promise<Run
 
   let error: string | undefined;
   let workloadSeconds = 0;
+  let convergence: Convergence | undefined;
   let okInWorkload = 0;
   try {
     const specs = await (deps.nodeSpecs ?? loopbackSpecs)(config.nodes, folder.dir);
@@ -236,6 +238,16 @@ export async function runTest(config: TestConfig, deps: RunnerDeps): Promise<Run
       progress.stop();
     }
     if (faults.failure) throw faults.failure;
+    const replicaState = deps.backend.protocol.replicaState;
+    if (!signal.aborted) {
+      convergence = replicaState
+        ? await checkConvergence(nodes, replicaState, CONVERGE_WITHIN_MS)
+        : {
+            checked: false,
+            reason: `the ${deps.backend.protocol.name} adapter has no replica state`,
+          };
+      log("convergence", { ...convergence });
+    }
   } catch (err) {
     if (!(err instanceof Interrupted)) {
       error = err instanceof Error ? err.message : String(err);
@@ -263,6 +275,7 @@ export async function runTest(config: TestConfig, deps: RunnerDeps): Promise<Run
     interrupted,
     error,
     workload,
+    convergence,
   });
   writeFileSync(folder.file("results.json"), `${JSON.stringify(results, null, 2)}\n`);
   log("results", { valid: results.valid });
@@ -326,6 +339,7 @@ function check(
     interrupted: boolean;
     error: string | undefined;
     workload: Workload;
+    convergence: Convergence | undefined;
   },
 ): Results {
   const modelName = run.workload.model;
@@ -385,6 +399,14 @@ function check(
     const unknown = outcome.partitions.filter((p) => p.result === "unknown").map((p) => p.label);
     if (unknown.length > 0) results.unknown_keys = unknown;
   }
+  if (run.convergence !== undefined) {
+    results.convergence = run.convergence;
+    if ("diverged" in run.convergence) {
+      // Two values chosen for one slot: invalid, whatever the clients happened to read.
+      results.diverged = describeDivergence(run.convergence.diverged);
+      results.valid = false;
+    }
+  }
   if (run.error !== undefined) {
     results.error = run.error;
     // A run that could not be completed says nothing good about the system.
@@ -403,6 +425,9 @@ function check(
   }
   return results;
 }
+
+/** How long the replicas may take, after the final phase, to reach one applied index. */
+const CONVERGE_WITHIN_MS = 5000;
 
 /** How long a node may take to answer before a nemesis counts it as not answering. */
 const ANSWER_MS = 300;

@@ -249,6 +249,12 @@ export interface ClusterView {
   random(): number;
 }
 
+/** A replica's applied index and a digest of its state there (harness/convergence.ts). */
+export interface ReplicaState {
+  applied: number;
+  digest: string;
+}
+
 /** The kinds of client protocol a backend can speak (a descriptor's `protocol:`). */
 export type ProtocolName = "http-kv" | "maelstrom" | "etcd" | "zookeeper";
 
@@ -274,6 +280,11 @@ export interface Protocol extends ClientFactory {
    * node silent for `timeoutMs` (default: the adapter's own) says nothing.
    */
   leader(nodes: readonly NodeHandle[], timeoutMs?: number): Promise<NodeId | undefined>;
+  /**
+   * Optional: one node's replica state, for the convergence check at the end of a run;
+   * undefined when the node does not say (or does not answer within timeoutMs).
+   */
+  replicaState?(node: NodeHandle, timeoutMs: number): Promise<ReplicaState | undefined>;
   /**
    * Optional: a descriptor's node command run under a program of the adapter's (maelstrom's
    * shim runs the user's program as its child); `place` is where (a local process, or a

@@ -14,6 +14,7 @@
 //
 // main.ts runs this as a process; tests may start it in-process as well.
 
+import { createHash } from "node:crypto";
 import type { ClientRequest, CommandResult } from "./command.js";
 import {
   type NodeConfig as CoreConfig,
@@ -210,7 +211,7 @@ export class NodeServer {
       host: config.host,
       port: config.httpPort,
       handler: (request) => this.onClientRequest(request),
-      status: () => ({ ...this.status() }),
+      status: (digest) => ({ ...this.status(), ...(digest ? this.replicaState() : {}) }),
     }).catch((error: unknown) => {
       throw new Error(
         `--http-port: cannot listen on ${config.host}:${config.httpPort}: ${(error as Error).message}`,
@@ -234,6 +235,15 @@ export class NodeServer {
   /** The HTTP port actually bound (useful with --http-port 0). */
   get httpPort(): number {
     return this.http.port;
+  }
+
+  /**
+   * What `GET /status?digest=1` adds: the index this replica has applied and a digest of its
+   * key-value state there, so the harness can check that replicas at the same index agree.
+   */
+  replicaState(): { applied: number; state_digest: string } {
+    const digest = createHash("sha256").update(this.node.stateDigest()).digest("hex");
+    return { applied: this.node.status().appliedIndex, state_digest: digest.slice(0, 16) };
   }
 
   status(): ServerStatus {

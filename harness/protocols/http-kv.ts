@@ -3,7 +3,7 @@
 
 import http from "node:http";
 import { HttpKvPool } from "../client/http-kv.js";
-import type { NodeHandle, NodeId, Protocol, ProtocolName } from "../types.js";
+import type { NodeHandle, NodeId, Protocol, ProtocolName, ReplicaState } from "../types.js";
 
 /** GET /status (from the host's own address); resolves to the status code, or 0 when there is no answer. */
 export function getStatus(host: string, port: number, timeoutMs: number): Promise<number> {
@@ -51,6 +51,23 @@ export function statusLeader(
   });
 }
 
+/** GET /status?digest=1's `applied` and `state_digest` (doc/protocol.md), when the node gives them. */
+export async function statusReplicaState(
+  node: NodeHandle,
+  timeoutMs: number,
+): Promise<ReplicaState | undefined> {
+  try {
+    const res = await fetch(new URL("/status?digest=1", node.url), {
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+    const s = (await res.json()) as { applied?: unknown; state_digest?: unknown };
+    if (typeof s.applied !== "number" || typeof s.state_digest !== "string") return undefined;
+    return { applied: s.applied, digest: s.state_digest };
+  } catch {
+    return undefined;
+  }
+}
+
 /** The adapter; `name` is what the backend said (maelstrom's shim speaks http-kv too). */
 export function httpKvProtocol(name: ProtocolName = "http-kv"): Protocol {
   const pool = new HttpKvPool();
@@ -62,5 +79,6 @@ export function httpKvProtocol(name: ProtocolName = "http-kv"): Protocol {
       (await getStatus(node.spec.host, node.spec.httpPort, timeoutMs)) === 200,
     readiness: (node) => `answer GET ${node.url}/status`,
     leader: statusLeader,
+    replicaState: statusReplicaState,
   };
 }

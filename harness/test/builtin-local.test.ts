@@ -156,7 +156,10 @@ describe.runIf(root)("the built-in node on the local runtime, through the CLI", 
         nodes: 3,
         nemesis: [kind],
         interrupted: false,
+        // After the faults, the three replicas reached one applied index and agreed there.
+        convergence: { checked: true, nodes: 3 },
       });
+      expect((res.convergence as { applied: number }).applied).toBeGreaterThan(res.ops.ok / 10);
       expect(res.ops.ok).toBeGreaterThanOrEqual(50);
       const events = nemesisEvents(store);
       const starts = events.filter((e) => e.f === `start-${kind}`);

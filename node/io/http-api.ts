@@ -14,7 +14,8 @@ export interface HttpApiOptions {
   /** 0 picks a free port; read it back from `port`. */
   port: number;
   handler: (request: ClientRequest) => Promise<CommandResult>;
-  status: () => Record<string, unknown> | Promise<Record<string, unknown>>;
+  /** `digest`: the request asked for `?digest=1` (the replica's state, which costs a pass over it). */
+  status: (digest: boolean) => Record<string, unknown> | Promise<Record<string, unknown>>;
   maxBodyBytes?: number;
   /** Client id for requests that bring none; each such request is its own client. */
   newClientId?: () => string;
@@ -65,7 +66,7 @@ async function serve(options: HttpApiOptions, req: IncomingMessage, res: ServerR
     const url = new URL(req.url ?? "/", "http://node");
     if (url.pathname === "/status") {
       allow(req, ["GET"]);
-      return reply(res, 200, await options.status());
+      return reply(res, 200, await options.status(url.searchParams.get("digest") === "1"));
     }
     const command = await parseCommand(req, url.pathname, options.maxBodyBytes ?? 1024 * 1024);
     request = { ...clientIdentity(req, options.newClientId ?? randomUUID), command };

@@ -23,7 +23,7 @@ async function serve(handler: Handler, status: Record<string, unknown> = {}) {
       seen.push(r);
       return handler(r);
     },
-    status: () => status,
+    status: (digest) => (digest ? { ...status, digest_asked: true } : status),
   });
   return seen;
 }
@@ -184,6 +184,9 @@ describe("HTTP client API", () => {
       status: 200,
       body: { id: "n1", role: "leader", leader: "n1" },
     });
+    // The replica's state is computed only when asked for (it is a pass over the whole state).
+    expect((await call("GET", "/status")).body.digest_asked).toBeUndefined();
+    expect((await call("GET", "/status?digest=1")).body.digest_asked).toBe(true);
   });
 
   it("keeps connections alive across requests", async () => {
