@@ -38,7 +38,12 @@ function fakeRunner(verdicts: Record<string, Record<number, ExitCode>>, log: Run
       // The fake's errors are a node that refuses the mutant unless the table says otherwise.
       invoked: code === 3 && request.mutant !== "late" ? 0 : 500,
     };
-    if (code === 1) {
+    if (code === 1 && request.mutant === "split") {
+      // Caught by the replicas alone: the history checks, the final comparison does not.
+      report.finding = {};
+      report.diverged =
+        "replicas diverged: at applied index 9, n1 holds state a and n2 holds state b";
+    } else if (code === 1) {
       report.finding = {
         at: 4.25,
         fault: { kind: "partition", detail: "majority-minority", inForce: true, startedAt: 3 },
@@ -51,6 +56,21 @@ function fakeRunner(verdicts: Record<string, Record<number, ExitCode>>, log: Run
 }
 
 describe("validate (fake runner)", () => {
+  it("a mutant caught by diverged replicas only: at the run's end, and says so", async () => {
+    const report = await validate({
+      suite: "s.yaml",
+      tests: TESTS,
+      mutants: ["split"],
+      run: fakeRunner({ split: { 2: 1 } }),
+    });
+    expect(report.mutants[0]).toMatchObject({
+      mutant: "split",
+      status: "caught",
+      fault: "replicas diverged (seen at the end)",
+      seconds: 15,
+    });
+  });
+
   it("runs the suite without a mutant first, then each mutant until a test catches it", async () => {
     const log: RunRequest[] = [];
     const report = await validate({

@@ -206,6 +206,7 @@ async function realRun(
   };
   const why = r.error ?? r.no_faults ?? r.checker.reason;
   if (why !== undefined) report.why = why;
+  if (r.diverged !== undefined) report.diverged = r.diverged;
   if (outcome.code === EXIT.invalid) {
     try {
       report.finding = findingOf(path.join(outcome.dir, "history.jsonl"), r.checker.model);

@@ -34,6 +34,8 @@ export interface RunReport {
   why?: string;
   /** Invalid runs: when the first illegal operation returned, and the fault then. */
   finding?: Finding;
+  /** The replicas diverged (results.json's `diverged`): seen at the end of the run. */
+  diverged?: string;
 }
 
 export type TestRunner = (request: RunRequest) => Promise<RunReport>;
@@ -168,7 +170,11 @@ async function mutantRow(
       row.test = ref(r, test);
       if (r.dir !== undefined) row.run = r.dir;
       row.seconds = r.finding?.at ?? r.seconds;
-      row.fault = describeFault(r.finding);
+      // Seen only in the replicas (the clients' history is linearizable): at the run's end.
+      row.fault =
+        r.finding?.at === undefined && r.diverged !== undefined
+          ? "replicas diverged (seen at the end)"
+          : describeFault(r.finding);
       return row;
     }
     if (r.code === EXIT.error) {
