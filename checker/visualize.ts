@@ -9,6 +9,7 @@
 
 import type { CheckOutcome, CheckResult, Model, Operation, PartitionInfo } from "./model.js";
 import { UNKNOWN } from "./model.js";
+import { StringTable } from "./string-table.js";
 import { PAGE_CSS, PAGE_JS } from "./visualize-page.js";
 
 export interface VisualizeOptions {
@@ -272,21 +273,6 @@ function replay<S, I, O>(
     if (!model.step(state, op.input, op.output).ok) lin.x.push(i);
   }
   return lin;
-}
-
-class StringTable {
-  readonly list: string[] = [];
-  private readonly index = new Map<string, number>();
-
-  add(s: string): number {
-    let i = this.index.get(s);
-    if (i === undefined) {
-      i = this.list.length;
-      this.list.push(s);
-      this.index.set(s, i);
-    }
-    return i;
-  }
 }
 
 /** A description, or the error a model's describe function threw (the page must still render). */

@@ -7,6 +7,7 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { parse as parseYaml } from "yaml";
 import type { Value } from "../../checker/history.js";
+import { StringTable } from "../../checker/string-table.js";
 import type { Results } from "../results.js";
 
 /** How an operation ended; `none`: no completion was recorded (the harness stopped first). */
@@ -110,21 +111,6 @@ function readSchedule(file: string): ScheduledOp[] {
   return out;
 }
 
-/** Interns strings into a table: the report's columns hold indices. */
-class Table {
-  readonly list: string[] = [];
-  private readonly index = new Map<string, number>();
-  add(s: string): number {
-    let i = this.index.get(s);
-    if (i === undefined) {
-      i = this.list.length;
-      this.list.push(s);
-      this.index.set(s, i);
-    }
-    return i;
-  }
-}
-
 interface HistoryLine {
   time?: unknown;
   process?: unknown;
@@ -142,10 +128,10 @@ interface HistoryLine {
  */
 function readHistory(file: string): Pick<RunFiles, "ops" | "nemesis" | "end"> {
   const text = readFileSync(file, "utf8");
-  const fs = new Table();
-  const keys = new Table();
-  const values = new Table();
-  const nodes = new Table();
+  const fs = new StringTable();
+  const keys = new StringTable();
+  const values = new StringTable();
+  const nodes = new StringTable();
   const ops: ClientOps = {
     count: 0,
     call: [],
