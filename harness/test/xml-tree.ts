@@ -36,7 +36,7 @@ export function parseXml(xml: string): XmlElement {
       for (const a of (m[2] ?? "").matchAll(new RegExp(`(${NAME})\\s*=\\s*"([^"<]*)"`, "g"))) {
         const key = a[1] as string;
         if (key in element.attrs) throw new Error(`attribute ${key} twice`);
-        element.attrs[key] = unescape(a[2] as string);
+        element.attrs[key] = resolveEntities(a[2] as string);
       }
       const parent = stack[stack.length - 1];
       if (parent) parent.children.push(element);
@@ -50,7 +50,7 @@ export function parseXml(xml: string): XmlElement {
       const parent = stack[stack.length - 1];
       if (!parent && text.trim() !== "")
         throw new Error(`text outside the root: ${text.slice(0, 40)}`);
-      if (parent) parent.text += unescape(text);
+      if (parent) parent.text += resolveEntities(text);
       rest = end < 0 ? "" : rest.slice(end);
     }
   }
@@ -66,7 +66,7 @@ export function findAll(root: XmlElement, name: string): XmlElement[] {
   return found;
 }
 
-function unescape(s: string): string {
+function resolveEntities(s: string): string {
   return s.replace(/&([^;&\s]*);|&/g, (whole, ref: string | undefined) => {
     if (ref === undefined) throw new Error(`a stray & in: ${s.slice(0, 60)}`);
     if (ref in ENTITIES) return ENTITIES[ref] as string;
