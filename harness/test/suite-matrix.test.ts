@@ -2,11 +2,14 @@
 // `exclude:`, `repeat:`, named schedules, the floor and the name; and every error naming the
 // file, the line and the field. Pure: no run.
 
+import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { resolveConfig } from "../config.js";
 import { UsageError } from "../exit.js";
 import { estimateSeconds, planRuns, RUN_OVERHEAD_S } from "../suite/plan.js";
-import { parseSuite, runLabel } from "../suite/suite-file.js";
+import { parseSuite, readSuiteFile, runLabel } from "../suite/suite-file.js";
+import { NEMESIS_KINDS } from "../types.js";
+import { ROOT } from "./run-cli.js";
 
 function errorOf(text: string): string {
   try {
@@ -314,5 +317,46 @@ describe("estimated time", () => {
     );
     const configs = planRuns(suite, {}).map((r) => r.config);
     expect(estimateSeconds(configs)).toBe(2 * (10 + 2 + RUN_OVERHEAD_S));
+  });
+});
+
+describe("the shipped suites", () => {
+  const read = (name: string) => readSuiteFile(path.join(ROOT, "suites", name));
+  const scheduleKey = (s: unknown) => JSON.stringify(s);
+
+  it("smoke.yaml: about 2 minutes of the built-in node under partition, kill and pause, locally, and memory", () => {
+    const runs = planRuns(read("smoke.yaml"), {});
+    const minutes = estimateSeconds(runs.map((r) => r.config)) / 60;
+    expect(minutes).toBeGreaterThan(1.5);
+    expect(minutes).toBeLessThan(2.5);
+    const builtin = runs.filter((r) => r.config.backend === "builtin").map((r) => r.config);
+    expect(new Set(builtin.flatMap((c) => c.nemesis))).toEqual(
+      new Set(["partition", "kill", "pause"]),
+    );
+    expect(new Set(builtin.map((c) => c.workload))).toEqual(new Set(["register", "kv"]));
+    expect(runs.some((r) => r.config.backend === "memory")).toBe(true);
+    expect(runs.every((r) => r.config.runtime === "local")).toBe(true);
+  });
+
+  it("nightly.yaml: about 30 minutes, register and kv, every kind of fault, the standard suite's schedules by name", () => {
+    const suite = read("nightly.yaml");
+    const runs = planRuns(suite, {});
+    const configs = runs.map((r) => r.config);
+    const minutes = estimateSeconds(configs) / 60;
+    expect(minutes).toBeGreaterThan(24);
+    expect(minutes).toBeLessThan(36);
+    expect(new Set(configs.map((c) => c.workload))).toEqual(new Set(["register", "kv"]));
+    expect(new Set(configs.flatMap((c) => c.nemesis))).toEqual(new Set(NEMESIS_KINDS));
+    // It uses a matrix and named schedules, and runs every schedule of the standard suite.
+    expect(suite.tests.some((t) => Object.keys(t.matrix ?? {}).length > 1)).toBe(true);
+    expect(suite.tests.some((t) => t.matrix?.schedule !== undefined)).toBe(true);
+    const standard = read("standard.yaml").tests.map((t) =>
+      resolveConfig({}, { path: "standard", fields: t.fields }),
+    );
+    const nightly = new Set(configs.map((c) => scheduleKey(c.schedule)));
+    for (const c of standard.filter((s) => s.schedule !== undefined)) {
+      expect(nightly.has(scheduleKey(c.schedule)), scheduleKey(c.schedule)).toBe(true);
+    }
+    expect(new Set(runs.map((r) => r.name)).size).toBe(runs.length);
   });
 });
