@@ -3,6 +3,7 @@
 //   GET /                  the listing: suites and runs, newest first (?verdict=&backend=)
 //   GET /files/<path>      a file of the folder (its content type), or a folder's entries
 //   GET /assets/serve.css  the pages' styles (a real file, page/serve.css)
+//   GET /favicon.ico       204: none
 //
 // Nothing outside the folder is served (safe-path.ts): `..` and its encodings, and symbolic
 // links whose target leaves the folder, are refused. GET and HEAD only. Binding is the
@@ -61,6 +62,12 @@ function handle(req: http.IncomingMessage, res: http.ServerResponse, served: Ser
     const index = readStoreIndex(served.root);
     const body = listingHtml(index, filtersOf(new URLSearchParams(query)), served.title);
     send(res, req, 200, html, body, true);
+    return;
+  }
+  if (rawPath === "/favicon.ico") {
+    // Browsers ask for it on every page: nothing, rather than a 404 in their console.
+    res.writeHead(204, { "Cache-Control": "max-age=86400" });
+    res.end();
     return;
   }
   if (rawPath === "/assets/serve.css") {
