@@ -126,9 +126,8 @@ describe("index.html and the store browser in headless Chromium", () => {
       expect(await page.textContent("#runs tbody tr:first-child")).toContain("broken-kv");
       expect(await page.textContent("h1")).toContain("INVALID");
       // The styles took: the invalid badge is red.
-      const colour = await page.$eval(
-        "#runs tbody tr:first-child .badge",
-        (b) => getComputedStyle(b).backgroundColor,
+      const colour = await page.evaluate(
+        'getComputedStyle(document.querySelector("#runs tbody tr:first-child .badge")).backgroundColor',
       );
       expect(colour).toBe("rgb(207, 34, 46)");
       await page.screenshot({ path: path.join(SHOTS, "suite-index.png"), fullPage: true });
@@ -162,9 +161,8 @@ describe("index.html and the store browser in headless Chromium", () => {
         page.on("request", (r) => hosts.add(new URL(r.url()).host));
         await page.goto(`http://127.0.0.1:${port}/`);
         expect(await page.$$eval("#runs tbody tr", (rows) => rows.length)).toBe(3);
-        const colour = await page.$eval(
-          "#runs .v-invalid",
-          (b) => getComputedStyle(b).backgroundColor,
+        const colour = await page.evaluate(
+          'getComputedStyle(document.querySelector("#runs .v-invalid")).backgroundColor',
         );
         expect(colour).toBe("rgb(207, 34, 46)");
         await page.screenshot({ path: path.join(SHOTS, "serve-listing.png"), fullPage: true });
