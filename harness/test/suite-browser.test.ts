@@ -120,7 +120,7 @@ describe("index.html and the store browser in headless Chromium", () => {
       await page.goto(pathToFileURL(file).href);
       const verdicts = () =>
         page.$$eval("#runs tbody tr:not([hidden])", (rows) =>
-          rows.map((r) => (r as HTMLElement).dataset.verdict),
+          rows.map((r) => r.getAttribute("data-verdict")),
         );
       expect(await verdicts()).toEqual(["invalid", "unknown", "valid"]);
       expect(await page.textContent("#runs tbody tr:first-child")).toContain("broken-kv");
