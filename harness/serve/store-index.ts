@@ -101,9 +101,18 @@ function runRow(dir: string, rel: string, test: string, folder: string): RunRow 
   if (isDir(path.join(dir, "nodes"))) files.push("nodes/");
   const r = readJson<Results>(path.join(dir, "results.json"));
   if (r === undefined) {
+    const none = { verdict: "none" as const, backend: "", runtime: "", workload: "" };
     return {
-      ...{ test, folder, rel, verdict: "none", backend: "", runtime: "", workload: "" },
-      ...{ nemesis: [], faults: [], ops: null, okPerS: null, seconds: null, files },
+      test,
+      folder,
+      rel,
+      ...none,
+      nemesis: [],
+      faults: [],
+      ops: null,
+      okPerS: null,
+      seconds: null,
+      files,
     };
   }
   return {

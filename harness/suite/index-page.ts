@@ -9,6 +9,7 @@ import { inlineAsset } from "../report/assets.js";
 import { escapeHtml } from "../report/html.js";
 import type { RunEntry, SuiteSummary } from "./summary.js";
 import { failuresFirst } from "./summary.js";
+import { minutes } from "./table.js";
 import { type RunVerdict, VERDICT_ORDER, verdictOfCode, verdictWord } from "./verdict.js";
 
 const CSS = "harness/suite/page/index.css";
@@ -32,7 +33,7 @@ export function indexHtml(summary: SuiteSummary): string {
     "<main>",
     "<header>",
     `<h1>suite ${escapeHtml(summary.name)} ${badge(overall, verdictWord(overall))}</h1>`,
-    `<p class="meta">${escapeHtml(summary.suite)} &middot; started ${escapeHtml(summary.started)} &middot; ${escapeHtml(duration(summary.duration_s))} &middot; exit ${summary.code}${summary.interrupted ? " &middot; interrupted (Ctrl-C)" : ""} &middot; floor ${Math.round(summary.floor * 100)}% of the asked rate before the first fault</p>`,
+    `<p class="meta">${escapeHtml(summary.suite)} &middot; started ${escapeHtml(summary.started)} &middot; ${escapeHtml(minutes(summary.duration_s))} &middot; exit ${summary.code}${summary.interrupted ? " &middot; interrupted (Ctrl-C)" : ""} &middot; floor ${Math.round(summary.floor * 100)}% of the asked rate before the first fault</p>`,
     '<p class="meta"><a href="summary.json">summary.json</a> &middot; <a href="junit.xml">junit.xml</a> &middot; <a href="suite.yaml">suite.yaml</a></p>',
     `<div class="counts" role="group" aria-label="show runs by verdict">${counts
       .map(
@@ -105,10 +106,4 @@ function cls(v: RunVerdict): string {
 /** A relative path as a URL: each part percent-encoded, the slashes kept. */
 function encodePath(p: string): string {
   return p.split("/").map(encodeURIComponent).join("/");
-}
-
-function duration(s: number): string {
-  const m = Math.floor(s / 60);
-  const rest = Math.round(s - m * 60);
-  return m > 0 ? `${m} min ${rest} s` : `${rest} s`;
 }
