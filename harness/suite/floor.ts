@@ -4,7 +4,8 @@
 // client invocation to the first nemesis event (the warm-up), per second. A run with no
 // nemesis event has no warm-up: its whole workload's ok/s (results.json) stands in.
 //
-// An invalid run stays invalid: a violation found under little load is still a violation.
+// An invalid run stays invalid: a violation found under little load is still a violation (and
+// an interrupted run unknown: summary.ts decides).
 
 import { createReadStream } from "node:fs";
 import { createInterface } from "node:readline";

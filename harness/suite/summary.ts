@@ -122,7 +122,8 @@ export function setupFailedEntry(run: PlannedRun, error: string, seconds: number
 
 /**
  * A run that ran: its results, the floor check, and the exit code after the floor (a valid or
- * unknown run under the floor is an error; an invalid run or an error stays what it was).
+ * unknown run under the floor is an error; an invalid run, an error or an interrupted run
+ * stays what it was).
  */
 export function ranEntry(
   run: PlannedRun,
@@ -132,9 +133,11 @@ export function ranEntry(
   seconds: number,
 ): RunEntry {
   const r = outcome.results;
+  // An interrupted run is already no pass (2), and its warm-up may be what Ctrl-C cut short.
   const underFloor =
     floor.check !== null &&
     !floor.check.ok &&
+    !r.interrupted &&
     (outcome.code === EXIT.ok || outcome.code === EXIT.unknown);
   const code = underFloor ? EXIT.error : outcome.code;
   const reportFile = path.join(outcome.dir, "report.html");
