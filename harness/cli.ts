@@ -17,6 +17,8 @@ const DESCRIPTIONS = {
   validate: "run a suite against every mutant of the built-in node: is each one caught?",
   replay:
     "run a recorded test again: its config and seed, its nemesis operations at the same offsets",
+  suite: "run a suite of tests (a matrix): summary.json, junit.xml, index.html; the worst exit",
+  serve: "browse the store on 127.0.0.1: runs and suites, newest first, and their reports",
 } as const;
 type CommandName = keyof typeof DESCRIPTIONS;
 
@@ -45,6 +47,12 @@ export async function main(argv: readonly string[]): Promise<number> {
     } else if (name === "replay") {
       const { registerReplayCommand } = await import("./replay-command.js");
       registerReplayCommand(program, done);
+    } else if (name === "suite") {
+      const { registerSuiteCommand } = await import("./suite/command.js");
+      registerSuiteCommand(program, DESCRIPTIONS.suite, done);
+    } else if (name === "serve") {
+      const { registerServeCommand } = await import("./serve/command.js");
+      registerServeCommand(program, DESCRIPTIONS.serve, done);
     } else {
       program
         .command("doctor")

@@ -186,6 +186,28 @@ const schema = z.strictObject({
 
 export type RawConfig = Partial<Record<Field, unknown>>;
 
+/**
+ * One field's schema as a file writes it: the schema above without its default (a suite's
+ * `defaults:` and each test's own fields are merged first; resolveConfig applies the defaults).
+ */
+export function fieldSchema(field: Field): z.ZodType {
+  const s = schema.shape[field] as z.ZodType;
+  const inner = s instanceof z.ZodDefault || s instanceof z.ZodOptional ? s.unwrap() : s;
+  return inner as z.ZodType;
+}
+
+/**
+ * The test's fields, each optional: the same schema as `--config FILE.yaml`'s, for the suite
+ * file's schema to build on (suite/suite-schema.ts), so that a suite's tests and a test's YAML
+ * are checked by one definition.
+ */
+export const testFieldsSchema = z.strictObject(
+  Object.fromEntries(FIELDS.map((f) => [f, fieldSchema(f).optional()])) as Record<
+    Field,
+    z.ZodOptional<z.ZodType>
+  >,
+);
+
 /** Reads a YAML config file: a mapping of the fields above. Errors name the file (and line). */
 export function readConfigFile(file: string): RawConfig {
   let text: string;

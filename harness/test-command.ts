@@ -20,11 +20,10 @@ import {
   resolveConfig,
   type TestConfig,
 } from "./config.js";
-import type { ExitCode } from "./exit.js";
-import { UsageError } from "./exit.js";
+import { EXIT, type ExitCode, UsageError } from "./exit.js";
 import { makeNemeses, nodeProgramOf, supportedKinds } from "./nemesis/index.js";
 import { createProgress } from "./progress.js";
-import { type RunnerDeps, runTest } from "./runner.js";
+import { type RunnerDeps, type RunOutcome, runTest } from "./runner.js";
 import { DockerRuntime, dockerNodeSpecs } from "./runtime/docker.js";
 import { LocalRuntime } from "./runtime/local.js";
 import type { Backend, Nemesis, NemesisKind, NodeSpec, Runtime } from "./types.js";
@@ -138,6 +137,39 @@ export async function runResolved(resolved: TestConfig, extras: RunExtras = {}):
   }
 }
 
+/** A run that never started: its set-up failed before the run had a folder (exit 3). */
+export interface SetupFailure {
+  code: typeof EXIT.error;
+  error: string;
+}
+
+/**
+ * One run of a resolved test, as `test` makes it (prepared for this machine, then run), for the
+ * commands that run tests one after the other (`validate`, `suite`): a set-up that fails is
+ * returned, not thrown, so that the caller goes on. Progress on stderr; the run's summary to
+ * `out`. `backend` default: the one the configuration names.
+ */
+export async function runOneTest(
+  resolved: TestConfig,
+  options: { signal: AbortSignal; out: (text: string) => void; backend?: Backend },
+): Promise<RunOutcome | SetupFailure> {
+  let prepared: PreparedTest;
+  try {
+    prepared = await prepareTest(resolved, options.backend ?? pickBackend(resolved));
+  } catch (err) {
+    return { code: EXIT.error, error: err instanceof Error ? err.message : String(err) };
+  }
+  return runTest(prepared.config, {
+    runtime: prepared.runtime,
+    backend: prepared.backend,
+    nemeses: prepared.nemeses,
+    nodeSpecs: prepared.specs,
+    signal: options.signal,
+    progress: createProgress(process.stderr),
+    out: options.out,
+  });
+}
+
 /** A test ready to run: its configuration as narrowed to this machine, and its parts. */
 export interface PreparedTest {
   config: TestConfig;
@@ -217,7 +249,8 @@ async function whyNotDocker(
 
 export type NodeSpecsFor = (count: number, dir: string) => NodeSpec[] | Promise<NodeSpec[]>;
 
-function pickBackend(config: TestConfig): Backend {
+/** The backend a configuration names; one that does not resolve is bad input. */
+export function pickBackend(config: TestConfig): Backend {
   try {
     return resolveBackend(config.backend);
   } catch (err) {

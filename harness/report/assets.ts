@@ -36,7 +36,17 @@ export function pageAssets(): PageAssets {
   return cached;
 }
 
-function packageRoot(from: string): string {
+/**
+ * A page file of another page of ours (the suite's index.html), read from `<package root>/<file>`
+ * and made fit to inline: a script with `</script` made safe, a stylesheet checked.
+ */
+export function inlineAsset(file: string, as: "script" | "style"): string {
+  const text = readFileSync(path.join(packageRoot(fileURLToPath(import.meta.url)), file), "utf8");
+  return as === "script" ? scriptText(text) : styleText(text);
+}
+
+/** The package's root folder: the first one up from `from` holding package.json. */
+export function packageRoot(from: string): string {
   let dir = path.dirname(from);
   while (!existsSync(path.join(dir, "package.json"))) {
     const up = path.dirname(dir);

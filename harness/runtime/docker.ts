@@ -268,7 +268,8 @@ export class DockerRuntime implements Runtime, Killer, Pauser, ClockFaults {
   async restart(node: NodeId): Promise<void> {
     await this.startContainer(node);
     const spec = this.specs.find((s) => s.id === node) as NodeSpec;
-    await this.waitReady(nodeHandle(spec));
+    // A restart heals a fault, and a heal must finish after Ctrl-C too: not abortable.
+    await this.waitReady(nodeHandle(spec), false);
     await this.probe.startAgent(node);
   }
 
@@ -362,7 +363,7 @@ export class DockerRuntime implements Runtime, Killer, Pauser, ClockFaults {
     );
   }
 
-  private waitReady(node: NodeHandle): Promise<void> {
+  private waitReady(node: NodeHandle, abortable = true): Promise<void> {
     const timeout = this.options.readyTimeoutMs ?? this.backend?.startTimeoutMs ?? 30_000;
     const { id } = node.spec;
     const protocol = this.backend?.protocol;
@@ -370,7 +371,7 @@ export class DockerRuntime implements Runtime, Killer, Pauser, ClockFaults {
       probe: async (ms) => (protocol ? protocol.ready(node, ms) : false),
       timeoutMs: timeout,
       probeMs: 500,
-      signal: this.run?.signal,
+      signal: abortable ? this.run?.signal : undefined,
       abortedMessage: "interrupted",
       check: async () => {
         const state = await this.container(id).inspect();

@@ -474,7 +474,9 @@ export class LocalRuntime implements Runtime {
     if (proc.child !== undefined) return;
     this.spawn(proc);
     await this.saveState();
-    await this.waitReady(proc);
+    // A restart heals a fault, and a heal must finish after Ctrl-C too (the run then stops
+    // cleanly and its history is checked): not abortable, bounded by the start timeout.
+    await this.waitReady(proc, false);
   }
 
   private pause(id: NodeId): void {
@@ -654,7 +656,7 @@ export class LocalRuntime implements Runtime {
   }
 
   /** Waits until the protocol says ready; rejects naming the node and quoting its log if it exits or hangs. */
-  private waitReady(proc: Proc): Promise<void> {
+  private waitReady(proc: Proc, abortable = true): Promise<void> {
     const timeoutMs = this.startTimeoutMs();
     const { id } = proc.spec;
     const protocol = this.backend?.protocol;
@@ -663,7 +665,7 @@ export class LocalRuntime implements Runtime {
       probe: async (ms) => (protocol ? protocol.ready(handle, ms) : false),
       timeoutMs,
       probeMs: 1000,
-      signal: this.run?.signal,
+      signal: abortable ? this.run?.signal : undefined,
       abortedMessage: `node ${id}: start aborted`,
       check: async () => {
         if (proc.child === undefined) {

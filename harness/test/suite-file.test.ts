@@ -84,7 +84,7 @@ describe("parseSuite", () => {
     expect(errorOf("tests: []\n")).toBe("s.yaml:1: tests: must be a non-empty list of tests");
     expect(errorOf("- workload: kv\n")).toMatch(/^s\.yaml:1: must be a mapping with tests:/);
     expect(errorOf("tests:\n  - workload: kv\nmatrix: {}\n")).toBe(
-      's.yaml:3: unknown key "matrix" (known: tests, defaults)',
+      's.yaml:3: unknown key "matrix" (known: name, floor, defaults, schedules, tests)',
     );
     expect(errorOf("tests:\n  - kv\n")).toBe("s.yaml:2: test 1: must be a mapping of test fields");
     expect(errorOf("defaults: 3\ntests:\n  - {}\n")).toBe(

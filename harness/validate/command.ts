@@ -15,11 +15,9 @@ import { MUTANTS } from "../../node/core/mutants.js";
 import { builtinBackend } from "../backends/index.js";
 import { type RawConfig, resolveConfig, type TestConfig } from "../config.js";
 import { EXIT, type ExitCode, UsageError } from "../exit.js";
-import { createProgress } from "../progress.js";
-import { runTest } from "../runner.js";
 import { timestamp } from "../store.js";
 import { readSuiteFile, type SuiteTest } from "../suite/suite-file.js";
-import { prepareTest } from "../test-command.js";
+import { prepareTest, runOneTest } from "../test-command.js";
 import { findingOf } from "./finding.js";
 import { reportText } from "./table.js";
 import { type RunReport, type RunRequest, type ValidateReport, validate } from "./validate.js";
@@ -67,7 +65,7 @@ export async function runValidateCommand(
     for (const field of NOT_IN_VALIDATE) {
       if (test.fields[field] === undefined) continue;
       throw new UsageError(
-        `${suiteFile}:${test.fieldLines[field] ?? test.line}: test ${test.index}: ${field}: not for validate (it runs the built-in node with each mutant, and names the runs)`,
+        `${suiteFile}:${test.fieldLines[field] ?? test.line}: test ${test.item ?? test.index}: ${field}: not for validate (it runs the built-in node with each mutant, and names the runs)`,
       );
     }
   }
@@ -178,22 +176,13 @@ async function realRun(
     seconds: 0,
     invoked: 0,
   };
-  let prepared: Awaited<ReturnType<typeof prepareTest>>;
-  try {
-    prepared = await prepareTest(config, backend);
-  } catch (err) {
-    return { ...base, code: EXIT.error, why: err instanceof Error ? err.message : String(err) };
-  }
-  const outcome = await runTest(prepared.config, {
-    runtime: prepared.runtime,
+  // stdout is the table's; each run's summary goes with its progress.
+  const outcome = await runOneTest(config, {
     backend,
-    nemeses: prepared.nemeses,
-    nodeSpecs: prepared.specs,
     signal,
-    progress: createProgress(process.stderr),
-    // stdout is the table's; each run's summary goes with its progress.
     out: (text) => process.stderr.write(text),
   });
+  if (!("results" in outcome)) return { ...base, code: outcome.code, why: outcome.error };
   const r = outcome.results;
   const report: RunReport = {
     code: outcome.code,
