@@ -268,6 +268,7 @@ describe.runIf(root)("the built-in node on the local runtime, through the CLI", 
       "latency",
       "checker",
       "run",
+      "report",
     ]);
     // Faults fired (the first after a warm-up of 5 s, then every 10 s), each one verified.
     const faults = tail.find((l) => l.trim().startsWith("faults:")) ?? "";
@@ -278,10 +279,19 @@ describe.runIf(root)("the built-in node on the local runtime, through the CLI", 
       started += Number(m?.[1]);
     }
     expect(started, faults).toBeGreaterThanOrEqual(2);
-    const folder = (tail.at(-1) ?? "").trim().slice("run: ".length);
+    const folder = (tail.find((l) => l.trim().startsWith("run: ")) ?? "")
+      .trim()
+      .slice("run: ".length);
+    expect((tail.at(-1) ?? "").trim()).toBe(`report: ${path.join(folder, "report.html")}`);
     expect(path.dirname(folder)).toBe(path.join(store, "builtin-kv"));
     expect(realpathSync(path.join(store, "latest"))).toBe(realpathSync(folder));
-    for (const file of ["config.yaml", "history.jsonl", "results.json", "harness.log"]) {
+    for (const file of [
+      "config.yaml",
+      "history.jsonl",
+      "results.json",
+      "harness.log",
+      "report.html",
+    ]) {
       expect(existsSync(path.join(folder, file)), file).toBe(true);
     }
     expect(nemesisEvents(store).some((e) => e.f.startsWith("start-"))).toBe(true);
