@@ -111,11 +111,12 @@ describe("suites/standard.yaml", () => {
     );
   });
 
-  it("starts with a cheap, strong test, and keeps every run short (10-30 s)", () => {
+  it("starts with a cheap, strong test, and keeps every run short (10-40 s)", () => {
     expect(configs[0]).toMatchObject({ workload: "kv", nemesis: ["partition"] });
+    // 40 s at most: the deposed-leader test needs about 7 of its 5 s cycles to catch its mutant.
     for (const c of configs) {
       expect(c.timeLimit).toBeGreaterThanOrEqual(10);
-      expect(c.timeLimit).toBeLessThanOrEqual(30);
+      expect(c.timeLimit).toBeLessThanOrEqual(40);
     }
     expect(configs[0]?.timeLimit).toBeLessThanOrEqual(20);
   });
