@@ -5,8 +5,13 @@
 // it, so this check sees what the linearizability checker may not (etcd's robustness tests
 // compare members' hashes at one revision for the same reason).
 //
+// Equal states can still hide a split log (writes to different keys commute, a later write hides
+// an earlier one), so a backend may also give a digest of the commands it applied, in order: two
+// replicas at one index with different logs have diverged too.
+//
 // A backend offers it through its protocol's replicaState (http-kv: GET /status?digest=1 with
-// `applied` and `state_digest`, doc/protocol.md); one that does not is reported as not checked.
+// `applied`, `state_digest` and optionally `log_digest`, doc/protocol.md); one that does not is
+// reported as not checked.
 
 import type { NodeHandle, NodeId, Protocol, ReplicaState } from "./types.js";
 
@@ -18,8 +23,11 @@ export type Convergence =
 export interface Divergence {
   /** The index at which the replicas were compared. */
   applied: number;
-  /** Each state seen there, with the nodes holding it. */
-  states: { digest: string; nodes: NodeId[] }[];
+  /**
+   * Each state seen there, with the nodes holding it; `log` when every replica there gave a log
+   * digest (then replicas with one state and different logs are apart too).
+   */
+  states: { digest: string; log?: string; nodes: NodeId[] }[];
 }
 
 const LOOK_EVERY_MS = 100;
@@ -66,24 +74,47 @@ export async function checkConvergence(
   }
 }
 
-/** Replicas at one applied index holding different states, if any (the lowest such index). */
+/**
+ * Replicas at one applied index holding different states, or the same state reached by different
+ * commands (their log digests differ, where every replica at that index gave one), if any: the
+ * lowest such index.
+ */
 export function divergence(states: readonly [NodeId, ReplicaState][]): Divergence | undefined {
-  const byIndex = new Map<number, Map<string, NodeId[]>>();
-  for (const [id, s] of states) {
-    const digests = byIndex.get(s.applied) ?? new Map<string, NodeId[]>();
-    digests.set(s.digest, [...(digests.get(s.digest) ?? []), id]);
-    byIndex.set(s.applied, digests);
+  const byIndex = new Map<number, [NodeId, ReplicaState][]>();
+  for (const entry of states) {
+    const at = byIndex.get(entry[1].applied) ?? [];
+    at.push(entry);
+    byIndex.set(entry[1].applied, at);
   }
-  const split = [...byIndex].filter(([, d]) => d.size > 1).sort((a, b) => a[0] - b[0])[0];
-  if (!split) return undefined;
-  const [applied, digests] = split;
-  return { applied, states: [...digests].map(([digest, nodes]) => ({ digest, nodes })) };
+  for (const applied of [...byIndex.keys()].sort((a, b) => a - b)) {
+    const at = byIndex.get(applied) ?? [];
+    const withLogs = at.every(([, s]) => s.log !== undefined);
+    const groups = new Map<string, { digest: string; log?: string; nodes: NodeId[] }>();
+    for (const [id, s] of at) {
+      const key = withLogs ? `${s.digest} ${s.log}` : s.digest;
+      const group = groups.get(key) ?? {
+        digest: s.digest,
+        ...(withLogs && s.log !== undefined ? { log: s.log } : {}),
+        nodes: [],
+      };
+      group.nodes.push(id);
+      groups.set(key, group);
+    }
+    if (groups.size > 1) return { applied, states: [...groups.values()] };
+  }
+  return undefined;
 }
 
-/** `replicas diverged: at applied index 812, n1, n3 hold state 1f2e… and n2 holds 9a8b…` */
+/**
+ * `replicas diverged: at applied index 812, n1, n3 hold state 1f2e… and n2 holds 9a8b…`; with
+ * log digests, `… hold state 1f2e… (log 77a0…)`: one state with two logs means the same
+ * commands' effects reached by different commands in some slot.
+ */
 export function describeDivergence(d: Divergence): string {
   const parts = d.states.map(
-    (s) => `${s.nodes.join(", ")} ${s.nodes.length > 1 ? "hold" : "holds"} state ${s.digest}`,
+    (s) =>
+      `${s.nodes.join(", ")} ${s.nodes.length > 1 ? "hold" : "holds"} state ${s.digest}` +
+      (s.log === undefined ? "" : ` (log ${s.log})`),
   );
   return `replicas diverged: at applied index ${d.applied}, ${parts.join(" and ")}`;
 }

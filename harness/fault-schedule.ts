@@ -29,7 +29,7 @@ import { MAX_SECONDS } from "./limits.js";
 import { SKEWS } from "./nemesis/clock.js";
 import { DEFAULT_DELAY_MS } from "./nemesis/delay.js";
 import { WHEN } from "./nemesis/leader-change.js";
-import { PARTITION_SHAPES } from "./nemesis/shapes.js";
+import { SHAPES } from "./nemesis/shapes.js";
 import { TARGETS } from "./nemesis/targets.js";
 import type { NemesisOpLine } from "./test-generator.js";
 import { NEMESIS_KINDS, type NemesisKind } from "./types.js";
@@ -50,9 +50,7 @@ const fault = z
   .strictObject(
     {
       kind: z.enum(NEMESIS_KINDS, { error: `must be one of ${NEMESIS_KINDS.join(", ")}` }),
-      shape: z
-        .enum(PARTITION_SHAPES, { error: `must be one of ${PARTITION_SHAPES.join(", ")}` })
-        .optional(),
+      shape: z.enum(SHAPES, { error: `must be one of ${SHAPES.join(", ")}` }).optional(),
       target: z.enum(TARGETS, { error: `must be one of ${TARGETS.join(", ")}` }).optional(),
       skew: z.enum(SKEWS, { error: `must be one of ${SKEWS.join(", ")}` }).optional(),
       lasting: positive(MAX_SECONDS.nemesisInterval).optional(),

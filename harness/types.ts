@@ -253,6 +253,8 @@ export interface ClusterView {
 export interface ReplicaState {
   applied: number;
   digest: string;
+  /** A digest of the commands applied, in order (optional: a backend may not keep one). */
+  log?: string;
 }
 
 /** The kinds of client protocol a backend can speak (a descriptor's `protocol:`). */

@@ -241,9 +241,14 @@ export class NodeServer {
    * What `GET /status?digest=1` adds: the index this replica has applied and a digest of its
    * key-value state there, so the harness can check that replicas at the same index agree.
    */
-  replicaState(): { applied: number; state_digest: string } {
+  replicaState(): { applied: number; state_digest: string; log_digest?: string } {
     const digest = createHash("sha256").update(this.node.stateDigest()).digest("hex");
-    return { applied: this.node.status().appliedIndex, state_digest: digest.slice(0, 16) };
+    const log = this.node.logDigest();
+    return {
+      applied: this.node.status().appliedIndex,
+      state_digest: digest.slice(0, 16),
+      ...(log === undefined ? {} : { log_digest: log }),
+    };
   }
 
   status(): ServerStatus {

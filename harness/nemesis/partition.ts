@@ -4,7 +4,7 @@
 
 import type { Nemesis, NetworkFaults, NodeId } from "../types.js";
 import { choiceParam } from "./params.js";
-import { PARTITION_SHAPES, type PartitionShape, partitionOf } from "./shapes.js";
+import { PARTITION_SHAPES, type PartitionShape, partitionOf, SHAPES } from "./shapes.js";
 import { partitionName, Verifier } from "./verify.js";
 
 export interface PartitionOptions {
@@ -15,7 +15,9 @@ export interface PartitionOptions {
 }
 
 /** Shapes that need exact links cut rather than groups. */
-const NEEDS_CUT: readonly PartitionShape[] = ["bridge", "majorities-ring"];
+const NEEDS_CUT: readonly PartitionShape[] = ["bridge", "majorities-ring", "ring-without-leader"];
+/** Shapes that put the leader somewhere in particular: it is looked up first. */
+const NEEDS_LEADER: readonly PartitionShape[] = ["majority-minority", "ring-without-leader"];
 
 export function partitionNemesis(
   network: NetworkFaults,
@@ -28,9 +30,8 @@ export function partitionNemesis(
   if (wanted && NEEDS_CUT.includes(wanted) && !canCut) {
     throw new Error(`partition shape ${wanted} needs a network that cuts single links`);
   }
-  const shapes = (options.shapes ?? PARTITION_SHAPES).filter(
-    (s) => canCut || !NEEDS_CUT.includes(s),
-  );
+  const makeable = SHAPES.filter((s) => canCut || !NEEDS_CUT.includes(s));
+  const shapes = (options.shapes ?? PARTITION_SHAPES).filter((s) => makeable.includes(s));
   /** The partition in force, by name (for the heal's messages). */
   let active: string | undefined;
 
@@ -40,7 +41,9 @@ export function partitionNemesis(
   };
 
   // A ring of 3 cuts nothing: not worth a turn.
-  const usable = (nodes: number) => shapes.filter((s) => s !== "majorities-ring" || nodes >= 4);
+  const worthIt = (nodes: number) => (s: PartitionShape) => s !== "majorities-ring" || nodes >= 4;
+  /** The shapes a random fault picks from. */
+  const usable = (nodes: number) => shapes.filter(worthIt(nodes));
 
   return {
     kind: "partition",
@@ -53,12 +56,17 @@ export function partitionNemesis(
     async start(cluster, params) {
       const ids = cluster.nodes.map((n) => n.spec.id);
       const choices = usable(ids.length);
-      const asked = choiceParam(params, "shape", choices, "partition shape");
+      const asked = choiceParam(
+        params,
+        "shape",
+        makeable.filter(worthIt(ids.length)),
+        "partition shape",
+      );
       const shape =
         asked ??
         wanted ??
         (choices[Math.floor(cluster.random() * choices.length)] as PartitionShape);
-      const leader = shape === "majority-minority" ? await cluster.leader() : undefined;
+      const leader = NEEDS_LEADER.includes(shape) ? await cluster.leader() : undefined;
       const p = partitionOf(shape, ids, cluster.random, leader);
       active = partitionName(p);
       if (network.cut) await network.cut(p.links);
@@ -68,7 +76,8 @@ export function partitionNemesis(
         ...(p.groups ? { groups: p.groups } : {}),
         ...(p.bridge ? { bridge: p.bridge } : {}),
         ...(p.ring ? { ring: p.ring } : {}),
-        ...(shape === "majority-minority" ? { leader: leader ?? null } : {}),
+        ...(p.loner ? { loner: p.loner } : {}),
+        ...(NEEDS_LEADER.includes(shape) ? { leader: leader ?? null } : {}),
         cut: p.links,
         ...(await verify.cut(ids, p.links, active)),
       };

@@ -9,8 +9,10 @@ export type PartitionShape =
   | "isolate-one"
   | "majority-minority"
   | "bridge"
-  | "majorities-ring";
+  | "majorities-ring"
+  | "ring-without-leader";
 
+/** The shapes a random partition picks from (kept as they were, so seeded runs draw the same). */
 export const PARTITION_SHAPES: readonly PartitionShape[] = [
   "random-halves",
   "isolate-one",
@@ -18,6 +20,9 @@ export const PARTITION_SHAPES: readonly PartitionShape[] = [
   "bridge",
   "majorities-ring",
 ];
+
+/** Every shape: a schedule may name any of them. */
+export const SHAPES: readonly PartitionShape[] = [...PARTITION_SHAPES, "ring-without-leader"];
 
 export type Link = [NodeId, NodeId];
 
@@ -29,6 +34,8 @@ export interface Partition {
   bridge?: NodeId;
   /** majorities-ring: the ring order; each node sees its neighbours within a majority. */
   ring?: NodeId[];
+  /** ring-without-leader: the node cut off from all (the leader, when one was known). */
+  loner?: NodeId;
   /** The links cut (both ways), always: a < b by position in `ids`, sorted. */
   links: Link[];
 }
@@ -132,6 +139,40 @@ export function majoritiesRing(ids: readonly NodeId[], random: () => number): Pa
   return { shape: "majorities-ring", ring, links };
 }
 
+/**
+ * The leader cut off from every node, and the others in a majorities ring: each sees a majority
+ * of the whole cluster (itself included) and no two see the same one. With the leader gone any
+ * of the others may be elected, and two rivals that do not see each other share acceptors: the
+ * only news one has of the other comes through those acceptors, so each can have values chosen
+ * before it learns of its rival (a correct acceptor's promise is what stops it). 5 nodes: the
+ * leader alone and the other four in a square with its diagonals cut. 3 nodes: the leader
+ * alone (the two others see each other). With no leader known, a random node is the one cut off.
+ */
+export function ringWithoutLeader(
+  ids: readonly NodeId[],
+  random: () => number,
+  leader?: NodeId,
+): Partition {
+  const loner =
+    leader !== undefined && ids.includes(leader)
+      ? leader
+      : (ids[Math.floor(random() * ids.length)] as NodeId);
+  const ring = shuffle(
+    ids.filter((id) => id !== loner),
+    random,
+  );
+  const m = ring.length;
+  // Each ring node sees itself and its neighbours within d steps: 2d + 1 >= the cluster's majority.
+  const d = Math.ceil((majority(ids.length) - 1) / 2);
+  const position = new Map(ring.map((id, i) => [id, i]));
+  const links = pairs(ids).filter(([a, b]) => {
+    if (a === loner || b === loner) return true;
+    const gap = Math.abs((position.get(a) as number) - (position.get(b) as number));
+    return Math.min(gap, m - gap) > d;
+  });
+  return { shape: "ring-without-leader", ring, loner, links };
+}
+
 /** The partition of a shape. */
 export function partitionOf(
   shape: PartitionShape,
@@ -150,6 +191,8 @@ export function partitionOf(
       return bridge(ids, random);
     case "majorities-ring":
       return majoritiesRing(ids, random);
+    case "ring-without-leader":
+      return ringWithoutLeader(ids, random, leader);
   }
 }
 

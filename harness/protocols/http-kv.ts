@@ -51,7 +51,10 @@ export function statusLeader(
   });
 }
 
-/** GET /status?digest=1's `applied` and `state_digest` (doc/protocol.md), when the node gives them. */
+/**
+ * GET /status?digest=1's `applied` and `state_digest`, and `log_digest` if given
+ * (doc/protocol.md), when the node gives them.
+ */
 export async function statusReplicaState(
   node: NodeHandle,
   timeoutMs: number,
@@ -60,9 +63,14 @@ export async function statusReplicaState(
     const res = await fetch(new URL("/status?digest=1", node.url), {
       signal: AbortSignal.timeout(timeoutMs),
     });
-    const s = (await res.json()) as { applied?: unknown; state_digest?: unknown };
+    const s = (await res.json()) as {
+      applied?: unknown;
+      state_digest?: unknown;
+      log_digest?: unknown;
+    };
     if (typeof s.applied !== "number" || typeof s.state_digest !== "string") return undefined;
-    return { applied: s.applied, digest: s.state_digest };
+    const log = typeof s.log_digest === "string" ? { log: s.log_digest } : {};
+    return { applied: s.applied, digest: s.state_digest, ...log };
   } catch {
     return undefined;
   }

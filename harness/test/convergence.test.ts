@@ -77,6 +77,32 @@ describe("convergence: replicas at one applied index agree", () => {
     });
   });
 
+  it("one state reached by different logs is a divergence when every replica there gives a log", () => {
+    const split = divergence([
+      ["n1", { applied: 7, digest: "x", log: "a" }],
+      ["n2", { applied: 7, digest: "x", log: "a" }],
+      ["n3", { applied: 7, digest: "x", log: "b" }],
+    ]);
+    expect(split).toEqual({
+      applied: 7,
+      states: [
+        { digest: "x", log: "a", nodes: ["n1", "n2"] },
+        { digest: "x", log: "b", nodes: ["n3"] },
+      ],
+    });
+    expect(describeDivergence(split as NonNullable<typeof split>)).toBe(
+      "replicas diverged: at applied index 7, n1, n2 hold state x (log a) and n3 holds state x (log b)",
+    );
+    // A replica without a log digest: the states alone are compared (equal here).
+    expect(
+      divergence([
+        ["n1", { applied: 7, digest: "x", log: "a" }],
+        ["n2", { applied: 7, digest: "x" }],
+        ["n3", { applied: 7, digest: "x", log: "b" }],
+      ]),
+    ).toBeUndefined();
+  });
+
   it("divergence picks the lowest index where states differ", () => {
     expect(
       divergence([

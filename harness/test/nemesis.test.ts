@@ -12,6 +12,7 @@ import {
   majorityMinority,
   randomHalves,
   reachable,
+  ringWithoutLeader,
 } from "../nemesis/shapes.js";
 import { pickTargets, selectTargets } from "../nemesis/targets.js";
 import { LocalRuntime, localNodeSpecs } from "../runtime/local.js";
@@ -81,6 +82,38 @@ describe("partition shapes (5 nodes)", () => {
       for (const v of views)
         expect(v.split(",").length).toBeGreaterThanOrEqual(Math.floor(n / 2) + 1);
       expect(new Set(views).size).toBe(n);
+    }
+  });
+});
+
+describe("ring-without-leader", () => {
+  it("5 nodes: the leader alone, the others in a square with its diagonals cut", () => {
+    for (let seed = 1; seed <= 20; seed++) {
+      const p = ringWithoutLeader(IDS, randomOf(seed, "test"), "n3");
+      expect(p.loner).toBe("n3");
+      expect(reachable("n3", IDS, p.links)).toEqual(["n3"]);
+      const r = p.ring as string[];
+      expect([...r].sort()).toEqual(["n1", "n2", "n4", "n5"]);
+      r.forEach((id, i) => {
+        // itself and its two neighbours: a majority of 5, and not the node across the square
+        const want = [r[(i + 3) % 4], id, r[(i + 1) % 4]].sort().join(",");
+        expect(reachable(id, IDS, p.links).sort().join(",")).toBe(want);
+      });
+      expect(p.links).toHaveLength(4 + 2);
+    }
+  });
+
+  it("every ring node sees a majority of the cluster, for 3 to 9 nodes; no leader: a random loner", () => {
+    for (let n = 3; n <= 9; n++) {
+      const ids = Array.from({ length: n }, (_, i) => `n${i + 1}`);
+      const p = ringWithoutLeader(ids, randomOf(n, "test"));
+      expect(ids).toContain(p.loner);
+      expect(reachable(p.loner as string, ids, p.links)).toEqual([p.loner]);
+      for (const id of p.ring as string[]) {
+        expect(reachable(id, ids, p.links).length).toBeGreaterThanOrEqual(Math.floor(n / 2) + 1);
+      }
+      // 3 nodes: the two others still see each other (only the loner's links are cut).
+      if (n === 3) expect(p.links).toHaveLength(2);
     }
   });
 });
@@ -172,6 +205,7 @@ describe.runIf(root)("every nemesis kind against a live 5-node memory cluster", 
       "majority-minority",
       "bridge",
       "majorities-ring",
+      "ring-without-leader",
     ] as const) {
       const [nemesis] = await makeNemeses(["partition"], runtime, { partition: { shape } });
       const value = (await nemesis?.start(cluster)) as {

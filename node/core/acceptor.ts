@@ -35,6 +35,11 @@ export class Acceptor {
     for (const e of durable.accepted) if (e.slot > this.compactedTo) this.accepted.set(e.slot, e);
   }
 
+  /** Whether `ballot` is below the promise: a leader's heartbeat under it is refused. */
+  below(ballot: Ballot): boolean {
+    return this.compare(ballot, this.promised) < 0;
+  }
+
   prepare(ballot: Ballot): AcceptorAnswer {
     const c = this.compare(ballot, this.promised);
     if (c < 0) return { ok: false, promised: this.promised };

@@ -5,6 +5,7 @@
 // catches up with entries, not with the whole snapshot.
 
 import type { ClientRequest, CommandResult } from "../command.js";
+import { EMPTY_LOG_DIGEST, foldLogDigest } from "./log-digest.js";
 import { requestKey } from "./requests.js";
 import { KvStateMachine } from "./statemachine.js";
 import type { ChosenEntry, SlotValue, Snapshot } from "./types.js";
@@ -12,6 +13,8 @@ import type { ChosenEntry, SlotValue, Snapshot } from "./types.js";
 export class Learner {
   sm: KvStateMachine;
   applied: number;
+  /** The digest of the log applied so far (log-digest.ts); undefined after a snapshot without one. */
+  logDigest: string | undefined;
   snapshot: Snapshot | null;
   /** Chosen values of slots above (snapshot index - margin); applied ones are kept for catch-up. */
   private readonly chosen = new Map<number, SlotValue>();
@@ -25,6 +28,7 @@ export class Learner {
     this.snapshot = snapshot;
     this.sm = new KvStateMachine(snapshot);
     this.applied = snapshot?.index ?? 0;
+    this.logDigest = snapshot ? snapshot.logDigest : EMPTY_LOG_DIGEST;
   }
 
   get snapshotIndex(): number {
@@ -70,6 +74,7 @@ export class Learner {
       const value = this.chosen.get(this.applied + 1);
       if (!value) return out;
       this.applied++;
+      if (this.logDigest !== undefined) this.logDigest = foldLogDigest(this.logDigest, value);
       for (const req of value.requests) {
         this.unapplied.delete(requestKey(req));
         const result = this.sm.apply(req);
@@ -105,6 +110,7 @@ export class Learner {
   /** Takes a snapshot at the applied index and drops the log up to it. */
   takeSnapshot(): Snapshot {
     const snap = this.sm.snapshot(this.applied);
+    if (this.logDigest !== undefined) snap.logDigest = this.logDigest;
     this.setSnapshot(snap);
     return snap;
   }
@@ -114,6 +120,7 @@ export class Learner {
     if (snap.index <= this.applied) return false;
     this.sm = new KvStateMachine(snap);
     this.applied = snap.index;
+    this.logDigest = snap.logDigest;
     this.unapplied.clear(); // what is chosen above the snapshot is re-learned
     for (const [slot, v] of this.chosen) {
       if (slot > snap.index) for (const r of v.requests) this.unapplied.add(requestKey(r));

@@ -6,7 +6,10 @@ export const MUTANTS = [
   "prepare-before-durable-promise",
   /** An acceptor answers `promise` and `accepted` before the write behind them is durable. */
   "answer-before-durable",
-  /** Ballots compared by round only: an acceptor accepts (round, b) under a promise of (round, a). */
+  /**
+   * Ballots compared by round only, in every check an acceptor makes against its promise
+   * (prepare, accept, a leader's heartbeat): it accepts (round, b) under a promise of (round, a).
+   */
   "ballot-round-only",
   /** A new leader ignores the values phase 1 reported and proposes no-ops in their slots. */
   "ignore-accepted-in-phase1",

@@ -225,6 +225,11 @@ export class PaxosNode {
     return this.learner.sm.digest();
   }
 
+  /** The digest of the applied log (log-digest.ts), if known since the last snapshot installed. */
+  logDigest(): string | undefined {
+    return this.learner.logDigest;
+  }
+
   // ---- Settling: proposals, chosen broadcasts, messages to ourselves ----------------------
 
   /**
@@ -462,7 +467,7 @@ export class PaxosNode {
         this.stepDownIfOutranked(msg.ballot, msg.promised);
         return;
       case "heartbeat":
-        if (compareBallots(msg.ballot, this.acceptor.promised) < 0) {
+        if (this.acceptor.below(msg.ballot)) {
           this.send(from, { type: "reject", ballot: msg.ballot, promised: this.acceptor.promised });
           return;
         }

@@ -42,6 +42,8 @@ export interface Snapshot {
   index: number;
   kv: [string, KvValue][];
   sessions: [string, Session][];
+  /** The log digest at `index` (log-digest.ts); absent in a snapshot that does not know it. */
+  logDigest?: string;
 }
 
 /**

@@ -22,7 +22,11 @@ const isValue = (x: unknown): boolean =>
 const isChosen = (x: unknown): boolean => isObj(x) && isInt(x.slot) && isValue(x.value);
 const isAccepted = (x: unknown): boolean => isChosen(x) && isBallot((x as Obj).ballot);
 const isSnapshot = (x: unknown): boolean =>
-  isObj(x) && isInt(x.index) && Array.isArray(x.kv) && Array.isArray(x.sessions);
+  isObj(x) &&
+  isInt(x.index) &&
+  Array.isArray(x.kv) &&
+  Array.isArray(x.sessions) &&
+  (x.logDigest === undefined || typeof x.logDigest === "string");
 const optSnapshot = (x: unknown): boolean => x === undefined || isSnapshot(x);
 const arrayOf = (x: unknown, f: (y: unknown) => boolean): boolean => Array.isArray(x) && x.every(f);
 
