@@ -14,3 +14,11 @@ export const MAX_SECONDS = {
   /** `test --check-timeout`, `check --timeout`: a day of checking. */
   checkTimeout: 24 * 3600,
 } as const;
+
+/**
+ * How long a live node may take to answer /status (or its protocol's readiness) before a nemesis
+ * counts it as silent: a live node answers in milliseconds, a paused one never does. One figure
+ * for who answers (runner.ts), the follower target's leader look (nemesis/targets.ts) and the
+ * looks of `when: leader-change` (nemesis/leader-change.ts).
+ */
+export const LIVE_ANSWER_MS = 300;

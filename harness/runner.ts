@@ -36,6 +36,7 @@ import {
 } from "./generator/index.js";
 import type { Generator } from "./generator/types.js";
 import { type FlushPolicy, HistoryWriter } from "./history-writer.js";
+import { LIVE_ANSWER_MS } from "./limits.js";
 import { ComposedNemesis } from "./nemesis/compose.js";
 import { type Progress, quietProgress } from "./progress.js";
 import { Recorder } from "./recorder.js";
@@ -429,9 +430,6 @@ function check(
 /** How long the replicas may take, after the final phase, to reach one applied index. */
 const CONVERGE_WITHIN_MS = 5000;
 
-/** How long a node may take to answer before a nemesis counts it as not answering. */
-const ANSWER_MS = 300;
-
 /** What nemeses see: the nodes, the leader (as the backend's protocol learns it), randomness. */
 function clusterView(
   nodes: readonly NodeHandle[],
@@ -440,7 +438,7 @@ function clusterView(
   protocol: Protocol,
 ): ClusterView {
   const answers = async (n: NodeHandle) =>
-    (await protocol.ready(n, ANSWER_MS)) ? [n.spec.id] : [];
+    (await protocol.ready(n, LIVE_ANSWER_MS)) ? [n.spec.id] : [];
   return {
     nodes,
     runtime,

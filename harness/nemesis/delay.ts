@@ -30,12 +30,13 @@ function millis(params: Value | undefined, name: string, fallback: number): numb
 }
 
 export function delayNemesis(network: NetworkFaults, options: DelayOptions = {}): Nemesis {
-  let ms = options.ms ?? DEFAULT_DELAY_MS;
+  const delayOf = (params: Value | undefined) =>
+    millis(params, "ms", options.ms ?? DEFAULT_DELAY_MS);
   return nodeFaultNemesis(
     "delay",
     options,
     async (nodes, _cluster, params) => {
-      ms = millis(params, "ms", options.ms ?? DEFAULT_DELAY_MS);
+      const ms = delayOf(params);
       const jitter = millis(params, "jitter", options.jitterMs ?? 0);
       if (jitter > ms) throw new Error(`delay jitter ${jitter} ms is more than its ${ms} ms`);
       await network.delay(nodes, ms, jitter);
@@ -47,9 +48,11 @@ export function delayNemesis(network: NetworkFaults, options: DelayOptions = {})
       }
       return { delay_ms: ms, nodes, ...checked };
     },
-    async (nodes) => {
+    async (nodes, _cluster, params) => {
       await network.delay(nodes, 0);
-      const checked = network.verifyDelayHealed ? await network.verifyDelayHealed(nodes, ms) : {};
+      const checked = network.verifyDelayHealed
+        ? await network.verifyDelayHealed(nodes, delayOf(params))
+        : {};
       if (typeof checked.not_taken === "string") {
         throw new FaultNotTaken(`heal of delay ${nodes.join(",")}: ${checked.not_taken}`);
       }

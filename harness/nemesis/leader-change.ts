@@ -4,17 +4,16 @@
 // chosen, and a random time almost never lands in it.
 //
 // The looks overlap: one starts every POLL_MS, whatever the ones before are doing. A look asks
-// every node, and a paused node answers only when the look times out (LOOK_MS), so one look
+// every node, and a paused node answers only when the look times out (LIVE_ANSWER_MS), so one look
 // after another would see an election up to that long after it ended.
 
+import { LIVE_ANSWER_MS } from "../limits.js";
 import type { ClusterView, NodeId } from "../types.js";
 
 export const WHEN = ["leader-change"] as const;
 export type When = (typeof WHEN)[number];
 
 const POLL_MS = 20;
-/** A node silent this long says nothing in a look (a live one answers /status in milliseconds). */
-const LOOK_MS = 250;
 /** Looks in flight at once, at most (a look at a silent node waits out its timeout). */
 const MAX_LOOKS = 50;
 
@@ -58,7 +57,7 @@ export function awaitLeaderChange(
     };
     const look = (first: boolean) => {
       inFlight++;
-      cluster.leader(LOOK_MS).then(
+      cluster.leader(LIVE_ANSWER_MS).then(
         (leader) => {
           inFlight--;
           if (first) from = { leader };

@@ -1,5 +1,6 @@
 // The shape shared by nemeses that hit a set of nodes (kill, pause, clock, loss, delay): pick
-// the targets at start, remember them, and heal exactly those at stop.
+// the targets at start, remember them and the start's parameters, and heal exactly those at
+// stop (a heal that must know what the fault was, delay's check of its round trips, is told).
 
 import type { Value } from "../../checker/history.js";
 import type { ClusterView, Nemesis, NemesisKind, NodeId } from "../types.js";
@@ -19,9 +20,9 @@ export function nodeFaultNemesis(
   kind: NemesisKind,
   options: TargetOptions,
   begin: (nodes: NodeId[], cluster: ClusterView, params: Value | undefined) => Promise<Description>,
-  end: (nodes: NodeId[], cluster: ClusterView) => Promise<Description>,
+  end: (nodes: NodeId[], cluster: ClusterView, params: Value | undefined) => Promise<Description>,
 ): Nemesis {
-  let active: NodeId[] | undefined;
+  let active: { nodes: NodeId[]; params: Value | undefined } | undefined;
   const choices = options.targets ?? RANDOM_TARGETS;
   const nemesis: Nemesis = {
     kind,
@@ -36,16 +37,15 @@ export function nodeFaultNemesis(
       const asked = choiceParam(params, "target", TARGETS, `${kind} target`);
       const picked = await pickTargets(asked ?? options.target ?? "random", cluster, choices);
       // Remembered before the fault begins: a fault that fails half-way is still healed.
-      active = picked.nodes;
+      active = { nodes: picked.nodes, params };
       const described: Description = { target: picked.target };
       if (picked.leader !== undefined) described.leader = picked.leader;
       if (picked.fallback !== undefined) described.fallback = picked.fallback;
       return { ...described, ...(await begin(picked.nodes, cluster, params)) };
     },
     async stop(cluster) {
-      const nodes = active;
-      if (nodes === undefined) return { healed: [] };
-      const value = await end(nodes, cluster);
+      if (active === undefined) return { healed: [] };
+      const value = await end(active.nodes, cluster, active.params);
       active = undefined;
       return value;
     },

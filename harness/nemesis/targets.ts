@@ -4,6 +4,7 @@
 // while a first one holds the leader (a paused or killed node does not answer, so it is never
 // the follower), which is what a deposed leader meeting a restarted acceptor takes.
 
+import { LIVE_ANSWER_MS } from "../limits.js";
 import type { ClusterView, NodeId } from "../types.js";
 import { majority, shuffle } from "./shapes.js";
 
@@ -55,9 +56,6 @@ export function selectTargets(
   }
 }
 
-/** How long a node may take to say who leads when a follower is picked (as runner's ANSWER_MS). */
-const FOLLOWER_LOOK_MS = 300;
-
 /** A target, or "random": one of `choices` picked with the cluster's randomness. */
 export type TargetChoice = Target | "random";
 
@@ -84,7 +82,7 @@ export async function pickTargets(
   // keep the look waiting its full timeout, or the fault comes a second late.
   const follower = target === "follower";
   const [leader, answering] = await Promise.all([
-    cluster.leader(follower ? FOLLOWER_LOOK_MS : undefined),
+    cluster.leader(follower ? LIVE_ANSWER_MS : undefined),
     follower ? cluster.answering() : ids,
   ]);
   const nodes = selectTargets(target, ids, cluster.random, leader, answering);
