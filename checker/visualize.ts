@@ -7,6 +7,7 @@
 // the model (descriptions, the states along each linearization, which operations could not come
 // next) is computed here; the page only lays out and draws.
 
+import { escapeHtml, htmlHead, jsonBlock } from "../contracts/html.js";
 import type { CheckOutcome, CheckResult, Model, Operation, PartitionInfo } from "./model.js";
 import { UNKNOWN } from "./model.js";
 import { StringTable } from "./string-table.js";
@@ -123,14 +124,7 @@ export function renderVisualization<S, I, O>(
     `model ${model.name}, checked${duration}`;
 
   return [
-    "<!DOCTYPE html>",
-    '<html lang="en">',
-    "<head>",
-    '<meta charset="utf-8">',
-    '<meta name="viewport" content="width=device-width, initial-scale=1">',
-    `<title>${escapeHtml(title)}</title>`,
-    `<style>${PAGE_CSS}</style>`,
-    "</head>",
+    ...htmlHead(title, [`<style>${PAGE_CSS}</style>`]),
     "<body>",
     "<header>",
     `<h1>${escapeHtml(title)}</h1>`,
@@ -285,15 +279,6 @@ function describe(f: () => string): string {
 }
 
 /** A `<script type="application/json">` block; `<` is escaped so nothing can close it early. */
-function jsonBlock(id: string, value: unknown): string {
-  const json = JSON.stringify(value).replace(/</g, "\\u003c");
-  return `<script type="application/json" id="${id}">${json}</script>`;
-}
-
-function escapeHtml(s: string): string {
-  return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-}
-
 function verdictText(r: CheckResult): string {
   return r === "ok" ? "linearizable" : r === "illegal" ? "not linearizable" : "unknown";
 }

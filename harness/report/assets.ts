@@ -10,6 +10,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 
 export interface PageAssets {
+  /** base.css (what our pages share), then report.css. */
   css: string;
   /** The page's scripts, in the order they run (common.js first, report.js last). */
   scripts: string[];
@@ -28,7 +29,10 @@ export function pageAssets(): PageAssets {
   const page = path.join(packageRoot(here), "harness", "report", "page");
   const require = createRequire(here);
   cached = {
-    css: styleText(readFileSync(path.join(page, "report.css"), "utf8")),
+    css: styleText(
+      readFileSync(path.join(page, "base.css"), "utf8") +
+        readFileSync(path.join(page, "report.css"), "utf8"),
+    ),
     scripts: SCRIPTS.map((f) => scriptText(readFileSync(path.join(page, f), "utf8"))),
     uplotCss: styleText(readFileSync(require.resolve("uplot/dist/uPlot.min.css"), "utf8")),
     uplotJs: scriptText(readFileSync(require.resolve("uplot/dist/uPlot.iife.min.js"), "utf8")),

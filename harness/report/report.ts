@@ -7,9 +7,9 @@
 
 import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
+import { htmlHead, jsonBlock } from "../../contracts/html.js";
 import { pageAssets } from "./assets.js";
 import { faultPeriods } from "./faults.js";
-import { escapeHtml, jsonBlock } from "./html.js";
 import { type ClientOps, readRun } from "./run-files.js";
 import { latencyPlots, perNode, throughput, timelineData } from "./series.js";
 import { explainViolation } from "./violation.js";
@@ -65,15 +65,7 @@ export async function writeReport(runDir: string): Promise<string> {
   const assets = pageAssets();
   const title = `${results.name}: ${verdictWord(results)}`;
   const html = [
-    "<!DOCTYPE html>",
-    '<html lang="en">',
-    "<head>",
-    '<meta charset="utf-8">',
-    '<meta name="viewport" content="width=device-width, initial-scale=1">',
-    `<title>${escapeHtml(title)}</title>`,
-    `<style>${assets.uplotCss}</style>`,
-    `<style>${assets.css}</style>`,
-    "</head>",
+    ...htmlHead(title, [`<style>${assets.uplotCss}</style>`, `<style>${assets.css}</style>`]),
     "<body>",
     '<main id="report"><noscript>This report draws its plots with JavaScript.</noscript></main>',
     '<div id="tip" role="tooltip" hidden></div>',

@@ -3,7 +3,7 @@
 // files. Every value from the store is escaped; the styles are a real file (page/serve.css),
 // served at /assets/serve.css. No script.
 
-import { escapeHtml } from "../report/html.js";
+import { escapeHtml, htmlHead } from "../../contracts/html.js";
 import { VERDICT_ORDER } from "../suite/verdict.js";
 import { folderTime, type ListedVerdict, type RunRow, type StoreIndex } from "./store-index.js";
 
@@ -167,14 +167,7 @@ function table(header: string[], rows: string[], id: string): string {
 
 function page(title: string, body: string[]): string {
   return [
-    "<!DOCTYPE html>",
-    '<html lang="en">',
-    "<head>",
-    '<meta charset="utf-8">',
-    '<meta name="viewport" content="width=device-width, initial-scale=1">',
-    `<title>${escapeHtml(title)}</title>`,
-    '<link rel="stylesheet" href="/assets/serve.css">',
-    "</head>",
+    ...htmlHead(title, ['<link rel="stylesheet" href="/assets/serve.css">']),
     "<body><main>",
     ...body,
     "</main></body>",

@@ -24,9 +24,12 @@ const PAGE_POLICY = "default-src 'none'; style-src 'self'; form-action 'self'; b
 
 export function createStoreServer(dir: string): http.Server {
   const root = realpathSync(dir);
-  const css = readFileSync(
-    path.join(packageRoot(fileURLToPath(import.meta.url)), "harness", "serve", "page", "serve.css"),
-  );
+  // What our pages share (base.css, beside the report's page files), then the browser's own.
+  const packageDir = packageRoot(fileURLToPath(import.meta.url));
+  const css = Buffer.concat([
+    readFileSync(path.join(packageDir, "harness", "report", "page", "base.css")),
+    readFileSync(path.join(packageDir, "harness", "serve", "page", "serve.css")),
+  ]);
   const title = `paxos-harness store: ${dir}`;
   return http.createServer((req, res) => {
     try {

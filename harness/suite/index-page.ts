@@ -5,13 +5,15 @@
 // every value escaped; the styles and the small filter script are real files (page/), inlined
 // as the run report's are (report/assets.ts). Nothing is loaded from the network.
 
+import { escapeHtml, htmlHead } from "../../contracts/html.js";
 import { inlineAsset } from "../report/assets.js";
-import { escapeHtml } from "../report/html.js";
 import type { RunEntry, SuiteSummary } from "./summary.js";
 import { failuresFirst } from "./summary.js";
 import { minutes } from "./table.js";
 import { type RunVerdict, VERDICT_ORDER, verdictOfCode, verdictWord } from "./verdict.js";
 
+/** What our pages share (the report's page folder holds it), then the index's own styles. */
+const BASE_CSS = "harness/report/page/base.css";
 const CSS = "harness/suite/page/index.css";
 const SCRIPT = "harness/suite/page/index.js";
 
@@ -21,14 +23,10 @@ export function indexHtml(summary: SuiteSummary): string {
   const title = `${summary.name}: ${counts.map((v) => `${summary.counts[v]} ${v}`).join(", ")}`;
   const rows = failuresFirst(summary.runs).map(row);
   return [
-    "<!DOCTYPE html>",
-    '<html lang="en">',
-    "<head>",
-    '<meta charset="utf-8">',
-    '<meta name="viewport" content="width=device-width, initial-scale=1">',
-    `<title>${escapeHtml(title)}</title>`,
-    `<style>${inlineAsset(CSS, "style")}</style>`,
-    "</head>",
+    ...htmlHead(title, [
+      `<style>${inlineAsset(BASE_CSS, "style")}</style>`,
+      `<style>${inlineAsset(CSS, "style")}</style>`,
+    ]),
     "<body>",
     "<main>",
     "<header>",

@@ -9,18 +9,22 @@
 // Without chromium the browser part is skipped, except under CI=true or PAXOS_REQUIRE_BROWSER=1
 // (CI), where that is a failure saying what to install.
 
-import { existsSync, mkdirSync, mkdtempSync, readdirSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
-import { type Browser, chromium, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  BROWSER_REQUIRED,
+  CHROMIUM,
+  HAVE_BROWSER,
+  launchBrowser,
+  SHOTS,
+  watchedPage,
+} from "./browser-helpers.js";
 import { spawnCli } from "./docker-helpers.js";
 
-const CHROMIUM = process.env.PAXOS_CHROMIUM ?? "/usr/bin/chromium";
-const REQUIRED = process.env.CI === "true" || process.env.PAXOS_REQUIRE_BROWSER === "1";
-const HAVE_BROWSER = existsSync(CHROMIUM);
-const SHOTS = process.env.PAXOS_SCREENSHOTS ?? "/tmp/paxos-report-shots";
 /** Partitions need root (network namespaces); without it a kill is the fault. */
 const FAULT = process.getuid?.() === 0 ? "partition" : "kill";
 
@@ -29,7 +33,7 @@ const OK_RGB = [0x2f, 0x7f, 0xd0];
 
 describe("report.html in headless Chromium", () => {
   it("a browser is at hand where one is required", () => {
-    if (REQUIRED) {
+    if (BROWSER_REQUIRED) {
       expect(
         HAVE_BROWSER,
         `${CHROMIUM} is missing: the report's browser test is mandatory here (apt-get install chromium, or npm test's set-up)`,
@@ -62,7 +66,7 @@ describe("report.html in headless Chromium", () => {
       expect(valid.stdout() + invalid.stdout()).toContain(path.join(run, "report.html"));
       runs[name] = path.join(run, "report.html");
     }
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox"] });
+    browser = await launchBrowser();
     mkdirSync(SHOTS, { recursive: true });
   }, 180_000);
 
@@ -72,14 +76,10 @@ describe("report.html in headless Chromium", () => {
 
   /** Opens a report, recording console errors and every request. */
   async function open(file: string): Promise<{ page: Page; errors: string[]; requests: string[] }> {
-    const page = await (browser as Browser).newPage({ viewport: { width: 1300, height: 900 } });
-    const errors: string[] = [];
-    const requests: string[] = [];
-    page.on("console", (m) => {
-      if (m.type() === "error") errors.push(m.text());
+    const { page, errors, requests } = await watchedPage(browser as Browser, {
+      width: 1300,
+      height: 900,
     });
-    page.on("pageerror", (e) => errors.push(e.message));
-    page.on("request", (r) => requests.push(r.url()));
     await page.goto(pathToFileURL(file).href);
     await page.waitForSelector("body[data-ready=true]", { timeout: 20_000 });
     return { page, errors, requests };

@@ -6,21 +6,24 @@
 // Without chromium the test is skipped, except under CI=true or PAXOS_REQUIRE_BROWSER=1, where
 // that is a failure saying what to install.
 
-import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
-import { type Browser, chromium } from "playwright-core";
+import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { listenLocal } from "../serve/command.js";
 import { createStoreServer } from "../serve/server.js";
 import { writeSuiteFiles } from "../suite/suite-files.js";
 import { countVerdicts, type RunEntry, suiteCode } from "../suite/summary.js";
-
-const CHROMIUM = process.env.PAXOS_CHROMIUM ?? "/usr/bin/chromium";
-const REQUIRED = process.env.CI === "true" || process.env.PAXOS_REQUIRE_BROWSER === "1";
-const HAVE_BROWSER = existsSync(CHROMIUM);
-const SHOTS = process.env.PAXOS_SCREENSHOTS ?? "/tmp/paxos-report-shots";
+import {
+  BROWSER_REQUIRED,
+  CHROMIUM,
+  HAVE_BROWSER,
+  launchBrowser,
+  SHOTS,
+  watchedPage,
+} from "./browser-helpers.js";
 
 /** A store with three runs (their report.html a stub) and a suite over them. */
 function makeStore(): { store: string; suiteDir: string } {
@@ -86,7 +89,7 @@ function makeStore(): { store: string; suiteDir: string } {
 
 describe("index.html and the store browser in headless Chromium", () => {
   it("a browser is at hand where one is required", () => {
-    if (REQUIRED) {
+    if (BROWSER_REQUIRED) {
       expect(
         HAVE_BROWSER,
         `${CHROMIUM} is missing: the suite's browser test is mandatory here (apt-get install chromium, or npm test's set-up)`,
@@ -98,7 +101,7 @@ describe("index.html and the store browser in headless Chromium", () => {
   let browser: Browser | undefined;
   beforeAll(async () => {
     if (!HAVE_BROWSER) return;
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox"] });
+    browser = await launchBrowser();
     mkdirSync(SHOTS, { recursive: true });
   });
   afterAll(async () => {
@@ -108,14 +111,10 @@ describe("index.html and the store browser in headless Chromium", () => {
   it.skipIf(!HAVE_BROWSER)(
     "index.html: failures first, the verdict buttons filter, each link opens its report, nothing fetched",
     async () => {
-      const page = await (browser as Browser).newPage({ viewport: { width: 1300, height: 700 } });
-      const errors: string[] = [];
-      const requests: string[] = [];
-      page.on("console", (m) => {
-        if (m.type() === "error") errors.push(m.text());
+      const { page, errors, requests } = await watchedPage(browser as Browser, {
+        width: 1300,
+        height: 700,
       });
-      page.on("pageerror", (e) => errors.push(e.message));
-      page.on("request", (r) => requests.push(r.url()));
       const file = path.join(suiteDir, "index.html");
       await page.goto(pathToFileURL(file).href);
       const verdicts = () =>
@@ -151,14 +150,10 @@ describe("index.html and the store browser in headless Chromium", () => {
       const server = createStoreServer(store);
       const { port } = await listenLocal(server, 0);
       try {
-        const page = await (browser as Browser).newPage({ viewport: { width: 1300, height: 700 } });
-        const errors: string[] = [];
-        const hosts = new Set<string>();
-        page.on("console", (m) => {
-          if (m.type() === "error") errors.push(m.text());
+        const { page, errors, requests } = await watchedPage(browser as Browser, {
+          width: 1300,
+          height: 700,
         });
-        page.on("pageerror", (e) => errors.push(e.message));
-        page.on("request", (r) => hosts.add(new URL(r.url()).host));
         await page.goto(`http://127.0.0.1:${port}/`);
         expect(await page.$$eval("#runs tbody tr", (rows) => rows.length)).toBe(3);
         const colour = await page.evaluate(
@@ -173,7 +168,7 @@ describe("index.html and the store browser in headless Chromium", () => {
         await page.click('#runs a:text("report")');
         await page.waitForURL(/report\.html$/);
         expect(await page.textContent("#which")).toBe("broken-kv");
-        expect([...hosts]).toEqual([`127.0.0.1:${port}`]);
+        expect([...new Set(requests.map((r) => new URL(r).host))]).toEqual([`127.0.0.1:${port}`]);
         expect(errors).toEqual([]);
         await page.close();
       } finally {

@@ -1,4 +1,22 @@
-// The two ways data enters the report's HTML: text (escaped) and JSON blocks.
+// What every HTML page of ours is made with (the checker's visualization, a run's report, a
+// suite's index, the store browser): the head, text escaped, and JSON data blocks.
+
+/**
+ * A page's opening lines up to `</head>`: doctype, language, charset, viewport, the title, then
+ * `head` (its `<style>` or `<link>` elements) as given.
+ */
+export function htmlHead(title: string, head: readonly string[]): string[] {
+  return [
+    "<!DOCTYPE html>",
+    '<html lang="en">',
+    "<head>",
+    '<meta charset="utf-8">',
+    '<meta name="viewport" content="width=device-width, initial-scale=1">',
+    `<title>${escapeHtml(title)}</title>`,
+    ...head,
+    "</head>",
+  ];
+}
 
 /**
  * A `<script type="application/json">` block. Every `<` is written `\u003c` (the same JSON), so
