@@ -250,8 +250,19 @@ export function resolveConfig(
     const issue = issues[0]!;
     if (issue.code === "unrecognized_keys") {
       const key = issue.keys[0] ?? "";
+      if (issue.path.length === 0) {
+        throw new UsageError(
+          `${file?.path ?? "config"}: unknown field "${key}" (known: ${FIELDS.join(", ")})`,
+        );
+      }
+      // Inside a field (a schedule, one of its faults): that mapping's own fields.
+      const name = issue.path.map(String).join(".");
+      const where =
+        String(issue.path[0]) in given || !file
+          ? `--${String(issue.path[0])}`
+          : fileLine(file.path, [...issue.path, key]);
       throw new UsageError(
-        `${file?.path ?? "config"}: unknown field "${key}" (known: ${FIELDS.join(", ")})`,
+        `${where}: ${name}: unknown field "${key}" (known: ${knownFieldsAt(issue.path).join(", ")})`,
       );
     }
     const field = String(issue.path[0] ?? "");
@@ -321,6 +332,17 @@ function valueAt(fields: Record<string, unknown>, path: readonly PropertyKey[]):
 }
 
 /** `file:line` of the node at this path of a YAML file (just `file` when it cannot tell). */
+/** The fields of the mapping at `path` in the schema (a schedule, a schedule's fault). */
+function knownFieldsAt(path: readonly PropertyKey[]): string[] {
+  let at: z.ZodType = schema;
+  for (const step of path) {
+    if (at instanceof z.ZodObject) at = at.shape[String(step)] as z.ZodType;
+    else if (at instanceof z.ZodArray) at = at.element as z.ZodType;
+    if (at instanceof z.ZodOptional) at = at.unwrap() as z.ZodType;
+  }
+  return at instanceof z.ZodObject ? Object.keys(at.shape) : [];
+}
+
 function fileLine(file: string, path: readonly PropertyKey[]): string {
   try {
     const counter = new LineCounter();

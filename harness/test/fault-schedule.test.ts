@@ -196,6 +196,25 @@ describe("schedule: faults as data in the test's YAML", () => {
     expect(fromFile(`bad-${i}.yaml`, text)).toThrow(pattern);
   });
 
+  it("an unknown field in a schedule or in one of its faults names that mapping's fields, and the line", () => {
+    expect(
+      fromFile(
+        "unknown-fault-field.yaml",
+        "schedule:\n  faults:\n    - { kind: pause, lastin: 2 }\n",
+      ),
+    ).toThrow(
+      /unknown-fault-field\.yaml:3: schedule\.faults\.0: unknown field "lastin" \(known: kind, shape, target, skew, lasting, when, ms, jitter\)$/,
+    );
+    expect(
+      fromFile(
+        "unknown-schedule-field.yaml",
+        "schedule:\n  every: 2\n  evry: 3\n  faults: [{ kind: kill }]\n",
+      ),
+    ).toThrow(
+      /unknown-schedule-field\.yaml:3: schedule: unknown field "evry" \(known: every, lasting, faults\)$/,
+    );
+  });
+
   it("a run interprets it: the nemesis operations at the timeline's offsets, with their parameters", async () => {
     const store = mkdtempSync(path.join(tmpdir(), "schedule-run-"));
     const config = resolveConfig(
