@@ -49,6 +49,8 @@ export interface FaultConfig {
   electionCrash: number;
   /** Wall-clock faults (clock.ts): offsets, jumps, a cut-off leader's clock set back. */
   clock?: boolean;
+  /** Rival leaders (rivals.ts): slow links, the leader cut off, the others in a ring. */
+  rivals?: boolean;
 }
 
 export interface ClusterStats {
@@ -130,6 +132,10 @@ export class Cluster {
   faultsOn = true;
   /** Partition: node -> group number; undefined = fully connected. */
   private groups: Map<NodeId, number> | undefined;
+  /** Links cut one by one ("a|b", both directions listed). */
+  private cutLinks = new Set<string>();
+  /** Time units every message takes on top of the rest while a slow-network fault holds. */
+  slowBy = 0;
   /** Each machine's wall clock minus the simulated time (kept across crash-restarts). */
   private readonly clockOffsets = new Map<NodeId, number>();
   onReply: ReplyHandler = () => {};
@@ -244,11 +250,19 @@ export class Cluster {
     this.stats.partitions++;
   }
 
+  /** Cuts single links (both ways), where groups cannot say it: rival-leader rings (rivals.ts). */
+  cut(links: readonly (readonly [NodeId, NodeId])[]): void {
+    this.cutLinks = new Set(links.flatMap(([a, b]) => [`${a}|${b}`, `${b}|${a}`]));
+    this.stats.partitions++;
+  }
+
   heal(): void {
     this.groups = undefined;
+    this.cutLinks = new Set();
   }
 
   private connected(a: NodeId, b: NodeId): boolean {
+    if (this.cutLinks.has(`${a}|${b}`)) return false;
     return !this.groups || this.groups.get(a) === this.groups.get(b);
   }
 
@@ -442,7 +456,7 @@ export class Cluster {
     const copies = this.rng.chance(f.duplicate) ? 2 : 1;
     if (copies === 2) this.stats.messagesDuplicated++;
     for (let i = 0; i < copies; i++) {
-      let delay = this.rng.int(1, 15) + (f.extraDelay ?? 0);
+      let delay = this.rng.int(1, 15) + (f.extraDelay ?? 0) + this.slowBy;
       if (this.rng.chance(f.reorder)) delay += this.rng.int(10, 120);
       this.events.after(delay, () => {
         const dst = this.node(to);

@@ -12,6 +12,7 @@ import { ClockFaults } from "./clock.js";
 import { Cluster, type ClusterStats, type FaultConfig, TICK } from "./cluster.js";
 import { EventQueue } from "./events.js";
 import { Prng } from "./prng.js";
+import { RivalFaults } from "./rivals.js";
 
 /**
  * Every acknowledged request must be in every replica that has applied past its slot: the
@@ -107,6 +108,10 @@ export function runSimulation(opts: SimOptions): SimResult {
   const clock = new ClockFaults(opts.seed, events, cluster, SIM_TIMING.leaseMs ?? 0);
   faults.clock ??= clock.drawOn(0.7);
   if (faults.clock) clock.start(faultsUntil);
+  // Rival leaders in one round (rivals.ts), from a generator of their own too.
+  const rivals = new RivalFaults(opts.seed, events, cluster);
+  faults.rivals ??= rivals.drawOn(0.5);
+  if (faults.rivals) rivals.start(faultsUntil);
   const clients = new Clients(rng, events, cluster, {
     clients: opts.clients ?? 5,
     keys: opts.keys ?? 3,
