@@ -69,13 +69,14 @@ export class PartitionSearch<S, I, O> {
     const size = 2 * n;
     // Entries in time order; at equal times calls come first, so operations whose intervals
     // touch are concurrent (either may be linearized first).
-    const order = new Int32Array(size);
-    for (let k = 0; k < size; k++) order[k] = k;
-    const time = (e: number) => {
-      const op = ops[this.included[e >> 1] as number] as Operation<I, O>;
-      return e & 1 ? op.return : op.call;
-    };
-    order.sort((a, b) => time(a) - time(b) || (a & 1) - (b & 1) || a - b);
+    const calls = new Float64Array(n);
+    const returns = new Float64Array(n);
+    for (let i = 0; i < n; i++) {
+      const op = ops[this.included[i] as number] as Operation<I, O>;
+      calls[i] = op.call;
+      returns[i] = op.return;
+    }
+    const order = entryOrder(calls, returns);
 
     this.head = size;
     this.next = new Int32Array(size + 1);
@@ -205,6 +206,74 @@ export class PartitionSearch<S, I, O> {
     if (!stuck.includes(blockedOp)) stuck.push(blockedOp);
     return stuck;
   }
+}
+
+/**
+ * The entries (2·op for a call, 2·op + 1 for a return) in time order: by time, calls before
+ * returns, then by operation. Calls and returns are each sorted, then merged.
+ */
+export function entryOrder(calls: Float64Array, returns: Float64Array): Int32Array {
+  const n = calls.length;
+  const byCall = sortedIndices(calls);
+  const byReturn = sortedIndices(returns);
+  const order = new Int32Array(2 * n);
+  let i = 0;
+  let j = 0;
+  for (let k = 0; k < 2 * n; k++) {
+    if (
+      j >= n ||
+      (i < n &&
+        (calls[byCall[i] as number] as number) <= (returns[byReturn[j] as number] as number))
+    ) {
+      order[k] = 2 * (byCall[i++] as number);
+    } else {
+      order[k] = 2 * (byReturn[j++] as number) + 1;
+    }
+  }
+  return order;
+}
+
+/** Packed sort keys: time·2^INDEX_BITS + index, exact while both fit in a double's 53 bits. */
+const INDEX_BITS = 2 ** 21;
+const TIME_RANGE = 2 ** 31;
+
+/** The indices of `t` by value, ties by index; +Infinity (an op that never returned) last. */
+function sortedIndices(t: Float64Array): Int32Array {
+  const n = t.length;
+  const idx = new Int32Array(n);
+  let sorted = true;
+  let min = Number.POSITIVE_INFINITY;
+  let max = Number.NEGATIVE_INFINITY;
+  let integers = true;
+  let finite = 0;
+  for (let i = 0; i < n; i++) {
+    idx[i] = i;
+    const v = t[i] as number;
+    if (i > 0 && v < (t[i - 1] as number)) sorted = false;
+    if (v === Number.POSITIVE_INFINITY) continue;
+    finite++;
+    if (v < min) min = v;
+    if (v > max) max = v;
+    if (!Number.isInteger(v)) integers = false;
+  }
+  if (sorted) return idx;
+  if (integers && n <= INDEX_BITS && max - min < TIME_RANGE) {
+    // A native numeric sort of packed keys: several times faster than a comparator.
+    const keys = new Float64Array(finite);
+    let k = 0;
+    for (let i = 0; i < n; i++) {
+      const v = t[i] as number;
+      if (v !== Number.POSITIVE_INFINITY) keys[k++] = (v - min) * INDEX_BITS + i;
+    }
+    keys.sort();
+    for (k = 0; k < finite; k++) {
+      const key = keys[k] as number;
+      idx[k] = key - Math.floor(key / INDEX_BITS) * INDEX_BITS;
+    }
+    for (let i = 0; i < n; i++) if (t[i] === Number.POSITIVE_INFINITY) idx[k++] = i;
+    return idx;
+  }
+  return idx.sort((a, b) => (t[a] as number) - (t[b] as number) || a - b);
 }
 
 /**

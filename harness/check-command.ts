@@ -1,15 +1,20 @@
 // `paxos-harness check FILE...`: parse each history, check it, print a verdict per file.
 
 import { statSync } from "node:fs";
-import { readFile, writeFile } from "node:fs/promises";
+import { writeFile } from "node:fs/promises";
 import path from "node:path";
 import { CacheFull } from "../checker/cache.js";
-import { parseHistory } from "../checker/formats/index.js";
-import { type FormatName, HistoryError, type ModelName, type Value } from "../checker/history.js";
+import { readHistoryFile } from "../checker/formats/file.js";
+import {
+  type FormatName,
+  HistoryError,
+  type ModelName,
+  type ParsedHistory,
+  type Value,
+} from "../checker/history.js";
 import { type BuiltinModel, modelFor, unsupportedOp } from "../checker/models/index.js";
 import { checkInParallel, type ParallelOutcome } from "../checker/parallel.js";
-import { renderVisualization } from "../checker/visualize.js";
-import { type WitnessReport, witnessesOf } from "./check-witness.js";
+import type { WitnessReport } from "./check-witness.js";
 import { EXIT, type ExitCode, UsageError, worst } from "./exit.js";
 import { keysVerdict, plural } from "./text.js";
 
@@ -62,17 +67,17 @@ function visualizeFolderOrThrow(out: string): void {
 }
 
 async function checkFile(file: string, count: number, flags: CheckFlags): Promise<ExitCode> {
-  let text: string;
+  let parsed: ParsedHistory;
   try {
-    text = await readFile(file, "utf8");
+    parsed = readHistoryFile(file, file, flags.format);
   } catch (err) {
+    if (err instanceof HistoryError || (err as NodeJS.ErrnoException).code === undefined) throw err;
     throw new HistoryError(
       file,
       undefined,
       `cannot read: ${(err as NodeJS.ErrnoException).code ?? err}`,
     );
   }
-  const parsed = parseHistory(text, file, flags.format);
   const modelName: ModelName =
     flags.model === undefined || flags.model === "register"
       ? flags.model === "register"
@@ -125,6 +130,8 @@ async function checkFile(file: string, count: number, flags: CheckFlags): Promis
   }
   if (flags.visualize !== undefined) {
     const out = visualizationPath(flags.visualize, file, count);
+    // Loaded only when asked for, as the witnesses are: a plain check starts sooner.
+    const { renderVisualization } = await import("../checker/visualize.js");
     try {
       await writeFile(out, renderVisualization(model, outcome, { title: file }));
     } catch (err) {
@@ -136,7 +143,13 @@ async function checkFile(file: string, count: number, flags: CheckFlags): Promis
   }
   const witnesses =
     flags.witness === true && outcome.result === "illegal"
-      ? await witnessesOf(file, parsed.format, model, outcome.partitions, flags.witnessDir ?? ".")
+      ? await (await import("./check-witness.js")).witnessesOf(
+          file,
+          parsed.format,
+          model,
+          outcome.partitions,
+          flags.witnessDir ?? ".",
+        )
       : undefined;
   report(file, model, outcome, flags.json === true, witnesses);
   return outcome.result === "ok"
