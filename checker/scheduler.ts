@@ -7,6 +7,7 @@
 // of a whole history: its partitions, the verdicts gathered so far, and when to give up.
 
 import { getHeapStatistics } from "node:v8";
+import { CacheFull } from "./cache.js";
 import type {
   CheckOptions,
   CheckOutcome,
@@ -54,6 +55,7 @@ export class RoundRobin<S, I, O> {
   constructor(
     private readonly model: Model<S, I, O>,
     private readonly verbose: boolean,
+    private readonly cacheWords?: number,
   ) {}
 
   /** How many partitions are unfinished here. */
@@ -99,7 +101,7 @@ export class RoundRobin<S, I, O> {
       this.head = 0;
     }
     if (index === undefined) return undefined;
-    const found = this.search(index).run(SLICE);
+    const found = this.slice(index);
     if (found) {
       this.remove(index);
     } else {
@@ -123,11 +125,25 @@ export class RoundRobin<S, I, O> {
     return hard.sort((a, b) => b[1] - a[1]).map(([index]) => index);
   }
 
+  /**
+   * One slice of a partition's search. A search whose cache fills gives that partition
+   * `unknown` (its cache is freed as it is removed), and the other partitions go on.
+   */
+  private slice(index: number): SearchResult | undefined {
+    try {
+      return this.search(index).run(SLICE);
+    } catch (err) {
+      if (!(err instanceof CacheFull)) throw err;
+      return { result: "unknown", linearizations: [], stuck: [], reason: err.message };
+    }
+  }
+
   private search(index: number): PartitionSearch<S, I, O> {
     let search = this.searches.get(index);
     if (!search) {
       const ops = this.ops.get(index) as readonly Operation<I, O>[];
-      search = new PartitionSearch(this.model, ops, { verbose: this.verbose });
+      const { verbose, cacheWords } = this;
+      search = new PartitionSearch(this.model, ops, { verbose, cacheWords });
       this.searches.set(index, search);
     }
     return search;
@@ -145,6 +161,8 @@ export class CheckRun<S, I, O> {
   readonly local: RoundRobin<S, I, O>;
   private readonly infos: PartitionInfo<I, O>[];
   result: CheckResult = "ok";
+  /** Partitions whose own search gave up (`unknown` with a reason). */
+  private undecided = 0;
   /** When to stop: the timeout, or the end of a full report's grace time. */
   private stopAt: number;
   gaveUp: CheckOutcome<I, O>["gaveUp"];
@@ -170,7 +188,7 @@ export class CheckRun<S, I, O> {
       linearizations: [],
       stuck: [],
     }));
-    this.local = new RoundRobin(model, this.verbose);
+    this.local = new RoundRobin(model, this.verbose, options.cacheWords);
     this.partitions.forEach((p, i) => {
       this.local.add(i, p.ops);
     });
@@ -189,6 +207,7 @@ export class CheckRun<S, I, O> {
   /** A partition's verdict, found here or in a worker thread. */
   record(index: number, found: SearchResult): void {
     Object.assign(this.infos[index] as PartitionInfo<I, O>, found);
+    if (found.result === "unknown") this.undecided++;
     if (found.result === "illegal" && this.result !== "illegal") {
       this.result = "illegal";
       // A full report goes on with the other partitions, but only for a while: the verdict is
@@ -218,7 +237,8 @@ export class CheckRun<S, I, O> {
   /** The outcome, with `unfinished` partitions (here and elsewhere) left unknown. */
   outcome(unfinished: number): CheckOutcome<I, O> {
     const left = this.result === "illegal" && !this.verbose ? 0 : unfinished;
-    const result = this.result === "ok" && left > 0 ? "unknown" : this.result;
+    const result =
+      this.result === "ok" && (left > 0 || this.undecided > 0) ? "unknown" : this.result;
     // Illegal partitions first, so reports lead with what failed; unfinished ones are unknown.
     const rank = { illegal: 0, unknown: 1, ok: 2 } as const;
     const checked =

@@ -17,16 +17,20 @@ import type { Model, Operation } from "./model.js";
 import { UNKNOWN } from "./model.js";
 
 export interface SearchResult {
-  result: "ok" | "illegal";
+  /** `unknown`: the search gave up (its cache reached its bound), said in `reason`. */
+  result: "ok" | "illegal" | "unknown";
   /** Indices into the partition's ops; longest first (verbose, or one complete one when ok). */
   linearizations: number[][];
   /** Illegal, verbose: the candidates that could not come next after the longest prefix. */
   stuck: number[];
+  reason?: string;
 }
 
 export interface SearchOptions {
   /** Keep partial linearizations and the stuck operations, for the visualization. */
   verbose: boolean;
+  /** The cache's bound in 32-bit words (LinearizationCache's `maxWords`). */
+  cacheWords?: number;
 }
 
 const NIL = -1;
@@ -104,7 +108,7 @@ export class PartitionSearch<S, I, O> {
     this.outputs = this.included.map((i) => (ops[i] as Operation<I, O>).output);
     for (const out of this.outputs) if (out !== UNKNOWN) this.definiteLeft++;
     this.bits = new Bitset(n);
-    this.cache = new LinearizationCache<S>(n, (a, b) => model.equal(a, b));
+    this.cache = new LinearizationCache<S>(n, (a, b) => model.equal(a, b), options.cacheWords);
     this.partial = options.verbose ? new PartialTracker(n) : undefined;
     this.state = model.init();
     this.entry = this.next[this.head] as number;

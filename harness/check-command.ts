@@ -3,7 +3,6 @@
 import { statSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
 import path from "node:path";
-import { CacheFull } from "../checker/cache.js";
 import { readHistoryFile } from "../checker/formats/file.js";
 import {
   type FormatName,
@@ -95,24 +94,12 @@ async function checkFile(file: string, count: number, flags: CheckFlags): Promis
     );
   }
   const started = performance.now();
-  let outcome: ParallelOutcome;
-  try {
-    outcome = await checkInParallel({ name: modelName, initial }, parsed.ops, {
-      timeout: flags.timeout,
-      verbose: flags.visualize !== undefined,
-      workers: flags.workers,
-    });
-  } catch (err) {
-    if (!(err instanceof CacheFull)) throw err;
-    // A key too hard for the search's memory: no verdict, said why (not an internal error).
-    const reason = `cannot check the history: ${err.message}`;
-    process.stdout.write(
-      flags.json === true
-        ? `${JSON.stringify({ file, result: "unknown", ops: parsed.ops.length, reason })}\n`
-        : `${file}: unknown (${plural(parsed.ops.length, "op")}, model ${modelName}): ${reason}\n`,
-    );
-    return EXIT.unknown;
-  }
+  // A key too hard for the search's memory is left unknown, with its reason; the others go on.
+  let outcome = await checkInParallel({ name: modelName, initial }, parsed.ops, {
+    timeout: flags.timeout,
+    verbose: flags.visualize !== undefined,
+    workers: flags.workers,
+  });
   if (outcome.result === "illegal" && outcome.partitionCount > 1 && flags.visualize === undefined) {
     // The search stops at the first illegal key; a full report names them all.
     const spent = (performance.now() - started) / 1000;
@@ -120,12 +107,8 @@ async function checkFile(file: string, count: number, flags: CheckFlags): Promis
       timeout: flags.timeout ? Math.max(1, flags.timeout - spent) : undefined,
       verbose: true,
       workers: flags.workers,
-    }).catch((err: unknown) => {
-      // Another key too hard for memory: the first illegal key is the verdict still.
-      if (err instanceof CacheFull) return undefined;
-      throw err;
     });
-    if (full?.result === "illegal")
+    if (full.result === "illegal")
       outcome = { ...full, durationMs: outcome.durationMs + full.durationMs };
   }
   if (flags.visualize !== undefined) {
@@ -171,6 +154,8 @@ function report(
     outcome.partitions.filter((p) => p.result === result).map((p) => p.label);
   const illegal = labels("illegal");
   const unknown = labels("unknown");
+  // Partitions whose own search gave up (their cache filled), each with why.
+  const reasons = outcome.partitions.filter((p) => p.result === "unknown" && p.reason);
   if (json) {
     const line = {
       file,
@@ -181,6 +166,9 @@ function report(
       partitions: outcome.partitionCount,
       illegal_keys: illegal,
       unknown_keys: unknown,
+      ...(reasons.length > 0
+        ? { unknown_reasons: reasons.map((p) => ({ key: p.label, reason: p.reason })) }
+        : {}),
       ...(witnesses ? { witnesses: witnesses.map(({ words: _, ...w }) => w) } : {}),
     };
     process.stdout.write(`${JSON.stringify(line)}\n`);
@@ -196,6 +184,9 @@ function report(
     model.name === "set" ? "elements" : "keys",
   );
   if (keys !== "") line += `; ${keys}`;
+  for (const p of reasons) {
+    line += `; cannot check ${p.label === "" ? "the history" : `key ${p.label}`}: ${p.reason}`;
+  }
   // An empty history is trivially linearizable (Porcupine's etcd_095 expects ok): keep the
   // verdict, but do not let it pass for a checked one.
   if (outcome.ops === 0) line += "; the file holds 0 operations: nothing was checked";

@@ -31,8 +31,7 @@ export function readHistoryFile(
     const n = readSync(fd, head, 0, HEAD, 0);
     // A UTF-8 byte order mark is not part of the first line (as parseHistory has it).
     const bom = head[0] === 0xef && head[1] === 0xbb && head[2] === 0xbf ? 3 : 0;
-    const detected =
-      format === "auto" ? detectFormat(head.toString("utf8", bom, n), file) : format;
+    const detected = format === "auto" ? detectFormat(head.toString("utf8", bom, n), file) : format;
     if (detected !== "jsonl") return parseHistory(readText(fd, size), file, detected);
     return parseJsonlBytes(fileSource(fd, bom), file);
   } finally {

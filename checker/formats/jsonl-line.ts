@@ -22,7 +22,7 @@ const ZERO = 0x30;
 const NINE = 0x39;
 
 /** The fields of a line, by the name's first letter and length (then checked in full). */
-const enum Field {
+enum Field {
   Other,
   Time,
   Process,

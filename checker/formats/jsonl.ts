@@ -253,7 +253,9 @@ function readSlowly(line: string, file: string, lineNo: number, ev: LineEvent): 
   const proc = o.process;
   if (proc === "nemesis") return false;
   const type =
-    typeof o.type === "string" && Object.hasOwn(TYPE_CODES, o.type) ? TYPE_CODES[o.type] : undefined;
+    typeof o.type === "string" && Object.hasOwn(TYPE_CODES, o.type)
+      ? TYPE_CODES[o.type]
+      : undefined;
   if (type === undefined) {
     badHistory(file, lineNo, `type must be invoke, ok, fail or info, not ${show(o.type)}`);
   }
