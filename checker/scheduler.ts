@@ -21,8 +21,13 @@ import { PartitionSearch, type SearchResult } from "./search.js";
 
 /** Steps a partition searches before the next one gets its turn. */
 export const SLICE = 20_000;
-/** In a full report, how long the other partitions may run once one is found illegal. */
-const FULL_REPORT_GRACE_MS = 3_000;
+/**
+ * In a full report, how long the other partitions may run once one is found illegal: twice as
+ * long as the check took to find it, within these bounds. The verdict is known by then; what
+ * is left is usually a partition too hard to end at all (c50-bad's four legal keys run for
+ * minutes), and a fixed 3 s made such a report cost 3 s whatever the history.
+ */
+const FULL_REPORT_GRACE_MS = { min: 500, max: 3_000, perElapsed: 2 } as const;
 /** Share of the heap limit past which the search stops with `unknown` instead of crashing. */
 const HEAP_LIMIT_SHARE = 0.85;
 
@@ -212,7 +217,10 @@ export class CheckRun<S, I, O> {
       this.result = "illegal";
       // A full report goes on with the other partitions, but only for a while: the verdict is
       // known, and a hard partition could otherwise run for ever.
-      this.stopAt = Math.min(this.stopAt, performance.now() + FULL_REPORT_GRACE_MS);
+      const now = performance.now();
+      const { min, max, perElapsed } = FULL_REPORT_GRACE_MS;
+      const grace = Math.min(max, Math.max(min, perElapsed * (now - this.started)));
+      this.stopAt = Math.min(this.stopAt, now + grace);
     }
   }
 
