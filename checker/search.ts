@@ -52,6 +52,13 @@ export class PartitionSearch<S, I, O> {
   private readonly partial: PartialTracker | undefined;
   private state: S;
   private entry: number;
+  /** Per op: 1 if its output is unknown (tried after the others at every point). */
+  private readonly indeterminate: Uint8Array;
+  /**
+   * Whether the scan is in its second pass: every operation with a known output was tried at
+   * this point, and now the indeterminate ones are (see `run`).
+   */
+  private late = false;
   /**
    * Once every operation with a known output is linearized, the rest (all indeterminate) can
    * follow in call order: the model accepts them in any state, and call order respects time.
@@ -106,7 +113,11 @@ export class PartitionSearch<S, I, O> {
 
     this.inputs = this.included.map((i) => (ops[i] as Operation<I, O>).input);
     this.outputs = this.included.map((i) => (ops[i] as Operation<I, O>).output);
-    for (const out of this.outputs) if (out !== UNKNOWN) this.definiteLeft++;
+    this.indeterminate = new Uint8Array(n);
+    for (let i = 0; i < n; i++) {
+      if (this.outputs[i] === UNKNOWN) this.indeterminate[i] = 1;
+      else this.definiteLeft++;
+    }
     this.bits = new Bitset(n);
     this.cache = new LinearizationCache<S>(n, (a, b) => model.equal(a, b), options.cacheWords);
     this.partial = options.verbose ? new PartialTracker(n) : undefined;
@@ -114,18 +125,32 @@ export class PartitionSearch<S, I, O> {
     this.entry = this.next[this.head] as number;
   }
 
-  /** Searches for at most `budget` steps; the verdict, or undefined when not done yet. */
+  /**
+   * Searches for at most `budget` steps; the verdict, or undefined when not done yet.
+   *
+   * At each point the candidates (the calls before the first pending return) are tried in two
+   * passes: those with a known output first, then the indeterminate ones. Porcupine tries them
+   * in time order, and an `info` write, pending for ever at the head of the list, then comes
+   * first at every point: each one multiplies the branches explored before the right one (a
+   * 10,000,000-op history took minutes). The same candidates are tried at every point, so the
+   * verdict is the same; only the order differs.
+   */
   run(budget: number): SearchResult | undefined {
-    const { model, next, head, isCall, opOf, inputs, outputs, bits, cache } = this;
-    let { state, entry } = this;
+    const { model, next, head, isCall, opOf, inputs, outputs, bits, cache, indeterminate } = this;
+    let { state, entry, late } = this;
     for (let steps = 0; next[head] !== NIL && this.definiteLeft > 0; steps++) {
       if (steps === budget) {
         this.state = state;
         this.entry = entry;
+        this.late = late;
         return undefined;
       }
       if (isCall[entry]) {
         const op = opOf[entry] as number;
+        if ((indeterminate[op] === 1) !== late) {
+          entry = next[entry] as number;
+          continue;
+        }
         const stepped = model.step(state, inputs[op] as I, outputs[op] as O | typeof UNKNOWN);
         if (stepped.ok) {
           const hash =
@@ -136,12 +161,17 @@ export class PartitionSearch<S, I, O> {
             state = stepped.state;
             bits.toggle(op);
             this.lift(entry);
-            if (outputs[op] !== UNKNOWN) this.definiteLeft--;
+            if (!late) this.definiteLeft--;
             entry = next[head] as number;
+            late = false;
             continue;
           }
         }
         entry = next[entry] as number;
+      } else if (!late) {
+        // Every candidate with a known output failed here: now the indeterminate ones.
+        late = true;
+        entry = next[head] as number;
       } else {
         this.partial?.record(this.stackEntry, opOf, () => this.stuckAt(entry));
         if (this.stackEntry.length === 0) return this.illegal();
@@ -150,7 +180,8 @@ export class PartitionSearch<S, I, O> {
         const op = opOf[top] as number;
         bits.toggle(op);
         this.unlift(top);
-        if (outputs[op] !== UNKNOWN) this.definiteLeft++;
+        late = indeterminate[op] === 1;
+        if (!late) this.definiteLeft++;
         entry = next[top] as number;
       }
     }
