@@ -188,6 +188,11 @@ export class PartitionSearch<S, I, O> {
     return this.legal();
   }
 
+  /** Frees what the search holds for the next one (its cache's arena); it is not run again. */
+  dispose(): void {
+    this.cache.release();
+  }
+
   private legal(): SearchResult {
     const complete = this.stackEntry.map((e) => this.opOf[e] as number);
     for (let e = this.next[this.head] as number; e !== NIL; e = this.next[e] as number) {
