@@ -27,7 +27,8 @@ import {
 } from "./whole-process.js";
 
 const args = process.argv.slice(2);
-const bigOps = Number(args[args.indexOf("--ops") + 1] || 1_000_000);
+const opsAt = args.indexOf("--ops");
+const bigOps = opsAt >= 0 ? Number(args[opsAt + 1]) : 1_000_000;
 
 function corpus(): void {
   const rows = vectors();
