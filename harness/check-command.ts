@@ -70,7 +70,11 @@ async function checkFile(file: string, count: number, flags: CheckFlags): Promis
   try {
     parsed = readHistoryFile(file, file, flags.format);
   } catch (err) {
-    if (err instanceof HistoryError || (err as NodeJS.ErrnoException).code === undefined) throw err;
+    // A file the system cannot read, or too big for a string (a big file in another format
+    // than jsonl is read whole): one line, as bad input. Anything else is a bug of ours.
+    const unreadable =
+      (err as NodeJS.ErrnoException).code !== undefined || err instanceof RangeError;
+    if (err instanceof HistoryError || !unreadable) throw err;
     throw new HistoryError(
       file,
       undefined,
