@@ -6,6 +6,7 @@ import { randomOf } from "../contracts/random.js";
 
 export class Bitset {
   readonly words: Uint32Array;
+  /** Read only: shared with every other bitset (a prefix of one stream). */
   private readonly keys: Int32Array;
   hash = 0;
 
@@ -30,10 +31,19 @@ export class Bitset {
   }
 }
 
-/** Random words from a fixed seed (the project's one PRNG), so runs are repeatable. */
+/** The keys made so far: every bitset's keys are a prefix of the same stream, made once. */
+let made = new Int32Array(0);
+
+/**
+ * Random words from a fixed seed (the project's one PRNG), so runs are repeatable. Shared by
+ * every bitset (read only): a thousand partitions no longer each draw thousands of them.
+ */
 function zobristKeys(size: number): Int32Array {
-  const keys = new Int32Array(size);
-  const random = randomOf(0x2545f491, "zobrist");
-  for (let i = 0; i < size; i++) keys[i] = Math.floor(random() * 2 ** 32) | 0;
-  return keys;
+  if (size > made.length) {
+    const keys = new Int32Array(Math.max(size, 2 * made.length, 1024));
+    const random = randomOf(0x2545f491, "zobrist");
+    for (let i = 0; i < keys.length; i++) keys[i] = Math.floor(random() * 2 ** 32) | 0;
+    made = keys;
+  }
+  return made.subarray(0, size);
 }

@@ -14,8 +14,41 @@ import type { Bitset } from "./bitset.js";
  */
 export const MAX_ARENA_WORDS = 2 ** 28;
 
-/** The cache reached its bound: this search cannot go on, and the history has no verdict. */
+/** The cache reached its bound: this search cannot go on, and the partition has no verdict. */
 export class CacheFull extends Error {}
+
+/**
+ * Arenas of caches done with (`release`), for the next caches of this thread. A partition of
+ * 8,000 operations fills an arena of ~10 MB; allocating (and zeroing) one per partition, with
+ * the garbage collections that external memory brings, was most of the time of such partitions.
+ * Small ones are left to the allocator; big ones are not kept (a hard partition's could be 1 GiB).
+ */
+const spare: ArrayBuffer[] = [];
+const SPARE = { count: 2, minBytes: 1 << 16, maxBytes: 1 << 26 } as const;
+
+/** An arena of at least `words` words: a spare one if one is big enough, else a new one. */
+function arenaOf(words: number): Uint32Array {
+  let best = -1;
+  for (let i = 0; i < spare.length; i++) {
+    const b = spare[i] as ArrayBuffer;
+    if (
+      b.byteLength >= words * 4 &&
+      (best < 0 || b.byteLength < (spare[best] as ArrayBuffer).byteLength)
+    )
+      best = i;
+  }
+  if (best < 0) return new Uint32Array(words);
+  const [buffer] = spare.splice(best, 1);
+  return new Uint32Array(buffer as ArrayBuffer);
+}
+
+/** Keeps an arena no cache uses any more, if it is of a size worth keeping. */
+function giveBack(buffer: ArrayBuffer): void {
+  if (buffer.byteLength < SPARE.minBytes || buffer.byteLength > SPARE.maxBytes) return;
+  spare.push(buffer);
+  spare.sort((a, b) => b.byteLength - a.byteLength);
+  spare.length = Math.min(spare.length, SPARE.count);
+}
 
 export class LinearizationCache<S> {
   private readonly width: number;
@@ -31,7 +64,7 @@ export class LinearizationCache<S> {
     private readonly maxWords = MAX_ARENA_WORDS,
   ) {
     this.width = Math.max(1, (bitsetSize + 31) >>> 5);
-    this.arena = new Uint32Array(this.width * 256);
+    this.arena = arenaOf(this.width * 256);
     this.hashes = new Int32Array(256);
     this.table = new Int32Array(1024);
   }
@@ -84,15 +117,29 @@ export class LinearizationCache<S> {
     if (this.count * 2 > this.table.length) this.rehash();
   }
 
+  /** Gives the arena back for the next cache of this thread; this cache is not used again. */
+  release(): void {
+    const buffer = this.arena.buffer as ArrayBuffer;
+    this.arena = new Uint32Array(0);
+    this.states = [];
+    giveBack(buffer);
+  }
+
   private growEntries(): void {
-    if (this.arena.length * 2 > this.maxWords) {
+    const needed = this.hashes.length * 2 * this.width;
+    if (needed > this.maxWords) {
       throw new CacheFull(
         `the search explored ${this.count} states of ${this.width * 32} operations and its cache reached ${this.maxWords * 4} bytes: too hard to check (a long history on few keys, with many info operations)`,
       );
     }
-    const arena = new Uint32Array(this.arena.length * 2);
-    arena.set(this.arena);
-    this.arena = arena;
+    if (this.arena.length < needed) {
+      // Entries are written before they are read: a spare arena's old content does no harm.
+      const arena = arenaOf(Math.max(needed, this.arena.length * 2));
+      arena.set(this.arena.subarray(0, this.count * this.width));
+      const old = this.arena.buffer as ArrayBuffer;
+      this.arena = arena;
+      giveBack(old);
+    }
     const hashes = new Int32Array(this.hashes.length * 2);
     hashes.set(this.hashes);
     this.hashes = hashes;

@@ -85,6 +85,11 @@ export interface PartitionInfo<I, O> {
    * the operations (partition indices) that were candidates to come next but could not.
    */
   stuck: number[];
+  /**
+   * Why an `unknown` partition has no verdict, when the search of that partition itself gave
+   * up (its cache reached its bound); absent when the check as a whole stopped (timeout, grace).
+   */
+  reason?: string;
 }
 
 export interface CheckOptions {
@@ -92,6 +97,11 @@ export interface CheckOptions {
   timeout?: number;
   /** Check every partition even after one is illegal, and keep partial linearizations. */
   verbose?: boolean;
+  /**
+   * The most 32-bit words one partition's cache may take (default: cache.ts's MAX_ARENA_WORDS).
+   * A partition whose search needs more is left `unknown`, with the reason; the others go on.
+   */
+  cacheWords?: number;
 }
 
 export interface CheckOutcome<I, O> {

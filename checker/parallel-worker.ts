@@ -18,7 +18,7 @@ const port = parentPort;
 if (!port) throw new Error("parallel-worker.ts runs as a worker thread (see parallel.ts)");
 const setup = workerData as WorkerSetup;
 const model = modelFor(setup.spec.name, { initial: setup.spec.initial });
-const searches = new RoundRobin<unknown, OpInput, OpOutput>(model, setup.verbose);
+const searches = new RoundRobin<unknown, OpInput, OpOutput>(model, setup.verbose, setup.cacheWords);
 let running = false;
 
 const post = (message: FromWorker) => port.postMessage(message);

@@ -64,6 +64,7 @@ export interface WireOp {
 export interface WorkerSetup {
   spec: ModelSpec;
   verbose: boolean;
+  cacheWords?: number;
 }
 
 /** This thread to a worker: more partitions to search (indices into the whole history's). */
@@ -104,7 +105,7 @@ export async function checkInParallel(
   const max = Math.max(0, Math.floor(options.workers ?? availableParallelism() - 1));
   if (max === 0) return { ...checkOperations(model, ops, options), workers: 0 };
   const run = new CheckRun(model, ops, options);
-  const pool = new Pool({ spec, verbose: run.verbose }, max);
+  const pool = new Pool({ spec, verbose: run.verbose, cacheWords: options.cacheWords }, max);
   try {
     // Workers take a while to start (a fifth of a second from source): start them early when
     // partitions already look hard, so that they are ready for the hand-off.

@@ -7,6 +7,7 @@
 // of a whole history: its partitions, the verdicts gathered so far, and when to give up.
 
 import { getHeapStatistics } from "node:v8";
+import { CacheFull } from "./cache.js";
 import type {
   CheckOptions,
   CheckOutcome,
@@ -20,8 +21,20 @@ import { PartitionSearch, type SearchResult } from "./search.js";
 
 /** Steps a partition searches before the next one gets its turn. */
 export const SLICE = 20_000;
-/** In a full report, how long the other partitions may run once one is found illegal. */
-const FULL_REPORT_GRACE_MS = 3_000;
+/**
+ * A partition's first turn is longer, this many steps per operation (an easy search takes a
+ * few), so that an easy partition ends in its first turn and frees its cache before the next
+ * starts: with a 10,000,000-op history's thousand partitions of 8,000 operations, each cache
+ * ~8 MB, searches left half done side by side took more memory than the history.
+ */
+const FIRST_TURN_STEPS_PER_OP = 20;
+/**
+ * In a full report, how long the other partitions may run once one is found illegal: twice as
+ * long as the check took to find it, within these bounds. The verdict is known by then; what
+ * is left is usually a partition too hard to end at all (c50-bad's four legal keys run for
+ * minutes), and a fixed 3 s made such a report cost 3 s whatever the history.
+ */
+const FULL_REPORT_GRACE_MS = { min: 500, max: 3_000, perElapsed: 2 } as const;
 /** Share of the heap limit past which the search stops with `unknown` instead of crashing. */
 const HEAP_LIMIT_SHARE = 0.85;
 
@@ -54,6 +67,7 @@ export class RoundRobin<S, I, O> {
   constructor(
     private readonly model: Model<S, I, O>,
     private readonly verbose: boolean,
+    private readonly cacheWords?: number,
   ) {}
 
   /** How many partitions are unfinished here. */
@@ -69,6 +83,7 @@ export class RoundRobin<S, I, O> {
   /** Takes a partition away (its search is dropped); false if it is not here. */
   remove(index: number): boolean {
     if (!this.ops.delete(index)) return false;
+    this.searches.get(index)?.dispose();
     this.searches.delete(index);
     this.slices.delete(index);
     return true;
@@ -76,6 +91,7 @@ export class RoundRobin<S, I, O> {
 
   /** Drops every partition. */
   clear(): void {
+    for (const search of this.searches.values()) search.dispose();
     this.ops.clear();
     this.searches.clear();
     this.slices.clear();
@@ -99,7 +115,7 @@ export class RoundRobin<S, I, O> {
       this.head = 0;
     }
     if (index === undefined) return undefined;
-    const found = this.search(index).run(SLICE);
+    const found = this.slice(index);
     if (found) {
       this.remove(index);
     } else {
@@ -123,11 +139,27 @@ export class RoundRobin<S, I, O> {
     return hard.sort((a, b) => b[1] - a[1]).map(([index]) => index);
   }
 
+  /**
+   * One slice of a partition's search. A search whose cache fills gives that partition
+   * `unknown` (its cache is freed as it is removed), and the other partitions go on.
+   */
+  private slice(index: number): SearchResult | undefined {
+    try {
+      const first = !this.slices.has(index);
+      const ops = (this.ops.get(index) as readonly Operation<I, O>[]).length;
+      return this.search(index).run(first ? Math.max(SLICE, FIRST_TURN_STEPS_PER_OP * ops) : SLICE);
+    } catch (err) {
+      if (!(err instanceof CacheFull)) throw err;
+      return { result: "unknown", linearizations: [], stuck: [], reason: err.message };
+    }
+  }
+
   private search(index: number): PartitionSearch<S, I, O> {
     let search = this.searches.get(index);
     if (!search) {
       const ops = this.ops.get(index) as readonly Operation<I, O>[];
-      search = new PartitionSearch(this.model, ops, { verbose: this.verbose });
+      const { verbose, cacheWords } = this;
+      search = new PartitionSearch(this.model, ops, { verbose, cacheWords });
       this.searches.set(index, search);
     }
     return search;
@@ -145,6 +177,8 @@ export class CheckRun<S, I, O> {
   readonly local: RoundRobin<S, I, O>;
   private readonly infos: PartitionInfo<I, O>[];
   result: CheckResult = "ok";
+  /** Partitions whose own search gave up (`unknown` with a reason). */
+  private undecided = 0;
   /** When to stop: the timeout, or the end of a full report's grace time. */
   private stopAt: number;
   gaveUp: CheckOutcome<I, O>["gaveUp"];
@@ -170,7 +204,7 @@ export class CheckRun<S, I, O> {
       linearizations: [],
       stuck: [],
     }));
-    this.local = new RoundRobin(model, this.verbose);
+    this.local = new RoundRobin(model, this.verbose, options.cacheWords);
     this.partitions.forEach((p, i) => {
       this.local.add(i, p.ops);
     });
@@ -189,11 +223,15 @@ export class CheckRun<S, I, O> {
   /** A partition's verdict, found here or in a worker thread. */
   record(index: number, found: SearchResult): void {
     Object.assign(this.infos[index] as PartitionInfo<I, O>, found);
+    if (found.result === "unknown") this.undecided++;
     if (found.result === "illegal" && this.result !== "illegal") {
       this.result = "illegal";
       // A full report goes on with the other partitions, but only for a while: the verdict is
       // known, and a hard partition could otherwise run for ever.
-      this.stopAt = Math.min(this.stopAt, performance.now() + FULL_REPORT_GRACE_MS);
+      const now = performance.now();
+      const { min, max, perElapsed } = FULL_REPORT_GRACE_MS;
+      const grace = Math.min(max, Math.max(min, perElapsed * (now - this.started)));
+      this.stopAt = Math.min(this.stopAt, now + grace);
     }
   }
 
@@ -218,7 +256,8 @@ export class CheckRun<S, I, O> {
   /** The outcome, with `unfinished` partitions (here and elsewhere) left unknown. */
   outcome(unfinished: number): CheckOutcome<I, O> {
     const left = this.result === "illegal" && !this.verbose ? 0 : unfinished;
-    const result = this.result === "ok" && left > 0 ? "unknown" : this.result;
+    const result =
+      this.result === "ok" && (left > 0 || this.undecided > 0) ? "unknown" : this.result;
     // Illegal partitions first, so reports lead with what failed; unfinished ones are unknown.
     const rank = { illegal: 0, unknown: 1, ok: 2 } as const;
     const checked =

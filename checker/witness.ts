@@ -67,7 +67,7 @@ export function findWitness<S, I, O>(
     checks++;
     const sub = candidate.map((i) => opAt(ops, i));
     const found = new PartitionSearch(model, sub, { verbose: false }).run(steps);
-    return found === undefined ? "undecided" : found.result;
+    return found === undefined || found.result === "unknown" ? "undecided" : found.result;
   };
   // Candidates are sets of indices into `ops`, kept in call order so that ddmin's chunks are
   // spans of time: a violation is usually local, and a span holds it whole.

@@ -1,15 +1,19 @@
 // `paxos-harness check FILE...`: parse each history, check it, print a verdict per file.
 
 import { statSync } from "node:fs";
-import { readFile, writeFile } from "node:fs/promises";
+import { writeFile } from "node:fs/promises";
 import path from "node:path";
-import { CacheFull } from "../checker/cache.js";
-import { parseHistory } from "../checker/formats/index.js";
-import { type FormatName, HistoryError, type ModelName, type Value } from "../checker/history.js";
+import { readHistoryFile } from "../checker/formats/file.js";
+import {
+  type FormatName,
+  HistoryError,
+  type ModelName,
+  type ParsedHistory,
+  type Value,
+} from "../checker/history.js";
 import { type BuiltinModel, modelFor, unsupportedOp } from "../checker/models/index.js";
 import { checkInParallel, type ParallelOutcome } from "../checker/parallel.js";
-import { renderVisualization } from "../checker/visualize.js";
-import { type WitnessReport, witnessesOf } from "./check-witness.js";
+import type { WitnessReport } from "./check-witness.js";
 import { EXIT, type ExitCode, UsageError, worst } from "./exit.js";
 import { keysVerdict, plural } from "./text.js";
 
@@ -62,17 +66,21 @@ function visualizeFolderOrThrow(out: string): void {
 }
 
 async function checkFile(file: string, count: number, flags: CheckFlags): Promise<ExitCode> {
-  let text: string;
+  let parsed: ParsedHistory;
   try {
-    text = await readFile(file, "utf8");
+    parsed = readHistoryFile(file, file, flags.format);
   } catch (err) {
+    // A file the system cannot read, or too big for a string (a big file in another format
+    // than jsonl is read whole): one line, as bad input. Anything else is a bug of ours.
+    const unreadable =
+      (err as NodeJS.ErrnoException).code !== undefined || err instanceof RangeError;
+    if (err instanceof HistoryError || !unreadable) throw err;
     throw new HistoryError(
       file,
       undefined,
       `cannot read: ${(err as NodeJS.ErrnoException).code ?? err}`,
     );
   }
-  const parsed = parseHistory(text, file, flags.format);
   const modelName: ModelName =
     flags.model === undefined || flags.model === "register"
       ? flags.model === "register"
@@ -90,24 +98,12 @@ async function checkFile(file: string, count: number, flags: CheckFlags): Promis
     );
   }
   const started = performance.now();
-  let outcome: ParallelOutcome;
-  try {
-    outcome = await checkInParallel({ name: modelName, initial }, parsed.ops, {
-      timeout: flags.timeout,
-      verbose: flags.visualize !== undefined,
-      workers: flags.workers,
-    });
-  } catch (err) {
-    if (!(err instanceof CacheFull)) throw err;
-    // A key too hard for the search's memory: no verdict, said why (not an internal error).
-    const reason = `cannot check the history: ${err.message}`;
-    process.stdout.write(
-      flags.json === true
-        ? `${JSON.stringify({ file, result: "unknown", ops: parsed.ops.length, reason })}\n`
-        : `${file}: unknown (${plural(parsed.ops.length, "op")}, model ${modelName}): ${reason}\n`,
-    );
-    return EXIT.unknown;
-  }
+  // A key too hard for the search's memory is left unknown, with its reason; the others go on.
+  let outcome = await checkInParallel({ name: modelName, initial }, parsed.ops, {
+    timeout: flags.timeout,
+    verbose: flags.visualize !== undefined,
+    workers: flags.workers,
+  });
   if (outcome.result === "illegal" && outcome.partitionCount > 1 && flags.visualize === undefined) {
     // The search stops at the first illegal key; a full report names them all.
     const spent = (performance.now() - started) / 1000;
@@ -115,16 +111,14 @@ async function checkFile(file: string, count: number, flags: CheckFlags): Promis
       timeout: flags.timeout ? Math.max(1, flags.timeout - spent) : undefined,
       verbose: true,
       workers: flags.workers,
-    }).catch((err: unknown) => {
-      // Another key too hard for memory: the first illegal key is the verdict still.
-      if (err instanceof CacheFull) return undefined;
-      throw err;
     });
-    if (full?.result === "illegal")
+    if (full.result === "illegal")
       outcome = { ...full, durationMs: outcome.durationMs + full.durationMs };
   }
   if (flags.visualize !== undefined) {
     const out = visualizationPath(flags.visualize, file, count);
+    // Loaded only when asked for, as the witnesses are: a plain check starts sooner.
+    const { renderVisualization } = await import("../checker/visualize.js");
     try {
       await writeFile(out, renderVisualization(model, outcome, { title: file }));
     } catch (err) {
@@ -136,7 +130,13 @@ async function checkFile(file: string, count: number, flags: CheckFlags): Promis
   }
   const witnesses =
     flags.witness === true && outcome.result === "illegal"
-      ? await witnessesOf(file, parsed.format, model, outcome.partitions, flags.witnessDir ?? ".")
+      ? await (await import("./check-witness.js")).witnessesOf(
+          file,
+          parsed.format,
+          model,
+          outcome.partitions,
+          flags.witnessDir ?? ".",
+        )
       : undefined;
   report(file, model, outcome, flags.json === true, witnesses);
   return outcome.result === "ok"
@@ -158,6 +158,8 @@ function report(
     outcome.partitions.filter((p) => p.result === result).map((p) => p.label);
   const illegal = labels("illegal");
   const unknown = labels("unknown");
+  // Partitions whose own search gave up (their cache filled), each with why.
+  const reasons = outcome.partitions.filter((p) => p.result === "unknown" && p.reason);
   if (json) {
     const line = {
       file,
@@ -168,6 +170,9 @@ function report(
       partitions: outcome.partitionCount,
       illegal_keys: illegal,
       unknown_keys: unknown,
+      ...(reasons.length > 0
+        ? { unknown_reasons: reasons.map((p) => ({ key: p.label, reason: p.reason })) }
+        : {}),
       ...(witnesses ? { witnesses: witnesses.map(({ words: _, ...w }) => w) } : {}),
     };
     process.stdout.write(`${JSON.stringify(line)}\n`);
@@ -183,6 +188,9 @@ function report(
     model.name === "set" ? "elements" : "keys",
   );
   if (keys !== "") line += `; ${keys}`;
+  for (const p of reasons) {
+    line += `; cannot check ${p.label === "" ? "the history" : `key ${p.label}`}: ${p.reason}`;
+  }
   // An empty history is trivially linearizable (Porcupine's etcd_095 expects ok): keep the
   // verdict, but do not let it pass for a checked one.
   if (outcome.ops === 0) line += "; the file holds 0 operations: nothing was checked";

@@ -1,23 +1,34 @@
-// npm run bench:checker: the Porcupine corpus file by file; hard histories with and without
-// worker threads; then one generated history of 1,000,000 operations (1,000 keys, 20 clients,
-// 1% info), checked in a child process so that its peak memory is its own, with and without
-// workers. Prints figures; asserts nothing (targets are in the README).
+// npm run bench:checker: the Porcupine corpus file by file; the whole process of one `check`
+// over the whole corpus beside Go Porcupine's over the same files (when Go and its source are
+// there: PORCUPINE_GO_DIR, see checker/README.md), with the ratio; `check --help` beside
+// `node -e 0`; hard histories with and without worker threads; then a generated history of
+// 1,000,000 operations (1,000 keys, 20 clients, 1% info; `--ops N` for another size), checked
+// by the CLI in a child process (time and peak RSS), with and without workers. Prints figures;
+// asserts nothing (targets are in the README). `--corpus-only`, `--big-only` pick a part.
 
-import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { checkOperations } from "../check.js";
 import { parseHistory } from "../formats/index.js";
 import { modelFor } from "../models/index.js";
 import { checkInParallel } from "../parallel.js";
 import { VECTORS, vectors } from "../test/vectors.js";
 import { hardHistory, writeHistory } from "./generate.js";
+import {
+  alternate,
+  CLI,
+  expectedVerdicts,
+  goPorcupine,
+  median,
+  runTimed,
+  staleBuild,
+  verdicts,
+} from "./whole-process.js";
 
-const here = path.dirname(fileURLToPath(import.meta.url));
 const args = process.argv.slice(2);
-const bigOps = Number(args[args.indexOf("--ops") + 1] || 1_000_000);
+const opsAt = args.indexOf("--ops");
+const bigOps = opsAt >= 0 ? Number(args[opsAt + 1]) : 1_000_000;
 
 function corpus(): void {
   const rows = vectors();
@@ -40,7 +51,68 @@ function corpus(): void {
   }
   console.log(lines.join("\n"));
   console.log(
-    `porcupine corpus: ${rows.length} files, ${all.toFixed(0)} ms in all (etcd logs ${etcd.toFixed(0)} ms; Go Porcupine v1.3.0 here: ~420 ms), ${wrong} wrong verdicts`,
+    `porcupine corpus in this process: ${rows.length} files, ${all.toFixed(0)} ms in all (etcd logs ${etcd.toFixed(0)} ms), ${wrong} wrong verdicts`,
+  );
+}
+
+const RUNS = 5;
+
+/** The whole corpus in one process: `paxos-harness check`, and Go Porcupine, alternating. */
+function corpusVsGo(): void {
+  const files = [
+    ...readdirSync(path.join(VECTORS, "jepsen"))
+      .filter((f) => f.endsWith(".log"))
+      .sort()
+      .map((f) => path.join(VECTORS, "jepsen", f)),
+    ...readdirSync(path.join(VECTORS, "kv"))
+      .filter((f) => f.endsWith(".txt"))
+      .sort()
+      .map((f) => path.join(VECTORS, "kv", f)),
+  ];
+  const expected = expectedVerdicts(VECTORS);
+  const wrong = (stdout: string) => {
+    const got = verdicts(stdout);
+    return files.filter((f) => got.get(f) !== expected.get(f)).length;
+  };
+  const go = goPorcupine();
+  const ours = (workers?: number) => () =>
+    runTimed(process.execPath, [
+      CLI,
+      "check",
+      ...(workers === undefined ? [] : ["--workers", String(workers)]),
+      ...files,
+    ]);
+  const commands = [ours(), ours(0)];
+  if ("binary" in go) commands.push(() => runTimed(go.binary, files));
+  const [mine, single, theirs] = alternate(commands, RUNS);
+  const ms = (runs: { ms: number }[] | undefined) => median((runs ?? []).map((r) => r.ms));
+  const line = (name: string, runs: typeof mine) =>
+    `${name} ${ms(runs).toFixed(0)} ms (${wrong(runs?.[0]?.stdout ?? "")} wrong verdicts)`;
+  const figures = [line("check", mine), line("check --workers 0", single)];
+  if (theirs) {
+    figures.push(line("Go Porcupine", theirs));
+    figures.push(
+      `ratio ${(ms(mine) / ms(theirs)).toFixed(2)} (--workers 0: ${(ms(single) / ms(theirs)).toFixed(2)})`,
+    );
+  }
+  console.log(
+    `whole process over the ${files.length} corpus files, median of ${RUNS}: ${figures.join("; ")}`,
+  );
+  if ("missing" in go) console.log(`Go Porcupine not run: ${go.missing}`);
+}
+
+/** `check --help` beside a bare `node -e 0`, in the same minute. */
+function startUp(): void {
+  const [help, bare] = alternate(
+    [
+      () => runTimed(process.execPath, [CLI, "check", "--help"]),
+      () => runTimed(process.execPath, ["-e", "0"]),
+    ],
+    RUNS,
+  );
+  const ms = (runs: { ms: number }[] | undefined) => median((runs ?? []).map((r) => r.ms));
+  console.log(
+    `start-up, median of ${RUNS}: check --help ${ms(help).toFixed(0)} ms, node -e 0 ${ms(bare).toFixed(0)} ms (target: --help at most 80 ms)`,
   );
 }
 
@@ -80,22 +152,32 @@ async function big(): Promise<void> {
     const t0 = performance.now();
     await writeHistory(file, { ops: bigOps, keys: 1000, clients: 20, info: 0.01, seed: 42 });
     console.log(`generated ${bigOps} ops in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
-    for (const mode of ["single", "parallel"]) {
-      const out = execFileSync(
-        process.execPath,
-        [...process.execArgv, path.join(here, "check-one.ts"), file, mode],
-        {
-          encoding: "utf8",
-          stdio: ["ignore", "pipe", "inherit"],
-        },
+    const targets =
+      bigOps <= 1_000_000 ? "targets at 1M: 1.5 s, 400 MB" : "targets at 10M: 20 s, 4096 MB";
+    for (const workers of [undefined, 0]) {
+      const flag = workers === undefined ? [] : ["--workers", String(workers)];
+      const run = runTimed(process.execPath, [CLI, "check", "--json", ...flag, file]);
+      const out = JSON.parse(run.stdout.trim().split("\n").pop() ?? "{}") as {
+        result?: string;
+        ops?: number;
+        ms?: number;
+        partitions?: number;
+      };
+      console.log(
+        `${bigOps}-op history, check${flag.length > 0 ? ` ${flag.join(" ")}` : ""}: ${out.result} (${out.ops} ops, ${out.partitions} partitions); whole process ${(run.ms / 1000).toFixed(2)} s (search ${((out.ms ?? 0) / 1000).toFixed(2)} s), peak RSS ${run.peakMb?.toFixed(0) ?? "?"} MB (${targets})`,
       );
-      process.stdout.write(out);
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
-if (!args.includes("--big-only")) corpus();
+const stale = staleBuild();
+if (stale) console.log(`warning: the CLI timed is the compiled one, and ${stale}`);
+if (!args.includes("--big-only")) {
+  corpus();
+  corpusVsGo();
+  startUp();
+}
 if (!args.includes("--big-only") && !args.includes("--corpus-only")) await hard();
 if (!args.includes("--corpus-only")) await big();

@@ -6,6 +6,7 @@
 // read again, its events sorted by time, and paired from scratch: that pass has the last word
 // on errors, so both ways report the same one.
 
+import { readSync } from "node:fs";
 import {
   badHistory,
   HistoryError,
@@ -15,29 +16,38 @@ import {
   type ParsedHistory,
   type Value,
 } from "../history.js";
+import { F_CODES, LineReader, TYPE_CODES } from "./jsonl-line.js";
 import { CAS_OK, NOTHING, OP_FUNCTIONS, type OpFunction, opInput, Pairing } from "./pairing.js";
 
-// Null prototypes: "constructor" or "toString" must not pass as a type or an f.
-const TYPES: Record<string, number> = Object.assign(Object.create(null), {
-  invoke: 0,
-  ok: 1,
-  fail: 2,
-  info: 3,
-});
 const INVOKE = 0;
 const OK = 1;
 const FAIL = 2;
 const FS = OP_FUNCTIONS;
 type F = OpFunction;
-const F_CODES: Record<string, number> = Object.assign(Object.create(null), {
-  read: 0,
-  write: 1,
-  cas: 2,
-  add: 3,
-  "read-all": 4,
-});
 const CAS = 2;
 const READ_ALL = 4;
+
+/**
+ * The bytes of a history, chunk by chunk; each call reads it from its start again (a file out
+ * of time order is read twice). Lines may straddle chunks.
+ */
+export type ByteSource = () => Iterable<Buffer>;
+
+/** Bytes read from a file at a time. */
+const CHUNK = 1 << 22;
+
+/** A file's bytes from `from` on (past a byte order mark, say), a few megabytes at a time. */
+export function fileSource(fd: number, from = 0): ByteSource {
+  return function* () {
+    for (let pos = from; ; ) {
+      const buf = Buffer.allocUnsafe(CHUNK);
+      const n = readSync(fd, buf, 0, CHUNK, pos);
+      if (n === 0) return;
+      pos += n;
+      yield n < CHUNK ? buf.subarray(0, n) : buf;
+    }
+  };
+}
 
 /** Gets each valid event of the file; false stops the scan. */
 type Visit = (
@@ -51,9 +61,15 @@ type Visit = (
 ) => boolean;
 
 export function parseJsonl(text: string, file: string): ParsedHistory {
+  const bytes = Buffer.from(text, "utf8");
+  return parseJsonlBytes(() => [bytes], file);
+}
+
+/** A jsonl history from its bytes (a file's, through `fileSource`, or a text's). */
+export function parseJsonlBytes(source: ByteSource, file: string): ParsedHistory {
   let builder = new Builder(file);
   let last = Number.NEGATIVE_INFINITY;
-  const streamed = scan(text, file, (line, time, type, proc, f, key, value) => {
+  const streamed = scan(source, file, (line, time, type, proc, f, key, value) => {
     if (time < last) return false;
     last = time;
     try {
@@ -66,12 +82,12 @@ export function parseJsonl(text: string, file: string): ParsedHistory {
   });
   if (!streamed) {
     builder = new Builder(file);
-    replaySorted(text, file, builder);
+    replaySorted(source, file, builder);
   }
   return builder.finish();
 }
 
-function replaySorted(text: string, file: string, builder: Builder): void {
+function replaySorted(source: ByteSource, file: string, builder: Builder): void {
   const lines: number[] = [];
   const times: number[] = [];
   const types: number[] = [];
@@ -79,7 +95,7 @@ function replaySorted(text: string, file: string, builder: Builder): void {
   const fs: number[] = [];
   const keys: string[] = [];
   const values: (Value | undefined)[] = [];
-  scan(text, file, (line, time, type, proc, f, key, value) => {
+  scan(source, file, (line, time, type, proc, f, key, value) => {
     lines.push(line);
     times.push(time);
     types.push(type);
@@ -158,65 +174,119 @@ function output(f: F, value: Value | undefined): OpOutput {
   }
 }
 
+/** One line's event, as the fast reader or the JSON.parse path found it. */
+interface LineEvent {
+  time: number | undefined;
+  type: number;
+  proc: number;
+  f: number;
+  key: string;
+  value: Value | undefined;
+}
+
 /** Validates every line and hands its event to `visit`; false if `visit` stopped the scan. */
-function scan(text: string, file: string, visit: Visit): boolean {
+function scan(source: ByteSource, file: string, visit: Visit): boolean {
+  const reader = new LineReader();
+  const slow: LineEvent = { time: undefined, type: 0, proc: 0, f: 0, key: "", value: undefined };
   let timed = 0;
   let untimedLine = 0;
   let lineNo = 0;
-  for (let start = 0; start < text.length; ) {
-    let end = text.indexOf("\n", start);
-    if (end === -1) end = text.length;
-    const line = text.slice(start, end);
-    start = end + 1;
+  /** Reads the line buf[s, e); false if `visit` stopped the scan. */
+  const line = (buf: Buffer, s: number, e: number): boolean => {
     lineNo++;
-    if (line.length === 0 || (line.charCodeAt(0) <= 32 && line.trim() === "")) continue;
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(line);
-    } catch (e) {
-      badHistory(file, lineNo, `not valid JSON (${e instanceof Error ? e.message : String(e)})`);
-    }
-    if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
-      badHistory(file, lineNo, "not a JSON object");
-    }
-    // JSON.parse only ever builds JSON values, so the fields are Values.
-    const o = parsed as { [field: string]: Value | undefined };
-    const proc = o.process;
-    if (proc === "nemesis") continue;
-    const type = typeof o.type === "string" ? TYPES[o.type] : undefined;
-    if (type === undefined) {
-      badHistory(file, lineNo, `type must be invoke, ok, fail or info, not ${show(o.type)}`);
-    }
-    if (typeof proc !== "number" || !Number.isInteger(proc)) {
-      badHistory(file, lineNo, `process must be an integer or "nemesis", not ${show(proc)}`);
-    }
-    const time = o.time;
+    let ev: LineEvent;
+    if (reader.read(buf, s, e)) ev = reader;
+    else if (readSlowly(buf.toString("utf8", s, e), file, lineNo, slow)) ev = slow;
+    else return true;
+    const time = ev.time;
     if (time === undefined) {
       if (untimedLine === 0) untimedLine = lineNo;
-    } else if (typeof time !== "number" || !Number.isFinite(time)) {
-      badHistory(file, lineNo, `time must be a number of nanoseconds, not ${show(time)}`);
     } else timed++;
-    if (o.f === undefined) badHistory(file, lineNo, "no f");
-    const f = typeof o.f === "string" ? F_CODES[o.f] : undefined;
-    if (f === undefined)
-      badHistory(file, lineNo, `unknown f ${show(o.f)} (read, write, cas, add, read-all)`);
-    const key = o.key;
-    if (key !== undefined && typeof key !== "string" && typeof key !== "number") {
-      badHistory(file, lineNo, `key must be a string or a number, not ${show(key)}`);
+    return visit(lineNo, time ?? lineNo, ev.type, ev.proc, ev.f, ev.key, ev.value);
+  };
+  let carry: Buffer | undefined;
+  for (const chunk of source()) {
+    let start = 0;
+    if (carry !== undefined) {
+      // The line that straddles the last chunk and this one.
+      const nl = chunk.indexOf(0x0a);
+      if (nl === -1) {
+        carry = Buffer.concat([carry, chunk]);
+        continue;
+      }
+      const joined = Buffer.concat([carry, chunk.subarray(0, nl)]);
+      carry = undefined;
+      if (!line(joined, 0, joined.length)) return false;
+      start = nl + 1;
     }
-    const value = o.value;
-    if (type === INVOKE && f === CAS && !(Array.isArray(value) && value.length === 2)) {
-      badHistory(file, lineNo, `a cas value must be [from, to], not ${show(value)}`);
+    for (;;) {
+      const nl = chunk.indexOf(0x0a, start);
+      if (nl === -1) break;
+      if (!line(chunk, start, nl)) return false;
+      start = nl + 1;
     }
-    if (type === OK && f === READ_ALL && !Array.isArray(value)) {
-      badHistory(file, lineNo, `read-all must return an array, not ${show(value)}`);
-    }
-    const t = typeof time === "number" ? time : lineNo;
-    const k = key === undefined ? "" : String(key);
-    if (!visit(lineNo, t, type, proc, f, k, value)) return false;
+    if (start < chunk.length) carry = chunk.subarray(start);
   }
+  if (carry !== undefined && !line(carry, 0, carry.length)) return false;
   if (timed > 0 && untimedLine !== 0)
     badHistory(file, untimedLine, "no time, while other lines have one");
+  return true;
+}
+
+/**
+ * A line the fast reader left: JSON.parse, then the checks of every field, each with its
+ * message. False for a line that holds no event (blank, or the nemesis's).
+ */
+function readSlowly(line: string, file: string, lineNo: number, ev: LineEvent): boolean {
+  if (line.length === 0 || (line.charCodeAt(0) <= 32 && line.trim() === "")) return false;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(line);
+  } catch (e) {
+    badHistory(file, lineNo, `not valid JSON (${e instanceof Error ? e.message : String(e)})`);
+  }
+  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
+    badHistory(file, lineNo, "not a JSON object");
+  }
+  // JSON.parse only ever builds JSON values, so the fields are Values.
+  const o = parsed as { [field: string]: Value | undefined };
+  const proc = o.process;
+  if (proc === "nemesis") return false;
+  const type =
+    typeof o.type === "string" && Object.hasOwn(TYPE_CODES, o.type)
+      ? TYPE_CODES[o.type]
+      : undefined;
+  if (type === undefined) {
+    badHistory(file, lineNo, `type must be invoke, ok, fail or info, not ${show(o.type)}`);
+  }
+  if (typeof proc !== "number" || !Number.isInteger(proc)) {
+    badHistory(file, lineNo, `process must be an integer or "nemesis", not ${show(proc)}`);
+  }
+  const time = o.time;
+  if (time !== undefined && (typeof time !== "number" || !Number.isFinite(time))) {
+    badHistory(file, lineNo, `time must be a number of nanoseconds, not ${show(time)}`);
+  }
+  if (o.f === undefined) badHistory(file, lineNo, "no f");
+  const f = typeof o.f === "string" && Object.hasOwn(F_CODES, o.f) ? F_CODES[o.f] : undefined;
+  if (f === undefined)
+    badHistory(file, lineNo, `unknown f ${show(o.f)} (read, write, cas, add, read-all)`);
+  const key = o.key;
+  if (key !== undefined && typeof key !== "string" && typeof key !== "number") {
+    badHistory(file, lineNo, `key must be a string or a number, not ${show(key)}`);
+  }
+  const value = o.value;
+  if (type === INVOKE && f === CAS && !(Array.isArray(value) && value.length === 2)) {
+    badHistory(file, lineNo, `a cas value must be [from, to], not ${show(value)}`);
+  }
+  if (type === OK && f === READ_ALL && !Array.isArray(value)) {
+    badHistory(file, lineNo, `read-all must return an array, not ${show(value)}`);
+  }
+  ev.time = time;
+  ev.type = type;
+  ev.proc = proc;
+  ev.f = f;
+  ev.key = key === undefined ? "" : String(key);
+  ev.value = value;
   return true;
 }
 
