@@ -331,7 +331,6 @@ function valueAt(fields: Record<string, unknown>, path: readonly PropertyKey[]):
   return v;
 }
 
-/** `file:line` of the node at this path of a YAML file (just `file` when it cannot tell). */
 /** The fields of the mapping at `path` in the schema (a schedule, a schedule's fault). */
 function knownFieldsAt(path: readonly PropertyKey[]): string[] {
   let at: z.ZodType = schema;
@@ -343,6 +342,7 @@ function knownFieldsAt(path: readonly PropertyKey[]): string[] {
   return at instanceof z.ZodObject ? Object.keys(at.shape) : [];
 }
 
+/** `file:line` of the node at this path of a YAML file (just `file` when it cannot tell). */
 function fileLine(file: string, path: readonly PropertyKey[]): string {
   try {
     const counter = new LineCounter();

@@ -129,14 +129,22 @@ export function bridge(ids: readonly NodeId[], random: () => number): Partition 
  */
 export function majoritiesRing(ids: readonly NodeId[], random: () => number): Partition {
   const ring = shuffle(ids, random);
-  const n = ring.length;
-  const d = Math.ceil((majority(n) - 1) / 2);
-  const position = new Map(ring.map((id, i) => [id, i]));
-  const links = pairs(ids).filter(([a, b]) => {
-    const gap = Math.abs((position.get(a) as number) - (position.get(b) as number));
-    return Math.min(gap, n - gap) > d;
-  });
+  const links = pairs(ids).filter(outOfSight(ring, ids.length));
   return { shape: "majorities-ring", ring, links };
+}
+
+/**
+ * For two nodes of `ring`: whether they are out of each other's sight, more than d steps apart
+ * either way round, where each node sees itself and its neighbours within d steps and 2d + 1 is
+ * at least the majority of a cluster of `clusterSize`.
+ */
+function outOfSight(ring: readonly NodeId[], clusterSize: number): (link: Link) => boolean {
+  const d = Math.ceil((majority(clusterSize) - 1) / 2);
+  const position = new Map(ring.map((id, i) => [id, i]));
+  return ([a, b]) => {
+    const gap = Math.abs((position.get(a) as number) - (position.get(b) as number));
+    return Math.min(gap, ring.length - gap) > d;
+  };
 }
 
 /**
@@ -161,15 +169,8 @@ export function ringWithoutLeader(
     ids.filter((id) => id !== loner),
     random,
   );
-  const m = ring.length;
-  // Each ring node sees itself and its neighbours within d steps: 2d + 1 >= the cluster's majority.
-  const d = Math.ceil((majority(ids.length) - 1) / 2);
-  const position = new Map(ring.map((id, i) => [id, i]));
-  const links = pairs(ids).filter(([a, b]) => {
-    if (a === loner || b === loner) return true;
-    const gap = Math.abs((position.get(a) as number) - (position.get(b) as number));
-    return Math.min(gap, m - gap) > d;
-  });
+  const apart = outOfSight(ring, ids.length);
+  const links = pairs(ids).filter((link) => link.includes(loner) || apart(link));
   return { shape: "ring-without-leader", ring, loner, links };
 }
 

@@ -62,7 +62,9 @@ export class RivalFaults {
       [ring[i], ring[j]] = [ring[j] as NodeId, ring[i] as NodeId];
     }
     const m = ring.length;
-    const d = Math.ceil((Math.floor(ids.length / 2) + 1 - 1) / 2);
+    const majority = Math.floor(ids.length / 2) + 1;
+    // Each ring node sees itself and its neighbours within d steps: 2d + 1 >= the majority.
+    const d = Math.ceil((majority - 1) / 2);
     const links: [NodeId, NodeId][] = ring.map((id) => [loner, id]);
     for (let i = 0; i < m; i++) {
       for (let j = i + 1; j < m; j++) {
