@@ -14,6 +14,8 @@
 //       - { kind: delay, target: all, ms: 100, jitter: 80 }   # ms, jitter (delay only)
 //       - { kind: pause, target: leader, lasting: 4 }
 //       - { kind: partition, shape: majority-minority, when: leader-change }
+//       - { kind: reset, target: leader, lasting: 0.5 }
+//       - { kind: kill, target: leader, after: 0.06 }
 //
 // `when: leader-change` aims a fault at a moment rather than a time: the fault takes no turn of
 // its own but goes with the fault before it, and starts the moment a node other than the one
@@ -22,6 +24,12 @@
 // then, and it is skipped, which the history says. A random time almost never lands in the
 // tens of milliseconds after an election, which is where a new leader's first proposals are
 // accepted but not yet known chosen.
+//
+// `after: S` goes with the fault before too: it starts S seconds after that fault took effect
+// (its start returned: a fault's start takes tens of ms, which would blur a distance counted
+// from the turn). A second fault at a set distance from the first: a reset of the leader's
+// connections, then the leader killed 60 ms later, after its messages lost in the reset and
+// before it sends them again. Its stop is `lasting` s after its turn plus S.
 
 import { z } from "zod";
 import type { Value } from "../contracts/value.js";
@@ -55,12 +63,19 @@ const fault = z
       skew: z.enum(SKEWS, { error: `must be one of ${SKEWS.join(", ")}` }).optional(),
       lasting: positive(MAX_SECONDS.nemesisInterval).optional(),
       when: z.enum(WHEN, { error: `must be ${WHEN.join(", ")}` }).optional(),
+      after: z
+        .number({ error: "must be a number of seconds" })
+        .positive({ error: "must be > 0" })
+        .max(MAX_SECONDS.nemesisInterval, {
+          error: `must be at most ${MAX_SECONDS.nemesisInterval} seconds`,
+        })
+        .optional(),
       ms: millis.positive({ error: "must be > 0" }).optional(),
       jitter: millis.optional(),
     },
     {
       error:
-        "must be a mapping: kind, shape (partition) or target (the others), skew (clock), ms and jitter (delay), lasting, when",
+        "must be a mapping: kind, shape (partition) or target (the others), skew (clock), ms and jitter (delay), lasting, when, after",
     },
   )
   .superRefine((f, ctx) => {
@@ -80,6 +95,13 @@ const fault = z
         code: "custom",
         path: ["jitter"],
         message: `must be at most the delay (${f.ms ?? DEFAULT_DELAY_MS} ms)`,
+      });
+    }
+    if (f.after !== undefined && f.when !== undefined) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["after"],
+        message: "cannot go with when: (a fault starts at a moment or at a time, not both)",
       });
     }
     if (f.target !== undefined && f.kind === "partition") {
@@ -112,14 +134,17 @@ export interface FaultSchedule {
   faults: FaultSpec[];
 }
 
+/** Whether a fault goes with the one before (`when` or `after`) rather than taking a turn. */
+const follows = (f: FaultSpec) => f.when !== undefined || f.after !== undefined;
+
 /**
- * Each fault's turn: its index, except that a `when` fault shares the turn of the one before.
- * The schedule repeats every `turns` turns.
+ * Each fault's turn: its index, except that a `when` or `after` fault shares the turn of the
+ * one before. The schedule repeats every `turns` turns.
  */
 function turnsOf(faults: readonly FaultSpec[]): { turn: number[]; turns: number } {
   const turn: number[] = [];
   for (const [i, f] of faults.entries()) {
-    turn.push(i === 0 ? 0 : (turn[i - 1] as number) + (f.when === undefined ? 1 : 0));
+    turn.push(i === 0 ? 0 : (turn[i - 1] as number) + (follows(f) ? 0 : 1));
   }
   return { turn, turns: (turn[turn.length - 1] as number) + 1 };
 }
@@ -136,15 +161,17 @@ export function resolveSchedule(
   const every = raw.every ?? interval;
   const lasting = raw.lasting ?? every / 2;
   const n = raw.faults.length;
-  if (raw.faults[0]?.when !== undefined) {
-    return {
-      field: "faults.0.when",
-      message: "the first fault has no fault before it to follow (when: goes with the one before)",
-    };
+  for (const field of ["when", "after"] as const) {
+    if (raw.faults[0]?.[field] !== undefined) {
+      return {
+        field: `faults.0.${field}`,
+        message: `the first fault has no fault before it to follow (${field}: goes with the one before)`,
+      };
+    }
   }
   const { turn, turns } = turnsOf(raw.faults);
   for (const [i, f] of raw.faults.entries()) {
-    const own = f.lasting ?? lasting;
+    const own = (f.after ?? 0) + (f.lasting ?? lasting);
     let gap = turns;
     for (let d = 1; d < n; d++) {
       const j = (i + d) % n;
@@ -170,9 +197,10 @@ export function scheduleKinds(s: { faults: readonly FaultSpec[] }): NemesisKind[
 
 /**
  * The schedule's nemesis operations over the main phase: the faults in turn, the first after
- * the warm-up, one turn every `every` s (a `when` fault in its predecessor's turn, after it);
- * each stopped `lasting` s after its turn (a stop past the time limit is left to the heal that
- * follows the main phase). Sorted by time.
+ * the warm-up, one turn every `every` s (a `when` or `after` fault in its predecessor's turn,
+ * after it, waiting for its moment or its ms); each stopped `lasting` s (plus its `after`)
+ * after its turn (a stop past the time limit is left to the heal that follows the main
+ * phase). Sorted by time.
  */
 export function timeline(s: FaultSchedule, warmupMs: number, timeLimitMs: number): NemesisOpLine[] {
   const ops: NemesisOpLine[] = [];
@@ -191,13 +219,15 @@ export function timeline(s: FaultSchedule, warmupMs: number, timeLimitMs: number
         given.when = f.when;
         given.within_ms = own;
       }
+      const afterMs = Math.round((f.after ?? 0) * 1000);
+      if (f.after !== undefined) given.after_ms = afterMs;
       const params: Value | undefined = Object.keys(given).length > 0 ? given : undefined;
       ops.push(
         params === undefined
           ? { at_ms: at, f: `start-${f.kind}` }
           : { at_ms: at, f: `start-${f.kind}`, value: params },
       );
-      const stop = at + own;
+      const stop = at + afterMs + own;
       if (stop < timeLimitMs) ops.push({ at_ms: stop, f: `stop-${f.kind}` });
     }
   }

@@ -105,7 +105,15 @@ export interface Runtime {
   readonly probe?: FaultProbe;
 }
 
-export type NemesisKind = "partition" | "kill" | "pause" | "clock" | "loss" | "delay" | "power";
+export type NemesisKind =
+  | "partition"
+  | "kill"
+  | "pause"
+  | "clock"
+  | "loss"
+  | "delay"
+  | "power"
+  | "reset";
 export const NEMESIS_KINDS: readonly NemesisKind[] = [
   "partition",
   "kill",
@@ -114,6 +122,7 @@ export const NEMESIS_KINDS: readonly NemesisKind[] = [
   "loss",
   "delay",
   "power",
+  "reset",
 ];
 
 export type Capabilities = Record<NemesisKind, { ok: true } | { ok: false; why: string }>;
@@ -165,6 +174,16 @@ export interface NetworkFaults {
   verifyDelay?(nodes: readonly NodeId[], ms: number): Promise<{ [key: string]: Value }>;
   /** The same after a heal: round trips now under what a delay of `ms` made them take. */
   verifyDelayHealed?(nodes: readonly NodeId[], ms: number): Promise<{ [key: string]: Value }>;
+  /**
+   * Resets the TCP connections these nodes have open now to the other nodes (those they dialed:
+   * their outbound ones): each is reset (RST) at its next packet, and what was in flight on it is
+   * lost; a connection dialed later passes. Resolves, once that is in force, with how many
+   * connections each node had.
+   * Optional: without it the reset nemesis is not offered.
+   */
+  reset?(nodes: readonly NodeId[]): Promise<{ [node: NodeId]: number }>;
+  /** Removes reset()'s rules (they match only connections now gone); the packets they reset. */
+  endReset?(nodes: readonly NodeId[]): Promise<{ [node: NodeId]: number }>;
   heal(): Promise<void>;
 }
 

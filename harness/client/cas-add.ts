@@ -5,6 +5,11 @@
 // mismatch names if it does, else from a new read. ok once a cas succeeds, fail while every
 // attempt definitely did not apply, info as soon as one cas is indeterminate (it may have
 // added the element: the add as a whole may have happened).
+//
+// Elements are unique to one add, so the element in the value after nothing but definite
+// refusals means a cas the store said it did not apply did apply (a command applied twice, the
+// first time unanswered): the add ends there as fail, which is what the store said, and the
+// checker finds the element present though never added. Adding it again would hide that.
 
 import type { Value } from "../../checker/history.js";
 import type { Completion } from "../types.js";
@@ -49,14 +54,31 @@ export async function addByCas(
         return { type: "fail", error: `the set key holds ${JSON.stringify(read.value)}` };
       }
       current = read.value;
+      if (holds(current, element)) return refusedButPresent(attempt);
     }
     const cas = await store.cas(current, [...current, element], signal);
     if (cas.completion.type === "ok") return { type: "ok" };
     if (cas.completion.type === "info") return cas.completion;
     lastError = cas.completion.error ?? "fail";
     current = Array.isArray(cas.current) ? cas.current : undefined;
+    if (current !== undefined && holds(current, element)) return refusedButPresent(attempt + 1);
   }
   return { type: "fail", error: `add not applied after ${ADD_ATTEMPTS} attempts: ${lastError}` };
+}
+
+function holds(set: readonly Value[], element: Value): boolean {
+  const wanted = JSON.stringify(element);
+  return set.some((e) => JSON.stringify(e) === wanted);
+}
+
+function refusedButPresent(refusals: number): Completion {
+  return {
+    type: "fail",
+    error:
+      refusals === 0
+        ? "the element is in the set before this add's first cas"
+        : `the element is in the set though the store refused every cas of this add (${refusals})`,
+  };
 }
 
 /** A read of the set's key as a read-all: absent is the empty set; anything but an array fails. */

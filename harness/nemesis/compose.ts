@@ -58,6 +58,7 @@ export class ComposedNemesis {
     if (this.failure !== undefined) return { skipped: "an earlier fault failed" };
     let params = given;
     let change: LeaderChange | undefined;
+    let afterMs: number | undefined;
     try {
       const when = choiceParam(given, "when", WHEN, `${nemesis.kind} when`);
       if (when !== undefined) {
@@ -72,6 +73,18 @@ export class ComposedNemesis {
           return skipped;
         }
       }
+      // `after`: so many ms after the fault before it returned (it runs on this same thread,
+      // so this op comes right after it): measured from when that fault took, not from its turn.
+      const after =
+        params !== null && typeof params === "object" && !Array.isArray(params)
+          ? params.after_ms
+          : undefined;
+      if (typeof after === "number") {
+        const { after_ms: _, ...rest } = params as { [key: string]: Value };
+        params = Object.keys(rest).length > 0 ? rest : undefined;
+        afterMs = after;
+        await new Promise((resolve) => setTimeout(resolve, after));
+      }
     } catch (err) {
       this.fail(err);
       return { error: message(err) };
@@ -80,7 +93,11 @@ export class ComposedNemesis {
     // Kept in force before it begins: a fault that fails half-way is still healed.
     this.active.add(nemesis.kind);
     try {
-      const started = await nemesis.start(this.cluster, params);
+      const begun = await nemesis.start(this.cluster, params);
+      const started: Value =
+        afterMs === undefined
+          ? begun
+          : { ...(begun as { [key: string]: Value }), after_ms: afterMs };
       const value: Value =
         change === undefined
           ? started

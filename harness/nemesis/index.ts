@@ -10,6 +10,7 @@ import type { TargetOptions } from "./node-fault.js";
 import { type PartitionOptions, partitionNemesis } from "./partition.js";
 import { pauseNemesis } from "./pause.js";
 import { powerNemesis } from "./power.js";
+import { resetNemesis } from "./reset.js";
 import { Verifier } from "./verify.js";
 
 export { nodeProgramOf } from "./clock.js";
@@ -25,6 +26,7 @@ export interface NemesisOptions {
   loss?: LossOptions;
   delay?: DelayOptions;
   power?: TargetOptions;
+  reset?: TargetOptions;
   /**
    * The executable every node runs (nodeProgramOf): the clock nemesis refuses one libfaketime
    * cannot reach (statically linked, Go). Absent: not checked.
@@ -89,6 +91,7 @@ function make(kind: NemesisKind, runtime: Runtime, options: NemesisOptions): Nem
   if (network && kind === "partition") return partitionNemesis(network, options.partition, verify);
   if (network && kind === "loss") return lossNemesis(network, options.loss, verify);
   if (network && kind === "delay") return delayNemesis(network, options.delay);
+  if (network && kind === "reset") return resetNemesis(network, options.reset);
   if (killer && kind === "kill") return killNemesis(killer, options.kill, verify);
   if (pauser && kind === "pause") return pauseNemesis(pauser, options.pause, verify);
   if (clock && kind === "clock") return clockNemesis(clock, options.clock, verify);

@@ -91,6 +91,9 @@ export function faultName(kind: string, v: Fields): string {
       if (typeof v.delay_ms === "number") words.push(`${v.delay_ms} ms`);
       words.push(nodes("nodes"));
       break;
+    case "reset":
+      words.push(nodes("nodes"));
+      break;
     default:
       if (typeof v.target === "string") words.push(v.target);
   }

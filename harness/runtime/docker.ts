@@ -409,6 +409,10 @@ export function dockerCapabilities(delayWhy: string, powerWhy?: string): Capabil
       : { ok: false, why: `clock needs ${FAKETIME_LIB} (apt-get install libfaketime)` },
     delay: { ok: false, why: delayWhy },
     power: powerWhy === undefined ? { ok: true } : { ok: false, why: powerWhy },
+    reset: {
+      ok: false,
+      why: "reset lists each node's connections in its own network namespace: the local runtime does it, the Docker runtime not yet",
+    },
   };
 }
 

@@ -17,6 +17,7 @@ import { execFile, execFileSync } from "node:child_process";
 import { access, constants, readFile } from "node:fs/promises";
 import { release } from "node:os";
 import type { NetworkFaults, NodeId, NodeSpec } from "../types.js";
+import { dialedConnections, rejectedPackets, resetRules } from "./conn-reset.js";
 
 export const DEFAULT_CHAIN = "PAXOS-HARNESS";
 const SEARCH_PATH = ["/usr/sbin", "/sbin", "/usr/bin", "/bin"];
@@ -40,6 +41,11 @@ export interface IptablesOptions {
    * resolves to its stdout. Without it: one chain, rules keyed by source and destination.
    */
   execIn?: (node: NodeId, args: readonly string[]) => Promise<string>;
+  /**
+   * The node's TCP sockets, as `ss -tanH` prints them, in its namespace: what reset() resets.
+   * Without it (or without execIn), no reset.
+   */
+  socketsIn?: (node: NodeId) => Promise<string>;
 }
 
 /** A rule: the arguments after `-A CHAIN`, and the node whose chain holds it (each-node). */
@@ -58,6 +64,7 @@ export class IptablesNetwork implements NetworkFaults {
   private readonly exec: ((args: readonly string[]) => Promise<string>) | undefined;
   private readonly hook: readonly string[];
   private readonly execIn: IptablesOptions["execIn"];
+  private readonly socketsIn: IptablesOptions["socketsIn"];
   private nodes: readonly NodeSpec[] = [];
   /** The rules in force, by what put them there ("partition", "loss n1"), so each is undone alone. */
   private readonly rules = new Map<string, Rule[]>();
@@ -77,6 +84,7 @@ export class IptablesNetwork implements NetworkFaults {
     this.exec = options.exec;
     this.hook = options.hook ?? ["OUTPUT"];
     this.execIn = options.execIn;
+    this.socketsIn = options.socketsIn;
   }
 
   /** Whether the rules live in each node's namespace (keyed by peer address only). */
@@ -182,6 +190,43 @@ export class IptablesNetwork implements NetworkFaults {
   private drop(from: NodeId, to: NodeId, match: readonly string[]): Rule {
     const d = ["-d", this.address(to), ...match, "-j", "DROP"];
     return this.eachNode ? { at: from, args: d } : { args: ["-s", this.address(from), ...d] };
+  }
+
+  /**
+   * Resets every TCP connection each of `nodes` has open now to the other nodes (those it
+   * dialed): a rule in the node's own chain (conn-reset.ts), in force when this resolves, with
+   * how many connections each node had.
+   */
+  async reset(nodes: readonly NodeId[]): Promise<{ [node: NodeId]: number }> {
+    const list = this.socketsIn;
+    if (!this.eachNode || list === undefined) {
+      throw new Error("reset needs each node in a network namespace of its own");
+    }
+    const connections: { [node: NodeId]: number } = {};
+    await Promise.all(
+      nodes.map(async (id) => {
+        this.address(id);
+        const peers = this.nodes.filter((n) => n.id !== id).map((n) => n.host);
+        const open = dialedConnections(await list(id), peers);
+        connections[id] = open.length;
+        const rules = resetRules(peers, open).map((args) => ({ at: id, args }));
+        await this.setRules(`reset ${id}`, rules);
+      }),
+    );
+    return connections;
+  }
+
+  /** Removes reset()'s rules for these nodes; resolves with the packets each one reset. */
+  async endReset(nodes: readonly NodeId[]): Promise<{ [node: NodeId]: number }> {
+    const packets: { [node: NodeId]: number } = {};
+    await Promise.all(
+      nodes.map(async (id) => {
+        const listing = await this.run(["-L", this.chain, "-n", "-v", "-x"], id);
+        packets[id] = rejectedPackets(listing);
+        await this.setRules(`reset ${id}`, []);
+      }),
+    );
+    return packets;
   }
 
   /** Delay (and its check) served by something other than netem: the relays. */

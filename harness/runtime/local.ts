@@ -195,6 +195,7 @@ export class LocalRuntime implements Runtime {
     this.network = new IptablesNetwork({
       chain: NAMESPACE_CHAIN,
       execIn: (node, args) => iptablesIn(this.place(node).namespace, args),
+      socketsIn: (node) => inNamespace(this.place(node).namespace, ["ss", "-tanH"]),
     });
     this.clock = {
       skew: (node, offsetMs) => this.clockOrThrow().skew(node, offsetMs),
@@ -237,6 +238,7 @@ export class LocalRuntime implements Runtime {
       return {
         partition: why === undefined ? { ok: true } : no(`${NEEDS_NAMESPACES("partition")}${why}`),
         loss: why === undefined ? { ok: true } : no(`${NEEDS_NAMESPACES("loss")}${why}`),
+        reset: why === undefined ? { ok: true } : no(`${NEEDS_NAMESPACES("reset")}${why}`),
         delay: this.options.relays
           ? { ok: true }
           : no(`${await delayUnavailable()}; the relays of ours serve delay (not started here)`),

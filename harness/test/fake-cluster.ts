@@ -80,6 +80,7 @@ export class FakeRuntime implements Runtime {
       loss: no,
       delay: no,
       power: no,
+      reset: no,
     };
   }
 

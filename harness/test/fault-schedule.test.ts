@@ -111,6 +111,30 @@ describe("schedule: faults as data in the test's YAML", () => {
     ]);
   });
 
+  it("an `after` fault goes with the fault before it: its turn, after it, waiting `after` s", () => {
+    const config = fromFile(
+      "after.yaml",
+      [
+        "schedule:",
+        "  every: 1.5",
+        "  faults:",
+        "    - { kind: reset, target: leader, lasting: 0.5 }",
+        "    - { kind: kill, target: leader, after: 0.06, lasting: 0.8 }",
+      ].join("\n"),
+    )();
+    const ops = timeline(config.schedule!, 0, 3000).map((o) => [o.at_ms, o.f, o.value]);
+    expect(ops).toEqual([
+      [0, "start-reset", { target: "leader" }],
+      [0, "start-kill", { target: "leader", after_ms: 60 }],
+      [500, "stop-reset", undefined],
+      [860, "stop-kill", undefined],
+      [1500, "start-reset", { target: "leader" }],
+      [1500, "start-kill", { target: "leader", after_ms: 60 }],
+      [2000, "stop-reset", undefined],
+      [2360, "stop-kill", undefined],
+    ]);
+  });
+
   it("a delay's own latency and jitter go into its operation", () => {
     const config = fromFile(
       "jitter.yaml",
@@ -175,6 +199,21 @@ describe("schedule: faults as data in the test's YAML", () => {
       /bad-10\.yaml:3: schedule\.faults\.0\.jitter: must be at most the delay \(50 ms\)/,
     ],
     [
+      "an after on the first fault",
+      "schedule:\n  faults:\n    - { kind: kill, after: 0.1 }\n",
+      /bad-11\.yaml:3: schedule\.faults\.0\.after: the first fault has no fault before it/,
+    ],
+    [
+      "an after whose fault, with its lasting, is still in force at its kind's next turn",
+      "schedule:\n  every: 1\n  faults:\n    - { kind: reset }\n    - { kind: kill, after: 0.5, lasting: 0.6 }\n",
+      /bad-12\.yaml:5: schedule\.faults\.1\.lasting: kill \(faults\.1\) would still be in force when the next kill starts: at most 1 s/,
+    ],
+    [
+      "an after beside a when",
+      "schedule:\n  faults:\n    - { kind: kill }\n    - { kind: pause, when: leader-change, after: 0.1 }\n",
+      /bad-13\.yaml:4: schedule\.faults\.1\.after: cannot go with when/,
+    ],
+    [
       "a moment not known",
       "schedule:\n  faults:\n    - { kind: kill }\n    - { kind: pause, when: election }\n",
       /bad-8\.yaml:4: schedule\.faults\.1\.when: must be leader-change/,
@@ -192,6 +231,9 @@ describe("schedule: faults as data in the test's YAML", () => {
       "a moment not known",
       "a delay's jitter",
       "a jitter over",
+      "an after on",
+      "an after whose",
+      "an after beside",
     ].findIndex((w) => _what.startsWith(w));
     expect(fromFile(`bad-${i}.yaml`, text)).toThrow(pattern);
   });
@@ -203,7 +245,7 @@ describe("schedule: faults as data in the test's YAML", () => {
         "schedule:\n  faults:\n    - { kind: pause, lastin: 2 }\n",
       ),
     ).toThrow(
-      /unknown-fault-field\.yaml:3: schedule\.faults\.0: unknown field "lastin" \(known: kind, shape, target, skew, lasting, when, ms, jitter\)$/,
+      /unknown-fault-field\.yaml:3: schedule\.faults\.0: unknown field "lastin" \(known: kind, shape, target, skew, lasting, when, after, ms, jitter\)$/,
     );
     expect(
       fromFile(

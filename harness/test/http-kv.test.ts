@@ -188,6 +188,29 @@ describe("HttpKvClient", () => {
     expect((await pool.client(node(), "c3").invoke(add, signal())).type).toBe("fail");
   });
 
+  it("set add: its own element in the value after refusals ends it as fail (a refused cas that applied)", async () => {
+    seen.length = 0;
+    // The store refuses the cas, naming a value that holds the element: the refused cas applied.
+    answer = (s) =>
+      s.method === "GET"
+        ? { status: 200, body: { value: [1] } }
+        : { status: 409, body: { value: [1, 7] } };
+    const refused = await pool
+      .client(node(), "c4")
+      .invoke({ f: "add", key: "set", value: 7 }, signal());
+    expect(refused).toEqual({
+      type: "fail",
+      error: "the element is in the set though the store refused every cas of this add (1)",
+    });
+    // It does not add the element again on top (the cas loop used to: [1, 7, 7]).
+    expect(seen.map((s) => s.method)).toEqual(["GET", "POST"]);
+    answer = () => ({ status: 200, body: { value: [7] } });
+    const before = await pool
+      .client(node(), "c5")
+      .invoke({ f: "add", key: "set", value: 7 }, signal());
+    expect(before.error).toBe("the element is in the set before this add's first cas");
+  });
+
   it("read-all: the array read; absent: the empty set", async () => {
     const all: Invocation = { f: "read-all", key: "set" };
     expect(await run(all, 200, { value: [1, 2] })).toEqual({ type: "ok", value: [1, 2] });

@@ -1,0 +1,64 @@
+import { describe, expect, it } from "vitest";
+import {
+  dialedConnections,
+  parseEndpoint,
+  rejectedPackets,
+  resetRules,
+} from "../runtime/conn-reset.js";
+
+// What `ss -tanH` prints in n1's namespace (10.214.9.1): it listens on 7000 (peers) and 8000
+// (clients), dialed n2 and n3, accepted n2's connection, and the harness (.254) is a client.
+const SS = [
+  "LISTEN    0      511    10.214.9.1:7000    0.0.0.0:*",
+  "LISTEN    0      511    [::ffff:10.214.9.1]:8000    *:*",
+  "ESTAB     0      0      10.214.9.1:41822   10.214.9.2:7000",
+  "ESTAB     0      0      10.214.9.1:41830   10.214.9.3:7000",
+  "ESTAB     0      0      10.214.9.1:7000    10.214.9.2:52114",
+  "ESTAB     0      0      [::ffff:10.214.9.1]:8000 [::ffff:10.214.9.254]:39000",
+  "TIME-WAIT 0      0      10.214.9.1:41700   10.214.9.3:7000",
+  "",
+].join("\n");
+const PEERS = ["10.214.9.2", "10.214.9.3"];
+
+describe("reset: the connections a node dialed, and the rule that resets them", () => {
+  it("reads ss's sockets, IPv4-mapped addresses too", () => {
+    expect(parseEndpoint("[::ffff:10.0.0.1]:80")).toEqual({ host: "10.0.0.1", port: 80 });
+    expect(parseEndpoint("*:*")).toBeUndefined();
+  });
+
+  it("keeps the established connections it dialed to peers: not those it accepted, not clients", () => {
+    expect(dialedConnections(SS, PEERS)).toEqual([
+      { local: { host: "10.214.9.1", port: 41822 }, remote: { host: "10.214.9.2", port: 7000 } },
+      { local: { host: "10.214.9.1", port: 41830 }, remote: { host: "10.214.9.3", port: 7000 } },
+    ]);
+  });
+
+  it("resets them by their source ports in one rule, so connections dialed later pass", () => {
+    expect(resetRules(PEERS, dialedConnections(SS, PEERS))).toEqual([
+      "-p tcp -d 10.214.9.2,10.214.9.3 -m multiport --sports 41822,41830 -j REJECT --reject-with tcp-reset".split(
+        " ",
+      ),
+    ]);
+    expect(resetRules(PEERS, [])).toEqual([]);
+  });
+
+  it("splits past multiport's 15 ports", () => {
+    const many = Array.from({ length: 20 }, (_, i) => ({
+      local: { host: "a", port: 40000 + i },
+      remote: { host: "b", port: 7000 },
+    }));
+    const rules = resetRules(["b"], many);
+    expect(rules.map((r) => r[r.indexOf("--sports") + 1]?.split(",").length)).toEqual([15, 5]);
+  });
+
+  it("counts the packets the tcp-reset rules rejected, and nothing else", () => {
+    const listing = [
+      "Chain PAXOS-NEMESIS (1 references)",
+      "    pkts      bytes target     prot opt in     out     source               destination",
+      "       3      180 REJECT     6    --  *      *       0.0.0.0/0            10.214.9.2           multiport sports 41822 reject-with tcp-reset",
+      "       2      120 REJECT     6    --  *      *       0.0.0.0/0            10.214.9.3           multiport sports 41822 reject-with tcp-reset",
+      "      40     2400 DROP       0    --  *      *       0.0.0.0/0            10.214.9.3",
+    ].join("\n");
+    expect(rejectedPackets(listing)).toBe(5);
+  });
+});
