@@ -8,9 +8,10 @@
 //
 // Verified in two steps. The start returns as soon as the rule is in force (a fault aimed at a
 // moment after it, `after:` in a schedule, must not wait on a check), saying how many
-// connections it covers. The stop reads how many packets it reset; none, though connections
-// were open (a node that runs sends a packet within its heartbeat, a killed one its FIN), and
-// the fault did not take: the run's error.
+// connections it covers and how long listing them and putting the rule in took (probe_ms).
+// The stop reads how many packets it reset; none, though connections were open (a node that
+// runs sends a packet within its heartbeat, a killed one its FIN), and the fault did not take:
+// the run's error.
 
 import type { Nemesis, NetworkFaults } from "../types.js";
 import { nodeFaultNemesis, type TargetOptions } from "./node-fault.js";
@@ -36,7 +37,7 @@ export function resetNemesis(network: NetworkFaults, options: TargetOptions = {}
             verified: false,
             unverified: `no connection was open between ${nodes.join(", ")} and the other nodes`,
           }
-        : { verified: true, rules_ms: Math.round(performance.now() - began) };
+        : { verified: true, probe_ms: Math.round(performance.now() - began) };
       return { nodes, connections, ...measured };
     },
     async (nodes) => {
@@ -49,7 +50,7 @@ export function resetNemesis(network: NetworkFaults, options: TargetOptions = {}
           );
         }
       }
-      return { healed: nodes, reset_packets: packets };
+      return { healed: nodes, reset_packets: packets, verified: true };
     },
   );
 }

@@ -338,14 +338,14 @@ describe("the shipped suites", () => {
     expect(runs.every((r) => r.config.runtime === "local")).toBe(true);
   });
 
-  it("nightly.yaml: about 30 minutes, register and kv, every kind of fault, the standard suite's schedules by name", () => {
+  it("nightly.yaml: about 30 minutes, register, kv and set, every kind of fault, the standard suite's schedules by name", () => {
     const suite = read("nightly.yaml");
     const runs = planRuns(suite, {});
     const configs = runs.map((r) => r.config);
     const minutes = estimateSeconds(configs) / 60;
     expect(minutes).toBeGreaterThan(24);
     expect(minutes).toBeLessThan(36);
-    expect(new Set(configs.map((c) => c.workload))).toEqual(new Set(["register", "kv"]));
+    expect(new Set(configs.map((c) => c.workload))).toEqual(new Set(["register", "kv", "set"]));
     expect(new Set(configs.flatMap((c) => c.nemesis))).toEqual(new Set(NEMESIS_KINDS));
     // It uses a matrix and named schedules, and runs every schedule of the standard suite.
     expect(suite.tests.some((t) => Object.keys(t.matrix ?? {}).length > 1)).toBe(true);
