@@ -42,6 +42,9 @@ import { TARGETS } from "./nemesis/targets.js";
 import type { NemesisOpLine } from "./test-generator.js";
 import { NEMESIS_KINDS, type NemesisKind } from "./types.js";
 
+/** The longest `after`: a distance between two faults, not a schedule of its own. */
+const MAX_AFTER_SECONDS = 10;
+
 const positive = (max: number) =>
   z
     .number({ error: "must be a number of seconds" })
@@ -63,12 +66,11 @@ const fault = z
       skew: z.enum(SKEWS, { error: `must be one of ${SKEWS.join(", ")}` }).optional(),
       lasting: positive(MAX_SECONDS.nemesisInterval).optional(),
       when: z.enum(WHEN, { error: `must be ${WHEN.join(", ")}` }).optional(),
+      // A distance between two faults, waited on the nemesis's thread (a Ctrl-C waits it out too).
       after: z
         .number({ error: "must be a number of seconds" })
         .positive({ error: "must be > 0" })
-        .max(MAX_SECONDS.nemesisInterval, {
-          error: `must be at most ${MAX_SECONDS.nemesisInterval} seconds`,
-        })
+        .max(MAX_AFTER_SECONDS, { error: `must be at most ${MAX_AFTER_SECONDS} seconds` })
         .optional(),
       ms: millis.positive({ error: "must be > 0" }).optional(),
       jitter: millis.optional(),

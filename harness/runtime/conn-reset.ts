@@ -1,7 +1,8 @@
 // The reset fault's pieces that are plain data: which TCP connections a node dialed to the other
-// nodes (from `ss -tanH` in its namespace: its listening ports tell the connections it accepted
-// from those it dialed), the iptables rule that resets exactly those, and how many packets that
-// rule has reset (from `iptables -L -v -x`).
+// nodes (from its sockets: `ss -tanH` in its namespace, or /proc/<pid>/net/tcp{,6} of its
+// container; its listening ports tell the connections it accepted from those it dialed), the
+// iptables rule that resets exactly those, and how many packets that rule has reset (from
+// `iptables -L -v -x`).
 //
 // A dialed connection is matched by its source port, which is the node's own for that connection
 // alone: a connection the node dials after the rule has another one and passes, so a node that
@@ -22,6 +23,11 @@ export interface OpenConnection {
   remote: Endpoint;
 }
 
+/** One TCP socket of a node: listening, established, or another state. */
+export interface TcpSocket extends OpenConnection {
+  state: "listen" | "established" | "other";
+}
+
 /** multiport's limit: ports in one rule. */
 const PORTS_PER_RULE = 15;
 
@@ -38,23 +44,61 @@ export function parseEndpoint(text: string): Endpoint | undefined {
   return { host, port };
 }
 
-/**
- * The established connections of `ss -tanH` (State Recv-Q Send-Q Local Peer) to one of `peers`
- * whose local port is not one the node listens on: the ones it dialed.
- */
-export function dialedConnections(listing: string, peers: readonly string[]): OpenConnection[] {
-  const listening = new Set<number>();
-  const established: OpenConnection[] = [];
+/** The sockets of `ss -tanH` (State Recv-Q Send-Q Local Peer). */
+export function parseSs(listing: string): TcpSocket[] {
+  const out: TcpSocket[] = [];
   for (const line of listing.split("\n")) {
     const words = line.trim().split(/\s+/);
     if (words.length < 5) continue;
     const local = parseEndpoint(words[3] as string);
+    const remote = parseEndpoint(words[4] as string) ?? { host: "*", port: 0 };
     if (local === undefined) continue;
-    if (words[0] === "LISTEN") listening.add(local.port);
-    const remote = parseEndpoint(words[4] as string);
-    if (words[0] === "ESTAB" && remote) established.push({ local, remote });
+    const state = words[0] === "LISTEN" ? "listen" : words[0] === "ESTAB" ? "established" : "other";
+    out.push({ state, local, remote });
   }
-  return established.filter((c) => peers.includes(c.remote.host) && !listening.has(c.local.port));
+  return out;
+}
+
+/** "0504D60A:1F40" (/proc/net/tcp: the address in the kernel's byte order) -> 10.214.4.5:8000. */
+function procEndpoint(text: string): Endpoint | undefined {
+  const [hex, portHex] = text.split(":");
+  if (hex === undefined || portHex === undefined) return undefined;
+  // tcp6: an IPv4-mapped address (::ffff:a.b.c.d) is the last 32 bits after 0000FFFF.
+  const v4 = hex.length === 8 ? hex : /^0{16}FFFF0000/i.test(hex) ? hex.slice(24) : undefined;
+  if (v4 === undefined) return { host: hex.toLowerCase(), port: Number.parseInt(portHex, 16) };
+  const bytes = [6, 4, 2, 0].map((i) => Number.parseInt(v4.slice(i, i + 2), 16));
+  return { host: bytes.join("."), port: Number.parseInt(portHex, 16) };
+}
+
+/** The sockets of /proc/<pid>/net/tcp or tcp6 (st 01: established, 0A: listening). */
+export function parseProcNetTcp(text: string): TcpSocket[] {
+  const out: TcpSocket[] = [];
+  for (const line of text.split("\n").slice(1)) {
+    const words = line.trim().split(/\s+/);
+    if (words.length < 4) continue;
+    const local = procEndpoint(words[1] as string);
+    const remote = procEndpoint(words[2] as string);
+    if (local === undefined || remote === undefined) continue;
+    const st = (words[3] as string).toUpperCase();
+    out.push({
+      state: st === "0A" ? "listen" : st === "01" ? "established" : "other",
+      local,
+      remote,
+    });
+  }
+  return out;
+}
+
+/** The established connections to one of `peers` whose local port is not one the node listens on: the ones it dialed. */
+export function dialedConnections(
+  sockets: readonly TcpSocket[],
+  peers: readonly string[],
+): OpenConnection[] {
+  const listening = new Set(sockets.filter((s) => s.state === "listen").map((s) => s.local.port));
+  return sockets
+    .filter((s) => s.state === "established" && peers.includes(s.remote.host))
+    .filter((s) => !listening.has(s.local.port))
+    .map(({ local, remote }) => ({ local, remote }));
 }
 
 /**
@@ -84,11 +128,15 @@ export function resetRules(peers: readonly string[], open: readonly OpenConnecti
   return rules;
 }
 
-/** The packets the chain's tcp-reset rules have rejected, from `iptables -L CHAIN -n -v -x`. */
-export function rejectedPackets(listing: string): number {
+/**
+ * The packets the chain's tcp-reset rules have rejected, from `iptables -L CHAIN -n -v -x`; in
+ * a chain shared by every node, those of the rules with this source address.
+ */
+export function rejectedPackets(listing: string, source?: string): number {
   let total = 0;
   for (const line of listing.split("\n")) {
     if (!/\bREJECT\b/.test(line) || !/tcp-reset/.test(line)) continue;
+    if (source !== undefined && line.trim().split(/\s+/)[7] !== source) continue;
     const packets = Number(line.trim().split(/\s+/)[0]);
     if (Number.isFinite(packets)) total += packets;
   }

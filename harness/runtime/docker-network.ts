@@ -7,6 +7,7 @@
 import type Docker from "dockerode";
 import { IPTABLES_BINARY } from "../../docker/project-image.js";
 import type { NetworkFaults, NodeId, NodeSpec } from "../types.js";
+import type { TcpSocket } from "./conn-reset.js";
 import { IptablesNetwork, netemUnavailable } from "./iptables.js";
 
 /** Chains of the Docker runtime start with this; leftovers with it are removed at start. */
@@ -39,6 +40,8 @@ export class DockerNetworkFaults implements NetworkFaults {
   constructor(
     private readonly docker: Docker,
     private readonly runId: string,
+    /** A node's sockets (its container's network namespace): what reset() resets. */
+    private readonly socketsOf?: (node: NodeId) => Promise<TcpSocket[]>,
   ) {}
 
   /**
@@ -67,7 +70,12 @@ export class DockerNetworkFaults implements NetworkFaults {
       await new IptablesNetwork({ chain, exec, hook: ["DOCKER-USER"] }).removeChain();
       removed.push(chain);
     }
-    this.rules = new IptablesNetwork({ chain: chainOf(this.runId), exec, hook: ["DOCKER-USER"] });
+    this.rules = new IptablesNetwork({
+      chain: chainOf(this.runId),
+      exec,
+      hook: ["DOCKER-USER"],
+      ...(this.socketsOf ? { socketsOf: this.socketsOf } : {}),
+    });
     this.rules.setNodes(nodes);
     await this.rules.createChain();
     return removed;
@@ -94,6 +102,14 @@ export class DockerNetworkFaults implements NetworkFaults {
   async delay(_nodes: readonly NodeId[], ms: number): Promise<void> {
     if (ms === 0) return;
     throw new Error(await dockerDelayUnavailable());
+  }
+
+  reset(nodes: readonly NodeId[]): Promise<{ [node: NodeId]: number }> {
+    return this.active().reset(nodes);
+  }
+
+  endReset(nodes: readonly NodeId[]): Promise<{ [node: NodeId]: number }> {
+    return this.active().endReset(nodes);
   }
 
   heal(): Promise<void> {

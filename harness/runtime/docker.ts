@@ -17,6 +17,7 @@ import {
   statSync,
   type WriteStream,
 } from "node:fs";
+import { readFile } from "node:fs/promises";
 import path from "node:path";
 import Docker from "dockerode";
 import { backendImage } from "../../docker/backend-image.js";
@@ -35,6 +36,7 @@ import type {
   RunContext,
   Runtime,
 } from "../types.js";
+import { parseProcNetTcp, type TcpSocket } from "./conn-reset.js";
 import { DockerNetworkFaults, dockerDelayUnavailable } from "./docker-network.js";
 import { DockerProbe } from "./docker-probe.js";
 import { FaketimeClock, faketimeEnv } from "./faketime.js";
@@ -105,7 +107,9 @@ export class DockerRuntime implements Runtime, Killer, Pauser, ClockFaults {
 
   constructor(private readonly options: DockerRuntimeOptions) {
     this.docker = options.docker ?? new Docker();
-    this.network = new DockerNetworkFaults(this.docker, this.runId);
+    this.network = new DockerNetworkFaults(this.docker, this.runId, (node) =>
+      containerSockets(this.container(node)),
+    );
     this.probe = new DockerProbe({
       container: (node) => this.container(node),
       address: (node) => (this.specs.find((s) => s.id === node) as NodeSpec).host,
@@ -409,11 +413,38 @@ export function dockerCapabilities(delayWhy: string, powerWhy?: string): Capabil
       : { ok: false, why: `clock needs ${FAKETIME_LIB} (apt-get install libfaketime)` },
     delay: { ok: false, why: delayWhy },
     power: powerWhy === undefined ? { ok: true } : { ok: false, why: powerWhy },
-    reset: {
-      ok: false,
-      why: "reset lists each node's connections in its own network namespace: the local runtime does it, the Docker runtime not yet",
-    },
+    reset: !iptables.ok
+      ? iptables
+      : remoteEngine()
+        ? { ok: false, why: RESET_NEEDS_LOCAL_ENGINE }
+        : { ok: true },
   };
+}
+
+const RESET_NEEDS_LOCAL_ENGINE =
+  "reset reads each container's sockets from /proc on this machine: the Docker engine must run here (DOCKER_HOST names another)";
+
+/** Whether DOCKER_HOST points at an engine on another machine (a TCP or SSH address). */
+function remoteEngine(): boolean {
+  const host = process.env.DOCKER_HOST ?? "";
+  return host !== "" && !host.startsWith("unix://") && !host.startsWith("/");
+}
+
+/**
+ * A container's TCP sockets, from /proc/<its pid>/net/tcp and tcp6 on this machine (the pid
+ * from the engine): they show its network namespace's sockets, whatever its image holds.
+ */
+async function containerSockets(container: Docker.Container): Promise<TcpSocket[]> {
+  const pid = (await container.inspect()).State.Pid;
+  if (!pid) throw new Error(`reset: container ${container.id.slice(0, 12)} is not running`);
+  const read = (file: string) =>
+    readFile(`/proc/${pid}/net/${file}`, "utf8").catch((err: NodeJS.ErrnoException) => {
+      throw new Error(
+        `reset: cannot read /proc/${pid}/net/${file} (${err.code}): ${RESET_NEEDS_LOCAL_ENGINE}`,
+      );
+    });
+  const [v4, v6] = await Promise.all([read("tcp"), read("tcp6")]);
+  return [...parseProcNetTcp(v4), ...parseProcNetTcp(v6)];
 }
 
 /** This process, as the owner label records it. */

@@ -17,7 +17,7 @@ import { execFile, execFileSync } from "node:child_process";
 import { access, constants, readFile } from "node:fs/promises";
 import { release } from "node:os";
 import type { NetworkFaults, NodeId, NodeSpec } from "../types.js";
-import { dialedConnections, rejectedPackets, resetRules } from "./conn-reset.js";
+import { dialedConnections, rejectedPackets, resetRules, type TcpSocket } from "./conn-reset.js";
 
 export const DEFAULT_CHAIN = "PAXOS-HARNESS";
 const SEARCH_PATH = ["/usr/sbin", "/sbin", "/usr/bin", "/bin"];
@@ -41,11 +41,8 @@ export interface IptablesOptions {
    * resolves to its stdout. Without it: one chain, rules keyed by source and destination.
    */
   execIn?: (node: NodeId, args: readonly string[]) => Promise<string>;
-  /**
-   * The node's TCP sockets, as `ss -tanH` prints them, in its namespace: what reset() resets.
-   * Without it (or without execIn), no reset.
-   */
-  socketsIn?: (node: NodeId) => Promise<string>;
+  /** The node's TCP sockets (its own, in its network namespace): what reset() resets. Without it, no reset. */
+  socketsOf?: (node: NodeId) => Promise<TcpSocket[]>;
 }
 
 /** A rule: the arguments after `-A CHAIN`, and the node whose chain holds it (each-node). */
@@ -64,7 +61,7 @@ export class IptablesNetwork implements NetworkFaults {
   private readonly exec: ((args: readonly string[]) => Promise<string>) | undefined;
   private readonly hook: readonly string[];
   private readonly execIn: IptablesOptions["execIn"];
-  private readonly socketsIn: IptablesOptions["socketsIn"];
+  private readonly socketsOf: IptablesOptions["socketsOf"];
   private nodes: readonly NodeSpec[] = [];
   /** The rules in force, by what put them there ("partition", "loss n1"), so each is undone alone. */
   private readonly rules = new Map<string, Rule[]>();
@@ -84,7 +81,7 @@ export class IptablesNetwork implements NetworkFaults {
     this.exec = options.exec;
     this.hook = options.hook ?? ["OUTPUT"];
     this.execIn = options.execIn;
-    this.socketsIn = options.socketsIn;
+    this.socketsOf = options.socketsOf;
   }
 
   /** Whether the rules live in each node's namespace (keyed by peer address only). */
@@ -194,14 +191,12 @@ export class IptablesNetwork implements NetworkFaults {
 
   /**
    * Resets every TCP connection each of `nodes` has open now to the other nodes (those it
-   * dialed): a rule in the node's own chain (conn-reset.ts), in force when this resolves, with
-   * how many connections each node had.
+   * dialed): a rule in the node's own chain, or keyed by its address (conn-reset.ts), in force
+   * when this resolves, with how many connections each node had.
    */
   async reset(nodes: readonly NodeId[]): Promise<{ [node: NodeId]: number }> {
-    const list = this.socketsIn;
-    if (!this.eachNode || list === undefined) {
-      throw new Error("reset needs each node in a network namespace of its own");
-    }
+    const list = this.socketsOf;
+    if (list === undefined) throw new Error("reset: this runtime cannot list a node's sockets");
     const connections: { [node: NodeId]: number } = {};
     await Promise.all(
       nodes.map(async (id) => {
@@ -209,7 +204,9 @@ export class IptablesNetwork implements NetworkFaults {
         const peers = this.nodes.filter((n) => n.id !== id).map((n) => n.host);
         const open = dialedConnections(await list(id), peers);
         connections[id] = open.length;
-        const rules = resetRules(peers, open).map((args) => ({ at: id, args }));
+        const rules = resetRules(peers, open).map((args) =>
+          this.eachNode ? { at: id, args } : { args: ["-s", this.address(id), ...args] },
+        );
         await this.setRules(`reset ${id}`, rules);
       }),
     );
@@ -221,8 +218,9 @@ export class IptablesNetwork implements NetworkFaults {
     const packets: { [node: NodeId]: number } = {};
     await Promise.all(
       nodes.map(async (id) => {
-        const listing = await this.run(["-L", this.chain, "-n", "-v", "-x"], id);
-        packets[id] = rejectedPackets(listing);
+        const at = this.eachNode ? id : undefined;
+        const listing = await this.run(["-L", this.chain, "-n", "-v", "-x"], at);
+        packets[id] = rejectedPackets(listing, this.eachNode ? undefined : this.address(id));
         await this.setRules(`reset ${id}`, []);
       }),
     );

@@ -108,6 +108,38 @@ describe.runIf(enabled)("Docker runtime, end to end", () => {
     expect(await ours(docker)).toEqual(NOTHING);
   }, 90_000);
 
+  it("reset in containers: the connections a node dialed are reset (counted), the run is valid", async () => {
+    const store = tempStore();
+    const r = await runCliAsync(
+      testArgs(store, [
+        ...["--nemesis", "reset", "--nemesis-interval", "2"],
+        ...["--time-limit", "8", "--seed", "11"],
+      ]),
+    );
+    expect(r.code, r.stderr + r.stdout).toBe(0);
+    expect(results(store)).toMatchObject({ valid: true, runtime: "docker", nemesis: ["reset"] });
+    const events = historyLines(runDir(store)).filter((l) => l.process === "nemesis");
+    const starts = events.filter((e) => e.f === "start-reset");
+    expect(starts.length).toBeGreaterThanOrEqual(2);
+    for (const s of starts) {
+      const v = s.value as {
+        verified: boolean;
+        nodes: string[];
+        connections: Record<string, number>;
+      };
+      expect(v.verified, JSON.stringify(v)).toBe(true);
+      // Each target had its connections to the two others (read from /proc in its namespace).
+      for (const id of v.nodes) expect(v.connections[id]).toBeGreaterThanOrEqual(2);
+    }
+    const stops = events.filter((e) => e.f === "stop-reset");
+    expect(stops).toHaveLength(starts.length);
+    for (const s of stops) {
+      const v = s.value as { reset_packets: Record<string, number> };
+      for (const packets of Object.values(v.reset_packets)) expect(packets).toBeGreaterThan(0);
+    }
+    expect(await ours(docker)).toEqual(NOTHING);
+  }, 90_000);
+
   it("power in containers: each node's data is a lazyfs view bound in, cut and restarted; nothing left", async () => {
     const store = tempStore();
     const r = await runCliAsync(

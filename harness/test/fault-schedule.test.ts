@@ -209,6 +209,11 @@ describe("schedule: faults as data in the test's YAML", () => {
       /bad-12\.yaml:5: schedule\.faults\.1\.lasting: kill \(faults\.1\) would still be in force when the next kill starts: at most 1 s/,
     ],
     [
+      "an after too far",
+      "schedule:\n  faults:\n    - { kind: kill }\n    - { kind: pause, after: 11 }\n",
+      /bad-14\.yaml:4: schedule\.faults\.1\.after: must be at most 10 seconds/,
+    ],
+    [
       "an after beside a when",
       "schedule:\n  faults:\n    - { kind: kill }\n    - { kind: pause, when: leader-change, after: 0.1 }\n",
       /bad-13\.yaml:4: schedule\.faults\.1\.after: cannot go with when/,
@@ -234,6 +239,7 @@ describe("schedule: faults as data in the test's YAML", () => {
       "an after on",
       "an after whose",
       "an after beside",
+      "an after too far",
     ].findIndex((w) => _what.startsWith(w));
     expect(fromFile(`bad-${i}.yaml`, text)).toThrow(pattern);
   });
