@@ -13,6 +13,12 @@ export type Command =
  * A client request: a command with the identity that makes retries safe. A command with the
  * same (clientId, seq) as one already applied is not applied again; its first result is returned.
  */
+/**
+ * The client id a node gives a request that came without one (an anonymous HTTP request):
+ * statemachine.ts keeps such sessions a shorter time.
+ */
+export const ANONYMOUS_CLIENT_PREFIX = "anon/";
+
 export interface ClientRequest {
   clientId: string;
   seq: number;

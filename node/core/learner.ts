@@ -75,6 +75,7 @@ export class Learner {
       if (!value) return out;
       this.applied++;
       if (this.logDigest !== undefined) this.logDigest = foldLogDigest(this.logDigest, value);
+      this.sm.advance(value.at);
       for (const req of value.requests) {
         this.unapplied.delete(requestKey(req));
         const result = this.sm.apply(req);

@@ -632,7 +632,11 @@ export class PaxosNode {
       const requests = L.takeBatch(this.cfg.maxBatch).filter(
         (r) => this.learner.sm.lookup(r) === undefined,
       );
-      if (requests.length > 0) this.propose(L, L.nextSlot++, { requests });
+      // Stamped with our wall clock: the replicas age client sessions by it (statemachine.ts).
+      const at = this.wallMs;
+      if (requests.length > 0) {
+        this.propose(L, L.nextSlot++, at === undefined ? { requests } : { requests, at });
+      }
     }
   }
 

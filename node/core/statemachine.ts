@@ -1,9 +1,41 @@
 // The key-value state machine with client sessions (dedup): a request whose (clientId, seq) was
 // already applied is not applied again; the last result of each client is kept and returned to a
 // retry of the same seq. A request older than the client's last is stale: it gets no result.
+//
+// Sessions expire, so memory stays bounded however many clients come and go. Expiry must be the
+// same on every replica, so it never reads a clock of its own: each slot carries its leader's
+// wall clock (`at`), the session clock is the highest `at` applied so far (a leader whose clock
+// is behind cannot turn it back), and a session expires when that clock has moved `ttlMs` past
+// its last use, or when there are more than `limit` sessions (the least recently used go
+// first). Anonymous requests (the node made up their client id: ANONYMOUS_CLIENT_PREFIX) are
+// never retried by their client, only forwarded again by a follower for a few seconds, so they
+// have a shorter life and a limit of their own. The guarantee: a retry of a request within
+// `ttlMs` of its last use (less the forward jump of a leader's clock) and before `limit` other
+// clients were used after it is applied once; a later one may apply twice.
 
-import type { ClientRequest, CommandResult, KvValue } from "../command.js";
+import {
+  ANONYMOUS_CLIENT_PREFIX,
+  type ClientRequest,
+  type CommandResult,
+  type KvValue,
+} from "../command.js";
 import type { Session, Snapshot } from "./types.js";
+
+/** How long and how many sessions are kept, of named and of anonymous clients. */
+export interface SessionLimits {
+  named: { ttlMs: number; limit: number };
+  anonymous: { ttlMs: number; limit: number };
+}
+
+/**
+ * Named: 10 minutes (the harness retries within its op timeout, seconds), 100,000 clients.
+ * Anonymous: 2 minutes (more than a clock skew of 60 s plus the shell's 2 s of forwarding) and
+ * 20,000 (at 5,000 requests/s, 4 s: still more than those 2 s).
+ */
+export const DEFAULT_SESSION_LIMITS: SessionLimits = {
+  named: { ttlMs: 10 * 60_000, limit: 100_000 },
+  anonymous: { ttlMs: 2 * 60_000, limit: 20_000 },
+};
 
 function jsonEqual(a: KvValue, b: KvValue): boolean {
   if (a === b) return true;
@@ -20,18 +52,30 @@ function canonical(v: KvValue): KvValue {
 
 export class KvStateMachine {
   private readonly kv = new Map<string, KvValue>();
-  private readonly sessions = new Map<string, Session>();
+  /** Named and anonymous sessions, each least recently used first (Map order). */
+  private readonly named = new Map<string, Session>();
+  private readonly anonymous = new Map<string, Session>();
+  /** The session clock: the highest slot `at` applied. */
+  private clock = 0;
 
-  constructor(snapshot?: Snapshot | null) {
+  constructor(
+    snapshot?: Snapshot | null,
+    private readonly limits: SessionLimits = DEFAULT_SESSION_LIMITS,
+  ) {
     if (snapshot) {
       for (const [k, v] of snapshot.kv) this.kv.set(k, v);
-      for (const [c, s] of snapshot.sessions) this.sessions.set(c, s);
+      for (const [c, s] of snapshot.sessions) this.sessionsOf(c).set(c, s);
+      this.clock = snapshot.clock ?? 0;
     }
+  }
+
+  private sessionsOf(clientId: string): Map<string, Session> {
+    return clientId.startsWith(ANONYMOUS_CLIENT_PREFIX) ? this.anonymous : this.named;
   }
 
   /** The result a request already has (a duplicate), "stale", or undefined if not yet applied. */
   lookup(req: ClientRequest): CommandResult | "stale" | undefined {
-    const s = this.sessions.get(req.clientId);
+    const s = this.sessionsOf(req.clientId).get(req.clientId);
     if (!s || req.seq > s.seq) return undefined;
     return req.seq === s.seq ? s.result : "stale";
   }
@@ -41,8 +85,40 @@ export class KvStateMachine {
     const known = this.lookup(req);
     if (known !== undefined) return known;
     const result = this.execute(req);
-    this.sessions.set(req.clientId, { seq: req.seq, result });
+    const sessions = this.sessionsOf(req.clientId);
+    // Deleted first, so that the Map's order stays least recently used first.
+    sessions.delete(req.clientId);
+    sessions.set(req.clientId, { seq: req.seq, result, at: this.clock });
     return result;
+  }
+
+  /**
+   * A slot's clock (its leader's `at`), before its requests are applied: the session clock moves
+   * up to it, and the sessions it or the limits leave behind expire.
+   */
+  advance(at: number | undefined): void {
+    if (at !== undefined && at > this.clock) {
+      // Sessions from before any clock (an older snapshot, slots without one) start their
+      // life at the first clock seen, not at 0, which would expire them all at once.
+      if (this.clock === 0) {
+        for (const s of [...this.named.values(), ...this.anonymous.values()]) s.at = at;
+      }
+      this.clock = at;
+    }
+    this.expire(this.named, this.limits.named);
+    this.expire(this.anonymous, this.limits.anonymous);
+  }
+
+  private expire(sessions: Map<string, Session>, { ttlMs, limit }: SessionLimits["named"]): void {
+    for (const [id, s] of sessions) {
+      if (sessions.size <= limit && (s.at ?? 0) >= this.clock - ttlMs) return;
+      sessions.delete(id);
+    }
+  }
+
+  /** How many sessions are kept, named and anonymous. */
+  sessionCounts(): { named: number; anonymous: number } {
+    return { named: this.named.size, anonymous: this.anonymous.size };
   }
 
   /** A read of the current state, outside the log (only a mutant answers clients with it). */
@@ -71,7 +147,8 @@ export class KvStateMachine {
   }
 
   snapshot(index: number): Snapshot {
-    return { index, kv: [...this.kv.entries()], sessions: [...this.sessions.entries()] };
+    const sessions = [...this.named.entries(), ...this.anonymous.entries()];
+    return { index, kv: [...this.kv.entries()], sessions, clock: this.clock };
   }
 
   /** A canonical text of the key-value contents (for checks that replicas agree). */

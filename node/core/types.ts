@@ -16,6 +16,11 @@ export interface Ballot {
 /** The value of one log slot: a batch of client requests. An empty batch is a no-op. */
 export interface SlotValue {
   requests: ClientRequest[];
+  /**
+   * The proposing leader's wall clock (ms) when it filled the slot: the clock client sessions
+   * age by (statemachine.ts), the same on every replica. Absent in no-ops and older logs.
+   */
+  at?: number;
 }
 
 /** What an acceptor accepted for a slot. */
@@ -35,13 +40,18 @@ export interface ChosenEntry {
 export interface Session {
   seq: number;
   result: CommandResult;
+  /** The session clock when the session was last used (absent in older snapshots: 0). */
+  at?: number;
 }
 
 /** The state machine after applying every slot up to and including `index`. */
 export interface Snapshot {
   index: number;
   kv: [string, KvValue][];
+  /** Oldest use first (the order sessions expire in). */
   sessions: [string, Session][];
+  /** The session clock at `index`: the highest slot `at` applied (absent: 0). */
+  clock?: number;
   /** The log digest at `index` (log-digest.ts); absent in a snapshot that does not know it. */
   logDigest?: string;
 }

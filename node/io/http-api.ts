@@ -7,7 +7,13 @@
 import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import type { ClientRequest, Command, CommandResult, KvValue } from "../command.js";
+import {
+  ANONYMOUS_CLIENT_PREFIX,
+  type ClientRequest,
+  type Command,
+  type CommandResult,
+  type KvValue,
+} from "../command.js";
 
 export interface HttpApiOptions {
   host: string;
@@ -69,7 +75,13 @@ async function serve(options: HttpApiOptions, req: IncomingMessage, res: ServerR
       return reply(res, 200, await options.status(url.searchParams.get("digest") === "1"));
     }
     const command = await parseCommand(req, url.pathname, options.maxBodyBytes ?? 1024 * 1024);
-    request = { ...clientIdentity(req, options.newClientId ?? randomUUID), command };
+    request = {
+      ...clientIdentity(
+        req,
+        options.newClientId ?? (() => `${ANONYMOUS_CLIENT_PREFIX}${randomUUID()}`),
+      ),
+      command,
+    };
   } catch (error) {
     if (error instanceof BadRequest) {
       return reply(res, error.status, { error: error.message, definite: true }, error.headers);
