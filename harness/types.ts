@@ -250,6 +250,11 @@ export interface Nemesis {
   start(cluster: ClusterView, params?: Value): Promise<Value>;
   /** Heals the fault it started. */
   stop(cluster: ClusterView): Promise<Value>;
+  /**
+   * The nodes its last fault hit (for a fault that follows it with `target: same`); absent for
+   * a nemesis whose faults are not on nodes (a partition is on links).
+   */
+  lastTargets?(): NodeId[];
 }
 
 /** What nemeses see of the cluster: the nodes, who leads (from /status), and randomness. */

@@ -10,7 +10,12 @@
 import type { Value } from "../../checker/history.js";
 import type { ClusterView, Nemesis, NemesisKind } from "../types.js";
 import { awaitLeaderChange, type LeaderChange, WHEN } from "./leader-change.js";
+import { SAME } from "./node-fault.js";
 import { choiceParam } from "./params.js";
+
+function isObject(v: Value | undefined): v is { [key: string]: Value } {
+  return v !== null && v !== undefined && typeof v === "object" && !Array.isArray(v);
+}
 
 export interface NemesisRecord {
   /** The history's nemesis event (process "nemesis", type info). */
@@ -23,6 +28,8 @@ export type NemesisOutcome = { type: "info"; value: Value };
 export class ComposedNemesis {
   private readonly byKind: ReadonlyMap<NemesisKind, Nemesis>;
   private readonly active = new Set<NemesisKind>();
+  /** The nemesis that started the last fault (for `target: same`). */
+  private lastStarted: Nemesis | undefined;
   /** The first fault (or heal) that failed: the run's error. */
   failure: Error | undefined;
 
@@ -89,6 +96,17 @@ export class ComposedNemesis {
       this.fail(err);
       return { error: message(err) };
     }
+    if (isObject(params) && params.target === SAME) {
+      // The nodes the fault before it hit, known now: no second look for the leader, which
+      // under load takes longer than the distance an `after` asks for.
+      const nodes = this.lastStarted?.lastTargets?.();
+      if (nodes === undefined || nodes.length === 0) {
+        const error = `${nemesis.kind} target same: the fault before it hit no node`;
+        this.fail(new Error(error));
+        return { error };
+      }
+      params = { ...params, nodes };
+    }
     if (this.active.has(nemesis.kind)) await this.stop(nemesis);
     // Kept in force before it begins: a fault that fails half-way is still healed.
     this.active.add(nemesis.kind);
@@ -112,6 +130,7 @@ export class ComposedNemesis {
             };
       this.record.nemesis(nemesis.kind, "start", value);
       this.record.log(`nemesis: start ${nemesis.kind}`, { value });
+      this.lastStarted = nemesis;
       return value;
     } catch (err) {
       const error = message(err);

@@ -16,6 +16,18 @@ export interface TargetOptions {
 
 type Description = { [key: string]: Value };
 
+/**
+ * `target: same` in a schedule: the nodes the fault before it hit. The composed nemesis puts
+ * them in the parameters (`{target: "same", nodes: [...]}`) before the start.
+ */
+export const SAME = "same";
+
+function sameNodes(params: Value | undefined): NodeId[] | undefined {
+  if (params === null || typeof params !== "object" || Array.isArray(params)) return undefined;
+  if (params.target !== SAME || !Array.isArray(params.nodes)) return undefined;
+  return params.nodes.filter((n): n is string => typeof n === "string");
+}
+
 export function nodeFaultNemesis(
   kind: NemesisKind,
   options: TargetOptions,
@@ -23,6 +35,7 @@ export function nodeFaultNemesis(
   end: (nodes: NodeId[], cluster: ClusterView, params: Value | undefined) => Promise<Description>,
 ): Nemesis {
   let active: { nodes: NodeId[]; params: Value | undefined } | undefined;
+  let last: NodeId[] = [];
   const choices = options.targets ?? RANDOM_TARGETS;
   const nemesis: Nemesis = {
     kind,
@@ -34,15 +47,21 @@ export function nodeFaultNemesis(
     },
     async start(cluster, params) {
       if (active !== undefined) await nemesis.stop(cluster);
-      const asked = choiceParam(params, "target", TARGETS, `${kind} target`);
-      const picked = await pickTargets(asked ?? options.target ?? "random", cluster, choices);
+      const given = sameNodes(params);
+      const asked = given ? undefined : choiceParam(params, "target", TARGETS, `${kind} target`);
+      const picked = given
+        ? { target: SAME, nodes: given }
+        : await pickTargets(asked ?? options.target ?? "random", cluster, choices);
+      last = picked.nodes;
       // Remembered before the fault begins: a fault that fails half-way is still healed.
       active = { nodes: picked.nodes, params };
       const described: Description = { target: picked.target };
-      if (picked.leader !== undefined) described.leader = picked.leader;
-      if (picked.fallback !== undefined) described.fallback = picked.fallback;
+      if ("leader" in picked && picked.leader !== undefined) described.leader = picked.leader;
+      if ("fallback" in picked && picked.fallback !== undefined)
+        described.fallback = picked.fallback;
       return { ...described, ...(await begin(picked.nodes, cluster, params)) };
     },
+    lastTargets: () => [...last],
     async stop(cluster) {
       if (active === undefined) return { healed: [] };
       const value = await end(active.nodes, cluster, active.params);

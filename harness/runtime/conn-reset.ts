@@ -1,6 +1,6 @@
-// The reset fault's pieces that are plain data: which TCP connections a node dialed to the other
-// nodes (from its sockets: `ss -tanH` in its namespace, or /proc/<pid>/net/tcp{,6} of its
-// container; its listening ports tell the connections it accepted from those it dialed), the
+// The reset fault's pieces: which TCP connections a node dialed to the other nodes (from its
+// sockets, /proc/<pid>/net/tcp{,6} of its process or container: its listening ports tell the
+// connections it accepted from those it dialed), the
 // iptables rule that resets exactly those, and how many packets that rule has reset (from
 // `iptables -L -v -x`).
 //
@@ -28,36 +28,10 @@ export interface TcpSocket extends OpenConnection {
   state: "listen" | "established" | "other";
 }
 
+import { readFile } from "node:fs/promises";
+
 /** multiport's limit: ports in one rule. */
 const PORTS_PER_RULE = 15;
-
-/** "10.214.5.1:43210", "[::ffff:10.214.5.1]:43210" -> host and port; undefined if not one. */
-export function parseEndpoint(text: string): Endpoint | undefined {
-  const colon = text.lastIndexOf(":");
-  if (colon <= 0) return undefined;
-  const port = Number(text.slice(colon + 1));
-  if (!Number.isInteger(port) || port <= 0 || port > 65_535) return undefined;
-  const host = text
-    .slice(0, colon)
-    .replace(/^\[(.*)\]$/, "$1")
-    .replace(/^::ffff:/, "");
-  return { host, port };
-}
-
-/** The sockets of `ss -tanH` (State Recv-Q Send-Q Local Peer). */
-export function parseSs(listing: string): TcpSocket[] {
-  const out: TcpSocket[] = [];
-  for (const line of listing.split("\n")) {
-    const words = line.trim().split(/\s+/);
-    if (words.length < 5) continue;
-    const local = parseEndpoint(words[3] as string);
-    const remote = parseEndpoint(words[4] as string) ?? { host: "*", port: 0 };
-    if (local === undefined) continue;
-    const state = words[0] === "LISTEN" ? "listen" : words[0] === "ESTAB" ? "established" : "other";
-    out.push({ state, local, remote });
-  }
-  return out;
-}
 
 /** "0504D60A:1F40" (/proc/net/tcp: the address in the kernel's byte order) -> 10.214.4.5:8000. */
 function procEndpoint(text: string): Endpoint | undefined {
@@ -87,6 +61,18 @@ export function parseProcNetTcp(text: string): TcpSocket[] {
     });
   }
   return out;
+}
+
+/**
+ * A process's TCP sockets: those of its network namespace, from /proc/<pid>/net/tcp and tcp6
+ * (readable by any user; no program to start, which under load takes tens of ms).
+ */
+export async function procSockets(pid: number): Promise<TcpSocket[]> {
+  const [v4, v6] = await Promise.all([
+    readFile(`/proc/${pid}/net/tcp`, "utf8"),
+    readFile(`/proc/${pid}/net/tcp6`, "utf8").catch(() => ""), // no IPv6 in the namespace
+  ]);
+  return [...parseProcNetTcp(v4), ...parseProcNetTcp(v6)];
 }
 
 /** The established connections to one of `peers` whose local port is not one the node listens on: the ones it dialed. */

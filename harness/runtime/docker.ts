@@ -17,7 +17,6 @@ import {
   statSync,
   type WriteStream,
 } from "node:fs";
-import { readFile } from "node:fs/promises";
 import path from "node:path";
 import Docker from "dockerode";
 import { backendImage } from "../../docker/backend-image.js";
@@ -36,7 +35,7 @@ import type {
   RunContext,
   Runtime,
 } from "../types.js";
-import { parseProcNetTcp, type TcpSocket } from "./conn-reset.js";
+import { procSockets, type TcpSocket } from "./conn-reset.js";
 import { DockerNetworkFaults, dockerDelayUnavailable } from "./docker-network.js";
 import { DockerProbe } from "./docker-probe.js";
 import { FaketimeClock, faketimeEnv } from "./faketime.js";
@@ -437,14 +436,11 @@ function remoteEngine(): boolean {
 async function containerSockets(container: Docker.Container): Promise<TcpSocket[]> {
   const pid = (await container.inspect()).State.Pid;
   if (!pid) throw new Error(`reset: container ${container.id.slice(0, 12)} is not running`);
-  const read = (file: string) =>
-    readFile(`/proc/${pid}/net/${file}`, "utf8").catch((err: NodeJS.ErrnoException) => {
-      throw new Error(
-        `reset: cannot read /proc/${pid}/net/${file} (${err.code}): ${RESET_NEEDS_LOCAL_ENGINE}`,
-      );
-    });
-  const [v4, v6] = await Promise.all([read("tcp"), read("tcp6")]);
-  return [...parseProcNetTcp(v4), ...parseProcNetTcp(v6)];
+  return procSockets(pid).catch((err: NodeJS.ErrnoException) => {
+    throw new Error(
+      `reset: cannot read /proc/${pid}/net/tcp (${err.code}): ${RESET_NEEDS_LOCAL_ENGINE}`,
+    );
+  });
 }
 
 /** This process, as the owner label records it. */

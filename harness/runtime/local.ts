@@ -44,7 +44,7 @@ import type {
   Runtime,
 } from "../types.js";
 import { AgentProbe, PROBE_PORT } from "./agent-probe.js";
-import { parseSs } from "./conn-reset.js";
+import { procSockets } from "./conn-reset.js";
 import { FaketimeClock, findFaketime, NO_FAKETIME } from "./faketime.js";
 import { delayUnavailable, IptablesNetwork } from "./iptables.js";
 import { LazyData, powerOffThrough, powerUnavailable, sweepDeadLazyMounts } from "./lazy-data.js";
@@ -196,8 +196,7 @@ export class LocalRuntime implements Runtime {
     this.network = new IptablesNetwork({
       chain: NAMESPACE_CHAIN,
       execIn: (node, args) => iptablesIn(this.place(node).namespace, args),
-      socketsOf: async (node) =>
-        parseSs(await inNamespace(this.place(node).namespace, ["ss", "-tanH"])),
+      socketsOf: (node) => procSockets(this.running(node).child?.pid as number),
     });
     this.clock = {
       skew: (node, offsetMs) => this.clockOrThrow().skew(node, offsetMs),

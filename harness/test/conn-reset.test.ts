@@ -1,42 +1,36 @@
 import { describe, expect, it } from "vitest";
 import {
   dialedConnections,
-  parseEndpoint,
   parseProcNetTcp,
-  parseSs,
   rejectedPackets,
   resetRules,
+  type TcpSocket,
 } from "../runtime/conn-reset.js";
 
-// What `ss -tanH` prints in n1's namespace (10.214.9.1): it listens on 7000 (peers) and 8000
-// (clients), dialed n2 and n3, accepted n2's connection, and the harness (.254) is a client.
-const SS = [
-  "LISTEN    0      511    10.214.9.1:7000    0.0.0.0:*",
-  "LISTEN    0      511    [::ffff:10.214.9.1]:8000    *:*",
-  "ESTAB     0      0      10.214.9.1:41822   10.214.9.2:7000",
-  "ESTAB     0      0      10.214.9.1:41830   10.214.9.3:7000",
-  "ESTAB     0      0      10.214.9.1:7000    10.214.9.2:52114",
-  "ESTAB     0      0      [::ffff:10.214.9.1]:8000 [::ffff:10.214.9.254]:39000",
-  "TIME-WAIT 0      0      10.214.9.1:41700   10.214.9.3:7000",
-  "",
-].join("\n");
+// n1's sockets (10.214.9.1): it listens on 7000 (peers) and 8000 (clients), dialed n2 and n3,
+// accepted n2's connection, and the harness (.254) is a client; one connection is closing.
+const at = (host: string, port: number) => ({ host, port });
+const SOCKETS: TcpSocket[] = [
+  { state: "listen", local: at("10.214.9.1", 7000), remote: at("0.0.0.0", 0) },
+  { state: "listen", local: at("10.214.9.1", 8000), remote: at("0.0.0.0", 0) },
+  { state: "established", local: at("10.214.9.1", 41822), remote: at("10.214.9.2", 7000) },
+  { state: "established", local: at("10.214.9.1", 41830), remote: at("10.214.9.3", 7000) },
+  { state: "established", local: at("10.214.9.1", 7000), remote: at("10.214.9.2", 52114) },
+  { state: "established", local: at("10.214.9.1", 8000), remote: at("10.214.9.254", 39000) },
+  { state: "other", local: at("10.214.9.1", 41700), remote: at("10.214.9.3", 7000) },
+];
 const PEERS = ["10.214.9.2", "10.214.9.3"];
 
 describe("reset: the connections a node dialed, and the rule that resets them", () => {
-  it("reads ss's sockets, IPv4-mapped addresses too", () => {
-    expect(parseEndpoint("[::ffff:10.0.0.1]:80")).toEqual({ host: "10.0.0.1", port: 80 });
-    expect(parseEndpoint("*:*")).toBeUndefined();
-  });
-
   it("keeps the established connections it dialed to peers: not those it accepted, not clients", () => {
-    expect(dialedConnections(parseSs(SS), PEERS)).toEqual([
+    expect(dialedConnections(SOCKETS, PEERS)).toEqual([
       { local: { host: "10.214.9.1", port: 41822 }, remote: { host: "10.214.9.2", port: 7000 } },
       { local: { host: "10.214.9.1", port: 41830 }, remote: { host: "10.214.9.3", port: 7000 } },
     ]);
   });
 
   it("resets them by their source ports in one rule, so connections dialed later pass", () => {
-    expect(resetRules(PEERS, dialedConnections(parseSs(SS), PEERS))).toEqual([
+    expect(resetRules(PEERS, dialedConnections(SOCKETS, PEERS))).toEqual([
       "-p tcp -d 10.214.9.2,10.214.9.3 -m multiport --sports 41822,41830 -j REJECT --reject-with tcp-reset".split(
         " ",
       ),

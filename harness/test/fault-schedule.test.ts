@@ -209,6 +209,11 @@ describe("schedule: faults as data in the test's YAML", () => {
       /bad-12\.yaml:5: schedule\.faults\.1\.lasting: kill \(faults\.1\) would still be in force when the next kill starts: at most 1 s/,
     ],
     [
+      "a same target on a fault with a turn of its own",
+      "schedule:\n  faults:\n    - { kind: kill, target: same }\n",
+      /bad-15\.yaml:3: schedule\.faults\.0\.target: same \(the nodes the fault before it hit\) is for a fault that goes with it/,
+    ],
+    [
       "an after too far",
       "schedule:\n  faults:\n    - { kind: kill }\n    - { kind: pause, after: 11 }\n",
       /bad-14\.yaml:4: schedule\.faults\.1\.after: must be at most 10 seconds/,
@@ -240,6 +245,7 @@ describe("schedule: faults as data in the test's YAML", () => {
       "an after whose",
       "an after beside",
       "an after too far",
+      "a same target",
     ].findIndex((w) => _what.startsWith(w));
     expect(fromFile(`bad-${i}.yaml`, text)).toThrow(pattern);
   });

@@ -129,3 +129,45 @@ describe("when: leader-change", () => {
     expect(tally.record(2).partition).toMatchObject({ started: 1, verified: 1, skipped: 1 });
   });
 });
+
+describe("after: S and target: same", () => {
+  it("a fault that follows another waits S after it took, and hits the nodes it hit", async () => {
+    const { nodeFaultNemesis } = await import("../nemesis/node-fault.js");
+    const began: [string, NodeId[], number][] = [];
+    const t0 = performance.now();
+    const make = (kind: "reset" | "kill") =>
+      nodeFaultNemesis(
+        kind,
+        {},
+        async (nodes) => {
+          began.push([kind, nodes, performance.now() - t0]);
+          return { verified: true };
+        },
+        async () => ({ healed: true }),
+      );
+    const composed = new ComposedNemesis(
+      [make("reset"), make("kill")],
+      // The leader is n2 at the first look and n3 at every later one: `same` must not look.
+      {
+        ...cluster({ before: "n2", after: "n3", changeAtMs: 1 }),
+        nodes: ["n1", "n2", "n3"].map((id) => ({ spec: { id } })) as never,
+      },
+      { nemesis: () => {}, log: () => {} },
+    );
+    await composed.invoke({ f: "start-reset", value: { target: "leader" } });
+    await new Promise((r) => setTimeout(r, 5));
+    const kill = await composed.invoke({
+      f: "start-kill",
+      value: { target: "same", after_ms: 60 },
+    });
+    expect(began.map(([k, n]) => [k, n])).toEqual([
+      ["reset", ["n2"]],
+      ["kill", ["n2"]],
+    ]);
+    const [, , resetAt] = began[0] as [string, NodeId[], number];
+    const [, , killAt] = began[1] as [string, NodeId[], number];
+    expect(killAt - resetAt).toBeGreaterThanOrEqual(60);
+    expect(kill.value).toMatchObject({ target: "same", after_ms: 60 });
+    expect(composed.failure).toBeUndefined();
+  });
+});
