@@ -55,6 +55,12 @@ export class PartitionSearch<S, I, O> {
   /** Per op: 1 if its output is unknown (tried after the others at every point). */
   private readonly indeterminate: Uint8Array;
   /**
+   * Per op: its bit in the linearized set. Known operations first, in call order, then the
+   * indeterminate ones from the next word on, so that the cache stores a set in a few words
+   * (bitset.ts): an `info` write pending for ever would otherwise leave a hole in the ones.
+   */
+  private readonly bitOf: Int32Array;
+  /**
    * Whether the scan is in its second pass: every operation with a known output was tried at
    * this point, and now the indeterminate ones are (see `run`).
    */
@@ -118,7 +124,12 @@ export class PartitionSearch<S, I, O> {
       if (this.outputs[i] === UNKNOWN) this.indeterminate[i] = 1;
       else this.definiteLeft++;
     }
-    this.bits = new Bitset(n);
+    this.bitOf = new Int32Array(n);
+    const headWords = (this.definiteLeft + 31) >>> 5;
+    let known = 0;
+    let unknown = headWords * 32;
+    for (let i = 0; i < n; i++) this.bitOf[i] = this.indeterminate[i] ? unknown++ : known++;
+    this.bits = new Bitset(unknown, headWords);
     this.cache = new LinearizationCache<S>(n, (a, b) => model.equal(a, b), options.cacheWords);
     this.partial = options.verbose ? new PartialTracker(n) : undefined;
     this.state = model.init();
@@ -136,7 +147,8 @@ export class PartitionSearch<S, I, O> {
    * verdict is the same; only the order differs.
    */
   run(budget: number): SearchResult | undefined {
-    const { model, next, head, isCall, opOf, inputs, outputs, bits, cache, indeterminate } = this;
+    const { model, next, head, isCall, opOf, inputs, outputs, bits, cache, indeterminate, bitOf } =
+      this;
     let { state, entry, late } = this;
     for (let steps = 0; next[head] !== NIL && this.definiteLeft > 0; steps++) {
       if (steps === budget) {
@@ -153,19 +165,19 @@ export class PartitionSearch<S, I, O> {
         }
         const stepped = model.step(state, inputs[op] as I, outputs[op] as O | typeof UNKNOWN);
         if (stepped.ok) {
-          const hash =
-            (bits.hashWithToggled(op) ^ Math.imul(model.hash(stepped.state), 0x9e3779b1)) | 0;
-          if (cache.addIfAbsent(hash, bits, op, stepped.state)) {
+          bits.toggle(bitOf[op] as number);
+          const hash = (bits.hash ^ Math.imul(model.hash(stepped.state), 0x9e3779b1)) | 0;
+          if (cache.addIfAbsent(hash, bits, stepped.state)) {
             this.stackEntry.push(entry);
             this.stackState.push(state);
             state = stepped.state;
-            bits.toggle(op);
             this.lift(entry);
             if (!late) this.definiteLeft--;
             entry = next[head] as number;
             late = false;
             continue;
           }
+          bits.toggle(bitOf[op] as number);
         }
         entry = next[entry] as number;
       } else if (!late) {
@@ -178,7 +190,7 @@ export class PartitionSearch<S, I, O> {
         const top = this.stackEntry.pop() as number;
         state = this.stackState.pop() as S;
         const op = opOf[top] as number;
-        bits.toggle(op);
+        bits.toggle(bitOf[op] as number);
         this.unlift(top);
         late = indeterminate[op] === 1;
         if (!late) this.definiteLeft++;
