@@ -1,33 +1,60 @@
-// The set of linearized operations, as Porcupine keeps it, with one change: the hash is a
-// Zobrist hash (the XOR of a fixed random word per set bit), kept up to date on every set and
-// clear, so hashing costs O(1) instead of O(n/32) on the search's hot path.
+// The set of linearized operations, as Porcupine keeps it, with two changes.
+//
+// The hash is a Zobrist hash (the XOR of a fixed random word per set bit), kept up to date on
+// every flip, so hashing costs O(1) instead of O(n/32) on the search's hot path.
+//
+// The set tells the cache how to store it in a few words (`low`, `high`). The search gives
+// operations with a known output the bits of its first `headWords` words, in call order, and
+// the indeterminate ones the words after. A known operation is linearized before its return,
+// so the head words are all ones up to the search's frontier, a few mixed words, then zeros:
+// the cache stores only the mixed words and the tail (a partition of 8,400 operations was
+// 263 words an entry, copied on every step and compared on every hit; now ~5).
 
 import { randomOf } from "../contracts/random.js";
+
+const ONES = 0xffffffff;
 
 export class Bitset {
   readonly words: Uint32Array;
   /** Read only: shared with every other bitset (a prefix of one stream). */
   private readonly keys: Int32Array;
   hash = 0;
+  /** Words [0, low) of the head are all ones. */
+  low = 0;
+  /** Words [high, headWords) are all zeros; low <= high. */
+  high = 0;
 
-  constructor(size: number) {
-    this.words = new Uint32Array((size + 31) >>> 5);
-    this.keys = zobristKeys(size);
+  /** `headWords`: the words kept as ones, mixed, zeros (default: all of them). */
+  constructor(
+    size: number,
+    readonly headWords = (size + 31) >>> 5,
+  ) {
+    this.words = new Uint32Array(Math.max((size + 31) >>> 5, headWords));
+    this.keys = zobristKeys(this.words.length * 32);
   }
 
   has(i: number): boolean {
     return ((this.words[i >>> 5] as number) & (1 << (i & 31))) !== 0;
   }
 
-  /** Flips bit i; the search only ever flips a bit it knows the value of. */
+  /** Flips bit i. */
   toggle(i: number): void {
-    this.words[i >>> 5] = (this.words[i >>> 5] as number) ^ (1 << (i & 31));
+    const w = i >>> 5;
+    const word = ((this.words[w] as number) ^ (1 << (i & 31))) >>> 0;
+    this.words[w] = word;
     this.hash ^= this.keys[i] as number;
-  }
-
-  /** The hash the set would have with bit i flipped, without flipping it. */
-  hashWithToggled(i: number): number {
-    return this.hash ^ (this.keys[i] as number);
+    if (w >= this.headWords) return;
+    // Moves `low` and `high` by the words that changed; a flip moves each by a word or two.
+    if (word === ONES) {
+      if (w === this.low) {
+        while (this.low < this.headWords && this.words[this.low] === ONES) this.low++;
+      }
+    } else if (w < this.low) this.low = w;
+    if (word !== 0) {
+      if (w >= this.high) this.high = w + 1;
+    } else if (w === this.high - 1) {
+      while (this.high > 0 && this.words[this.high - 1] === 0) this.high--;
+    }
   }
 }
 

@@ -36,7 +36,8 @@ export interface SearchOptions {
 const NIL = -1;
 
 export class PartitionSearch<S, I, O> {
-  private readonly included: number[] = [];
+  /** Local op index -> index into the partition's ops (indeterminate reads are left out). */
+  private readonly included: Int32Array;
   private readonly next: Int32Array;
   private readonly prev: Int32Array;
   private readonly opOf: Int32Array; // entry -> local op index
@@ -55,6 +56,12 @@ export class PartitionSearch<S, I, O> {
   /** Per op: 1 if its output is unknown (tried after the others at every point). */
   private readonly indeterminate: Uint8Array;
   /**
+   * Per op: its bit in the linearized set. Known operations first, in call order, then the
+   * indeterminate ones from the next word on, so that the cache stores a set in a few words
+   * (bitset.ts): an `info` write pending for ever would otherwise leave a hole in the ones.
+   */
+  private readonly bitOf: Int32Array;
+  /**
    * Whether the scan is in its second pass: every operation with a known output was tried at
    * this point, and now the indeterminate ones are (see `run`).
    */
@@ -70,24 +77,33 @@ export class PartitionSearch<S, I, O> {
     ops: readonly Operation<I, O>[],
     options: SearchOptions,
   ) {
+    // One pass over the operations, each read once: in a big history they lie all over the
+    // heap, and every pass over them was a cache miss per operation (three passes were most of
+    // the cost of a partition of 8,400 operations among a thousand).
     // An indeterminate read constrains nothing (the model accepts it in every state and it
     // changes none): it is left out of the search.
+    const included = new Int32Array(ops.length);
+    const calls = new Float64Array(ops.length);
+    const returns = new Float64Array(ops.length);
+    this.inputs = [];
+    this.outputs = [];
+    let n = 0;
     for (let i = 0; i < ops.length; i++) {
       const op = ops[i] as Operation<I, O>;
-      if (op.output !== UNKNOWN || !model.readOnly?.(op.input)) this.included.push(i);
+      const output = op.output;
+      if (output === UNKNOWN && model.readOnly?.(op.input)) continue;
+      included[n] = i;
+      calls[n] = op.call;
+      returns[n] = op.return;
+      this.inputs.push(op.input);
+      this.outputs.push(output);
+      n++;
     }
-    const n = this.included.length;
+    this.included = n === ops.length ? included : included.slice(0, n);
     const size = 2 * n;
     // Entries in time order; at equal times calls come first, so operations whose intervals
     // touch are concurrent (either may be linearized first).
-    const calls = new Float64Array(n);
-    const returns = new Float64Array(n);
-    for (let i = 0; i < n; i++) {
-      const op = ops[this.included[i] as number] as Operation<I, O>;
-      calls[i] = op.call;
-      returns[i] = op.return;
-    }
-    const order = entryOrder(calls, returns);
+    const order = entryOrder(calls.subarray(0, n), returns.subarray(0, n));
 
     this.head = size;
     this.next = new Int32Array(size + 1);
@@ -111,14 +127,17 @@ export class PartitionSearch<S, I, O> {
     this.next[this.head] = size > 0 ? 0 : NIL;
     this.prev[this.head] = NIL;
 
-    this.inputs = this.included.map((i) => (ops[i] as Operation<I, O>).input);
-    this.outputs = this.included.map((i) => (ops[i] as Operation<I, O>).output);
     this.indeterminate = new Uint8Array(n);
     for (let i = 0; i < n; i++) {
       if (this.outputs[i] === UNKNOWN) this.indeterminate[i] = 1;
       else this.definiteLeft++;
     }
-    this.bits = new Bitset(n);
+    this.bitOf = new Int32Array(n);
+    const headWords = (this.definiteLeft + 31) >>> 5;
+    let known = 0;
+    let unknown = headWords * 32;
+    for (let i = 0; i < n; i++) this.bitOf[i] = this.indeterminate[i] ? unknown++ : known++;
+    this.bits = new Bitset(unknown, headWords);
     this.cache = new LinearizationCache<S>(n, (a, b) => model.equal(a, b), options.cacheWords);
     this.partial = options.verbose ? new PartialTracker(n) : undefined;
     this.state = model.init();
@@ -136,7 +155,8 @@ export class PartitionSearch<S, I, O> {
    * verdict is the same; only the order differs.
    */
   run(budget: number): SearchResult | undefined {
-    const { model, next, head, isCall, opOf, inputs, outputs, bits, cache, indeterminate } = this;
+    const { model, next, head, isCall, opOf, inputs, outputs, bits, cache, indeterminate, bitOf } =
+      this;
     let { state, entry, late } = this;
     for (let steps = 0; next[head] !== NIL && this.definiteLeft > 0; steps++) {
       if (steps === budget) {
@@ -153,19 +173,19 @@ export class PartitionSearch<S, I, O> {
         }
         const stepped = model.step(state, inputs[op] as I, outputs[op] as O | typeof UNKNOWN);
         if (stepped.ok) {
-          const hash =
-            (bits.hashWithToggled(op) ^ Math.imul(model.hash(stepped.state), 0x9e3779b1)) | 0;
-          if (cache.addIfAbsent(hash, bits, op, stepped.state)) {
+          bits.toggle(bitOf[op] as number);
+          const hash = (bits.hash ^ Math.imul(model.hash(stepped.state), 0x9e3779b1)) | 0;
+          if (cache.addIfAbsent(hash, bits, stepped.state)) {
             this.stackEntry.push(entry);
             this.stackState.push(state);
             state = stepped.state;
-            bits.toggle(op);
             this.lift(entry);
             if (!late) this.definiteLeft--;
             entry = next[head] as number;
             late = false;
             continue;
           }
+          bits.toggle(bitOf[op] as number);
         }
         entry = next[entry] as number;
       } else if (!late) {
@@ -178,7 +198,7 @@ export class PartitionSearch<S, I, O> {
         const top = this.stackEntry.pop() as number;
         state = this.stackState.pop() as S;
         const op = opOf[top] as number;
-        bits.toggle(op);
+        bits.toggle(bitOf[op] as number);
         this.unlift(top);
         late = indeterminate[op] === 1;
         if (!late) this.definiteLeft++;
