@@ -11,7 +11,7 @@ import { Agent } from "node:http";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { httpCall, sleep } from "../test/procs.js";
+import { httpCall, keepOutput, sleep } from "../test/procs.js";
 
 export const ETCD_BIN = "/usr/bin/etcd";
 
@@ -99,12 +99,7 @@ export class EtcdCluster {
     ];
     const proc = spawn(this.binary, args, { cwd: this.root, stdio: ["ignore", "pipe", "pipe"] });
     m.proc = proc;
-    const keep = (chunk: Buffer) => {
-      m.output.push(chunk.toString("utf8"));
-      if (m.output.length > 4000) m.output.splice(0, 2000);
-    };
-    proc.stdout?.on("data", keep);
-    proc.stderr?.on("data", keep);
+    keepOutput(proc, m.output, 4000);
     // A spawn failure (ENOENT, EACCES) must not crash the bench: waitReady reports it.
     proc.on("error", (error) => {
       m.spawnError = error.message;

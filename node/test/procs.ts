@@ -115,12 +115,7 @@ export class ProcCluster {
     ];
     const proc = spawn(process.execPath, args, { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
     n.proc = proc;
-    const keep = (chunk: Buffer) => {
-      n.output.push(chunk.toString("utf8"));
-      if (n.output.length > 2000) n.output.splice(0, 1000);
-    };
-    proc.stdout?.on("data", keep);
-    proc.stderr?.on("data", keep);
+    keepOutput(proc, n.output, 2000);
     proc.on("exit", (code, signal) => n.exits.push({ code, signal }));
   }
 
@@ -251,4 +246,14 @@ export function httpCall(
 
 export function sleep(ms: number): Promise<void> {
   return new Promise((done) => setTimeout(done, ms));
+}
+
+/** Keeps the last of what a process writes (stdout and stderr), at most about `max` chunks. */
+export function keepOutput(proc: ChildProcess, output: string[], max: number): void {
+  const keep = (chunk: Buffer) => {
+    output.push(chunk.toString("utf8"));
+    if (output.length > max) output.splice(0, max / 2);
+  };
+  proc.stdout?.on("data", keep);
+  proc.stderr?.on("data", keep);
 }
