@@ -199,7 +199,7 @@ describe.runIf(root)("the built-in node on the local runtime, through the CLI", 
 
   it("--nemesis all: every kind runs (delay through the relays, this kernel having no netem)", async () => {
     const store = tempStore();
-    // A fault every 0.8 s (each healed 0.4 s later) for 9 s: the seven kinds in turn, each at least once.
+    // A fault every 0.8 s (each healed 0.4 s later) for 9 s: every kind in turn, each at least once.
     const r = await runCli([
       "test",
       ...["--runtime", "local", "--store", store, "--nodes", "3", "--nemesis", "all"],
