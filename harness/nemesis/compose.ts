@@ -82,12 +82,9 @@ export class ComposedNemesis {
       }
       // `after`: so many ms after the fault before it returned (it runs on this same thread,
       // so this op comes right after it): measured from when that fault took, not from its turn.
-      const after =
-        params !== null && typeof params === "object" && !Array.isArray(params)
-          ? params.after_ms
-          : undefined;
-      if (typeof after === "number") {
-        const { after_ms: _, ...rest } = params as { [key: string]: Value };
+      const after = isObject(params) ? params.after_ms : undefined;
+      if (isObject(params) && typeof after === "number") {
+        const { after_ms: _, ...rest } = params;
         params = Object.keys(rest).length > 0 ? rest : undefined;
         afterMs = after;
         await new Promise((resolve) => setTimeout(resolve, after));

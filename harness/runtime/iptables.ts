@@ -185,8 +185,12 @@ export class IptablesNetwork implements NetworkFaults {
 
   /** A DROP of (some of) what `from` sends to `to`, in from's chain or keyed by source. */
   private drop(from: NodeId, to: NodeId, match: readonly string[]): Rule {
-    const d = ["-d", this.address(to), ...match, "-j", "DROP"];
-    return this.eachNode ? { at: from, args: d } : { args: ["-s", this.address(from), ...d] };
+    return this.from(from, ["-d", this.address(to), ...match, "-j", "DROP"]);
+  }
+
+  /** A rule about what `from` sends: in from's chain (each node), or keyed by its source address. */
+  private from(node: NodeId, args: readonly string[]): Rule {
+    return this.eachNode ? { at: node, args } : { args: ["-s", this.address(node), ...args] };
   }
 
   /**
@@ -204,9 +208,7 @@ export class IptablesNetwork implements NetworkFaults {
         const peers = this.nodes.filter((n) => n.id !== id).map((n) => n.host);
         const open = dialedConnections(await list(id), peers);
         connections[id] = open.length;
-        const rules = resetRules(peers, open).map((args) =>
-          this.eachNode ? { at: id, args } : { args: ["-s", this.address(id), ...args] },
-        );
+        const rules = resetRules(peers, open).map((args) => this.from(id, args));
         await this.setRules(`reset ${id}`, rules);
       }),
     );
