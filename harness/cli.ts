@@ -1,17 +1,18 @@
 // The command line: `paxos-harness <command>`. Every command resolves to an exit code:
 // 0 valid, 1 invalid, 2 unknown, 3 error (bad input, set-up failure); see the README.
 //
-// Each command's modules are loaded only when that command runs (or its help is asked for):
-// `check` never loads dockerode, zx, zod or the harness's runtimes, nemeses and runner, so it
-// starts at once. The other commands are listed by name and description only.
+// Each command's modules are loaded only when that command runs (or its help is asked for);
+// the other commands are listed by name and description only. `check` does not come here at
+// all (main.ts sends it to check-cli.ts): it never loads commander, dockerode, zx, zod or the
+// harness's runtimes, nemeses and runner, so it starts at once.
 
 import { readFileSync } from "node:fs";
-import { Command, CommanderError, Option } from "commander";
+import { Command, CommanderError } from "commander";
+import { CHECK_DESCRIPTION } from "./check-cli.js";
 import { EXIT, UsageError } from "./exit.js";
-import { MAX_SECONDS } from "./limits.js";
 
 const DESCRIPTIONS = {
-  check: "check history files for linearizability (a TypeScript port of Porcupine)",
+  check: CHECK_DESCRIPTION,
   test: "run a test: start a cluster, drive clients, inject faults, check the history",
   doctor: "what this machine supports: runtimes, and each nemesis (or why not)",
   validate: "run a suite against every mutant of the built-in node: is each one caught?",
@@ -37,7 +38,6 @@ export async function main(argv: readonly string[]): Promise<number> {
   const named = commandNamed(argv);
   for (const name of Object.keys(DESCRIPTIONS) as CommandName[]) {
     if (name !== named) program.command(name).description(DESCRIPTIONS[name]);
-    else if (name === "check") await registerCheck(program, done);
     else if (name === "test") {
       const { registerTestCommand } = await import("./test-command.js");
       registerTestCommand(program, done);
@@ -86,52 +86,6 @@ function commandNamed(argv: readonly string[]): CommandName | undefined {
   return first !== undefined && first in DESCRIPTIONS ? (first as CommandName) : undefined;
 }
 
-async function registerCheck(program: Command, done: (code: number) => void): Promise<void> {
-  const [{ FORMATS }, { MODEL_NAMES }] = await Promise.all([
-    import("../checker/formats/names.js"),
-    import("../checker/models/names.js"),
-  ]);
-  program
-    .command("check")
-    .description(DESCRIPTIONS.check)
-    .argument("<file...>", "history files")
-    .addOption(
-      new Option("--model <model>", "the model (default: from the history's content)").choices([
-        "register",
-        ...MODEL_NAMES,
-      ]),
-    )
-    .addOption(
-      new Option("--format <format>", "the history format")
-        .choices(["auto", ...FORMATS])
-        .default("auto"),
-    )
-    .option("--initial <value>", "the register's initial value (JSON, else a string)")
-    .option(
-      "--timeout <seconds>",
-      `give up with 'unknown' after this long (per file; at most ${MAX_SECONDS.checkTimeout})`,
-      timeoutSeconds,
-    )
-    .option(
-      "--workers <n>",
-      "worker threads for hard partitions; 0: one thread (default: the cores but one)",
-      workerCount,
-    )
-    .option("--json", "print one JSON line per file")
-    .option("--visualize <out.html>", "write an HTML visualization of the history")
-    .option(
-      "--witness",
-      "for each illegal key, print its minimal witness in words and write it as a history file " +
-        "<file>-witness-<key>.<ext>: in the input's format (porcupine-etcd .log, porcupine-kv .txt, " +
-        "jsonl .jsonl), Jepsen EDN as our JSONL; check finds the file illegal",
-    )
-    .option("--witness-dir <dir>", "where --witness writes its files (default: the current folder)")
-    .action(async (files: string[], opts) => {
-      const { runCheck } = await import("./check-command.js");
-      done(await runCheck(files, opts));
-    });
-}
-
 /** package.json's version: this file is harness/cli.{ts,js} under the root or under dist/. */
 function version(): string {
   const up = import.meta.url.endsWith(".ts") ? "../package.json" : "../../package.json";
@@ -139,20 +93,4 @@ function version(): string {
     version?: string;
   };
   return pkg.version ?? "unknown";
-}
-
-function timeoutSeconds(text: string): number {
-  const n = Number(text);
-  if (!Number.isFinite(n) || n < 0)
-    throw new UsageError(`--timeout: '${text}' is not a number of seconds`);
-  if (n > MAX_SECONDS.checkTimeout)
-    throw new UsageError(`--timeout: ${text} is more than ${MAX_SECONDS.checkTimeout} seconds`);
-  return n;
-}
-
-function workerCount(text: string): number {
-  const n = Number(text);
-  if (!Number.isInteger(n) || n < 0)
-    throw new UsageError(`--workers: '${text}' is not a number of threads`);
-  return n;
 }
