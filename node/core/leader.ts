@@ -5,7 +5,8 @@
 // slot in flight is not queued again (a follower re-forwards what it has not heard back about).
 
 import type { ClientRequest } from "../command.js";
-import { requestKey } from "./requests.js";
+import { ReadRounds } from "./reads.js";
+import { type PendingRequest, requestKey } from "./requests.js";
 import type { Ballot, NodeId, PeerMessage, SlotValue } from "./types.js";
 
 interface Inflight {
@@ -21,10 +22,17 @@ export class Leadership {
   /** Keys of the requests in slots proposed and not yet chosen. */
   private readonly inSlots = new Set<string>();
 
+  /** Reads waiting for a confirmation round of this leadership (reads.ts). */
+  readonly reads = new ReadRounds<PendingRequest>();
+  /** The first slot this leader proposed in, past every slot its phase 1 learned of. */
+  readonly firstSlot: number;
+
   constructor(
     readonly ballot: Ballot,
     public nextSlot: number,
-  ) {}
+  ) {
+    this.firstSlot = nextSlot;
+  }
 
   /** Queues a request for a slot (once: a request already queued is not queued again). */
   enqueue(request: ClientRequest): void {

@@ -1,6 +1,6 @@
 // The wall-clock-lease mutant's lease (mutants.ts): the leader's belief, from its own wall clock,
 // that no other node can lead before `until`. Only that mutant uses it; the correct core reads no
-// wall clock at all (it confirms reads through the log).
+// wall clock at all (it confirms reads with a round of heartbeats: reads.ts).
 //
 // Why a quorum of acknowledged heartbeats grants a lease: a follower that acknowledged a
 // heartbeat refuses to promise another node for electionTicks ticks after it received it, and

@@ -15,6 +15,13 @@ export const MUTANTS = [
   "ignore-accepted-in-phase1",
   /** A leader answers reads from its own state at once, and never steps down for want of a quorum. */
   "leader-local-reads",
+  /**
+   * The ReadIndex shortcut without its round (reads.ts): a leader answers a read (its own, or a
+   * follower's request for a read index) once it has applied its read index, without a quorum's
+   * heartbeat acknowledgements confirming it still leads. A leader deposed but not yet aware
+   * (its check-quorum window has not run out) answers stale reads.
+   */
+  "read-unconfirmed",
   /** A restarting node forgets its promise (it keeps its accepted values). */
   "forget-promise-on-restart",
   /**

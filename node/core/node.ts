@@ -14,6 +14,7 @@ import { Learner } from "./learner.js";
 import { WallClockLease } from "./lease.js";
 import { Outbox } from "./outbox.js";
 import { clientValueForHole, NOOP, Phase1 } from "./proposer.js";
+import { AppliedWaiters, type ReadWaiter } from "./reads.js";
 import { type PendingRequest, PendingRequests } from "./requests.js";
 import { emptyDurableState } from "./storage.js";
 import type {
@@ -90,6 +91,13 @@ export class PaxosNode {
   private appliedOut: ChosenEntry[] = [];
   private newlyChosen: ChosenEntry[] = [];
   private toForward: ClientRequest[] = [];
+  /** A follower's reads to ask the leader a read index for, in the next ready() (reads.ts). */
+  private readsToAsk: PendingRequest[] = [];
+  /** A follower's read-index requests out: their reads, and when they were sent. */
+  private readonly readAsks = new Map<number, { reads: PendingRequest[]; at: number }>();
+  private nextReadAsk = 1;
+  /** Reads with a confirmed index, waiting for this node to apply it. */
+  private readonly readsDue = new AppliedWaiters<PendingRequest>();
   private snapshotInstalled: number | undefined;
   private violations: string[] = [];
   /** The latest round trip to a peer, in ticks (phase 1's, then heartbeats'). */
@@ -158,6 +166,8 @@ export class PaxosNode {
     return (
       this.newlyChosen.length > 0 ||
       this.toForward.length > 0 ||
+      this.readsToAsk.length > 0 ||
+      this.leadership?.reads.canStart === true ||
       this.leadership?.canFill(this.cfg.maxInflight) === true ||
       this.outbox.hasWork() ||
       this.outMessages.length > 0 ||
@@ -268,6 +278,59 @@ export class PaxosNode {
         this.send(this.leaderId, { type: "forward", requests });
       }
     }
+    this.askReadIndex();
+    if (this.leadership) this.startReadRound(this.leadership);
+  }
+
+  // ---- Reads (reads.ts) ---------------------------------------------------------------------
+
+  /** Leader: a confirmation round for the reads that arrived since the last one started. */
+  private startReadRound(L: Leadership): void {
+    // Every write acknowledged before these reads arrived is at or below this slot.
+    const index = Math.max(this.learner.maxChosen(), L.firstSlot - 1);
+    if (L.reads.start(index) === undefined) return;
+    if (this.quorum <= 1 || this.cfg.mutant === "read-unconfirmed") {
+      const done = L.reads.confirm();
+      if (done) this.readsConfirmed(done);
+    } else this.heartbeat(L);
+  }
+
+  private readsConfirmed(done: { index: number; waiters: ReadWaiter<PendingRequest>[] }): void {
+    for (const w of done.waiters) {
+      if ("local" in w) this.readsDue.add(done.index, w.local);
+      else this.send(w.follower, { type: "readIndexReply", id: w.id, index: done.index });
+    }
+    this.answerReads();
+  }
+
+  /** Follower: one read-index request to the leader for the reads that arrived meanwhile. */
+  private askReadIndex(): void {
+    if (this.readsToAsk.length === 0) return;
+    const reads = this.readsToAsk;
+    this.readsToAsk = [];
+    if (this.leaderId === null || this.leaderId === this.id) return; // retried in pendingTick
+    const id = this.nextReadAsk++;
+    this.readAsks.set(id, { reads, at: this.now });
+    this.send(this.leaderId, { type: "readIndex", id });
+  }
+
+  private onReadIndexReply(id: number, index: number): void {
+    const ask = this.readAsks.get(id);
+    if (!ask) return;
+    this.readAsks.delete(id);
+    for (const p of ask.reads) this.readsDue.add(index, p);
+    this.answerReads();
+  }
+
+  /** The reads whose index is applied here: answered from this node's state machine. */
+  private answerReads(): void {
+    for (const p of this.readsDue.due(this.learner.applied)) {
+      // Answered once: a read retried meanwhile may wait in more than one place.
+      if (this.pending.get(p.request) !== p) continue;
+      this.pending.take(p.request);
+      const { command } = p.request;
+      if (command.op === "read") this.reply(p, this.learner.sm.read(command.key));
+    }
   }
 
   private send(to: NodeId, msg: PeerMessage): void {
@@ -342,11 +405,13 @@ export class PaxosNode {
   private heartbeat(L: Leadership): void {
     this.timer.heartbeatElapsed = 0;
     if (this.lease && this.wallMs !== undefined) this.lease.clock.sent(this.now, this.wallMs);
+    const read = L.reads.roundOut;
     this.sendToPeers({
       type: "heartbeat",
       ballot: L.ballot,
       commit: this.learner.applied,
       at: this.now,
+      ...(read === undefined ? {} : { read }),
     });
   }
 
@@ -477,10 +542,17 @@ export class PaxosNode {
           ballot: msg.ballot,
           commit: this.learner.applied,
           ...(msg.at === undefined ? {} : { at: msg.at }),
+          ...(msg.read === undefined ? {} : { read: msg.read }),
         });
         return;
       case "heartbeatAck":
-        this.onHeartbeatAck(from, msg.ballot, msg.commit, msg.at);
+        this.onHeartbeatAck(from, msg.ballot, msg.commit, msg.at, msg.read);
+        return;
+      case "readIndex":
+        this.leadership?.reads.add({ follower: from, id: msg.id });
+        return;
+      case "readIndexReply":
+        this.onReadIndexReply(msg.id, msg.index);
         return;
       case "chosen":
         if (msg.snapshot) this.installSnapshot(msg.snapshot);
@@ -594,7 +666,8 @@ export class PaxosNode {
     this.rttTicks = this.now - p1.startedAt;
     this.heartbeat(L);
     for (const p of this.pending.byKey.values()) {
-      this.enqueue(p.request);
+      if (p.request.command.op === "read") L.reads.add({ local: p });
+      else this.enqueue(p.request);
       this.markSent(p);
     }
   }
@@ -680,10 +753,20 @@ export class PaxosNode {
     this.apply();
   }
 
-  private onHeartbeatAck(from: NodeId, ballot: Ballot, commit: number, at?: number): void {
+  private onHeartbeatAck(
+    from: NodeId,
+    ballot: Ballot,
+    commit: number,
+    at?: number,
+    read?: number,
+  ): void {
     const L = this.leadership;
     if (!L || !ballotEqual(ballot, L.ballot)) return;
     this.timer.heard.add(from);
+    if (read !== undefined) {
+      const done = L.reads.ack(from, read, this.quorum);
+      if (done) this.readsConfirmed(done);
+    }
     if (at !== undefined) this.rttTicks = Math.max(0, this.now - at);
     if (at !== undefined) this.lease?.clock.acked(from, at);
     const pushed = this.snapshotPushes.get(from);
@@ -718,6 +801,7 @@ export class PaxosNode {
     });
     if (applied.length === 0) return;
     for (const e of applied) this.appliedOut.push(e);
+    this.answerReads();
     if (this.learner.applied - this.learner.snapshotIndex >= this.cfg.snapshotEvery) {
       const snap = this.learner.takeSnapshot();
       this.outbox.write({ type: "snapshot", snapshot: snap });
@@ -747,6 +831,12 @@ export class PaxosNode {
       this.outbox.reply(reqId, this.learner.sm.read(request.command.key));
       return;
     }
+    if (request.command.op === "read") {
+      // Not in the log, so not in the sessions either: a read has no effect to deduplicate.
+      const p = this.pending.add(reqId, request, this.now);
+      if (p.reqIds.length === 1) this.route(p);
+      return;
+    }
     const known = this.learner.sm.lookup(request);
     if (known === "stale") return; // superseded by a later request of the same client
     if (known !== undefined) {
@@ -766,9 +856,17 @@ export class PaxosNode {
     return lease.clock.holds(this.wallMs) && this.learner.applied >= lease.readsFrom - 1;
   }
 
-  /** Hands a pending request to consensus: propose it (leader) or forward it to the leader. */
+  /**
+   * Hands a pending request to consensus: propose it (leader) or forward it to the leader. A read
+   * waits for a confirmation round instead (the leader's, or one the leader runs for us).
+   */
   private route(p: PendingRequest): void {
-    if (this.leadership) {
+    if (p.request.command.op === "read") {
+      if (this.leadership) this.leadership.reads.add({ local: p });
+      else if (this.role === "follower" && this.leaderId !== null) this.readsToAsk.push(p);
+      else return;
+      this.markSent(p);
+    } else if (this.leadership) {
       // Once queued it may be proposed: it can no longer be answered `unavailable`.
       if (!p.sent) this.enqueue(p.request);
       p.sent = true;
@@ -785,6 +883,10 @@ export class PaxosNode {
   }
 
   private pendingTick(): void {
+    // Reads are asked again every retry interval (below), and a late reply still answers them;
+    // a request is given up with its reads, at the request timeout.
+    for (const [id, ask] of this.readAsks)
+      if (this.now - ask.at >= this.cfg.requestTimeoutTicks) this.readAsks.delete(id);
     for (const p of [...this.pending.byKey.values()]) {
       if (this.now - p.since >= this.cfg.requestTimeoutTicks) {
         this.pending.take(p.request);

@@ -60,7 +60,8 @@ export interface Snapshot {
  * Messages between nodes. `prepare`/`promise`/`accept`/`accepted`/`reject` are Paxos phases 1
  * and 2; `heartbeat`/`heartbeatAck` carry leadership and the commit point; `chosen` delivers
  * chosen values (and a snapshot to a far-behind node); `catchup` asks for them; `forward` hands a
- * client request to the leader.
+ * client request to the leader; `readIndex`/`readIndexReply` give a follower's reads a confirmed
+ * read index (reads.ts).
  */
 export type PeerMessage =
   /** Phase 1a: promise `ballot` and report what you accepted at slots >= `from`. */
@@ -79,10 +80,17 @@ export type PeerMessage =
   | { type: "accepted"; ballot: Ballot; slot: number }
   /** A refusal of `ballot` (a prepare, accept or heartbeat): the acceptor's highest promise. */
   | { type: "reject"; ballot: Ballot; promised: Ballot }
-  /** `at`: the leader's tick when sent, echoed by the ack (the leader measures round trips). */
-  | { type: "heartbeat"; ballot: Ballot; commit: number; at?: number }
+  /**
+   * `at`: the leader's tick when sent, echoed by the ack (the leader measures round trips).
+   * `read`: the read round out when sent (reads.ts), echoed by the ack.
+   */
+  | { type: "heartbeat"; ballot: Ballot; commit: number; at?: number; read?: number }
   /** `commit`: the follower's own commit point, so the leader knows what to send it. */
-  | { type: "heartbeatAck"; ballot: Ballot; commit: number; at?: number }
+  | { type: "heartbeatAck"; ballot: Ballot; commit: number; at?: number; read?: number }
+  /** A follower asks the leader for a read index for the reads it holds (`id`: its own tag). */
+  | { type: "readIndex"; id: number }
+  /** The leader's confirmed read index for the follower's request `id`. */
+  | { type: "readIndexReply"; id: number; index: number }
   | { type: "chosen"; entries: ChosenEntry[]; snapshot?: Snapshot }
   | { type: "catchup"; from: number }
   /**

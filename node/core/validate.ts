@@ -50,7 +50,16 @@ export function isPeerMessage(x: unknown): x is PeerMessage {
       return isBallot(x.ballot) && isBallot(x.promised);
     case "heartbeat":
     case "heartbeatAck":
-      return isBallot(x.ballot) && isInt(x.commit) && (x.at === undefined || isInt(x.at));
+      return (
+        isBallot(x.ballot) &&
+        isInt(x.commit) &&
+        (x.at === undefined || isInt(x.at)) &&
+        (x.read === undefined || isInt(x.read))
+      );
+    case "readIndex":
+      return isInt(x.id);
+    case "readIndexReply":
+      return isInt(x.id) && isInt(x.index);
     case "chosen":
       return arrayOf(x.entries, isChosen) && optSnapshot(x.snapshot);
     case "catchup":

@@ -86,6 +86,8 @@ export class TestCluster {
   readonly down = new Set<NodeId>();
   /** Nodes that keep ticking but whose messages, both ways, are lost (a partition). */
   readonly isolated = new Set<NodeId>();
+  /** Nodes that do not tick (a paused process: its timers do not run). */
+  readonly paused = new Set<NodeId>();
   /** Rounds run so far; each node's wall clock is rounds * WALL_MS_PER_TICK plus its offset. */
   private rounds = 0;
   readonly clockOffsets = new Map<NodeId, number>();
@@ -143,7 +145,7 @@ export class TestCluster {
     for (let t = 0; t < ticks; t++) {
       this.rounds++;
       for (const id of this.ids) {
-        if (this.down.has(id)) continue;
+        if (this.down.has(id) || this.paused.has(id)) continue;
         this.node(id).tick(this.wallClock(id));
         this.pump(id);
       }

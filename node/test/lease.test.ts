@@ -55,7 +55,7 @@ describe("wall-clock-lease", () => {
     expect(c.replies.find((r) => r.reqId === "r")?.result).toEqual({ status: "ok", value: 1 });
   });
 
-  it("the correct core answers a read only through the log", () => {
+  it("the correct core answers a read only after a confirmation round (reads.ts)", () => {
     const { c, leader } = cluster();
     c.submit(leader, "r", read(1));
     expect(c.replies.find((r) => r.reqId === "r")).toBeUndefined();
