@@ -1,0 +1,143 @@
+// `npm run bench:soak [-- --minutes 10 --clients 64 --every 30]`
+//
+// Bounded memory, measured: a 3-node cluster of ours (dist/node/main.js when built, else tsx) on
+// loopback under a closed-loop load of anonymous requests (no x-client-id: every request makes a
+// session of its own, the worst case for the sessions' bounds), half the clients writing and half
+// reading, random keys among 1000, for `--minutes`. Every `--every` seconds it prints each node's
+// resident memory (VmRSS from /proc/<pid>/status) and the load's ops/s and errors since the last
+// sample; at the end, the RSS of every node at 1, 5 and 10 minutes (or the samples nearest) and
+// the growth from the first minute to the last. Prints figures; asserts nothing.
+
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { httpCall, ProcCluster, ROOT } from "../test/procs.js";
+import { describeErrors, type LoadTarget, runLoad, type Send } from "./load.js";
+
+const { values } = parseArgs({
+  options: {
+    minutes: { type: "string", default: "10" },
+    clients: { type: "string", default: "64" },
+    every: { type: "string", default: "30" },
+  },
+});
+const MINUTES = Number(values.minutes);
+const CLIENTS = Number(values.clients);
+const EVERY_S = Number(values.every);
+if (!(MINUTES > 0) || !(CLIENTS >= 2) || !(EVERY_S > 0)) {
+  console.error("bench:soak: --minutes > 0, --clients >= 2 and --every > 0 (seconds)");
+  process.exit(3);
+}
+
+/** An anonymous request: no x-client-id, so the node gives it a session of its own. */
+const sendAnonymous: Send = async (r) => {
+  const res = await httpCall(
+    r.target.host,
+    r.target.port,
+    r.kind === "write" ? "PUT" : "GET",
+    `/kv/${r.key}`,
+    r.kind === "write" ? { value: r.seq } : undefined,
+    { agent: r.agent, timeoutMs: r.timeoutMs },
+  );
+  return res.status === 200 || res.status === 404 ? true : `HTTP ${res.status}`;
+};
+
+function rssMb(pid: number | undefined): number {
+  if (pid === undefined) return Number.NaN;
+  try {
+    const m = /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+    return m ? Number(m[1]) / 1024 : Number.NaN;
+  } catch {
+    return Number.NaN; // the process is gone
+  }
+}
+
+interface Sample {
+  atS: number;
+  rss: number[];
+}
+
+async function main(): Promise<void> {
+  const compiled = existsSync(join(ROOT, "dist/node/main.js"));
+  const cluster = await ProcCluster.create({ nodes: 3, compiled });
+  let cleaned: Promise<void> | undefined;
+  const cleanup = () => {
+    cleaned ??= cluster.destroy();
+    return cleaned;
+  };
+  for (const signal of ["SIGINT", "SIGTERM"] as const) {
+    process.once(signal, () => {
+      console.log(`${signal}: stopping the cluster`);
+      void cleanup().then(() => process.exit(130));
+    });
+  }
+  try {
+    cluster.startAll();
+    const leader = await cluster.waitForLeader(30_000);
+    const targets: LoadTarget[] = cluster.nodes.map((n) => ({ host: n.host, port: n.httpPort }));
+    const ids = cluster.nodes.map((n) => n.id);
+    console.log(
+      `ours: 3 nodes (${compiled ? "dist/node/main.js" : "tsx node/main.ts"}), leader ${leader}; ` +
+        `${CLIENTS} anonymous clients (${CLIENTS / 2} writing, ${CLIENTS / 2} reading) for ${MINUTES} min`,
+    );
+    console.log(
+      `time     ${ids.map((id) => `${id} RSS MB`.padStart(11)).join(" ")}      ops/s  errors`,
+    );
+    const samples: Sample[] = [];
+    const started = performance.now();
+    const totalS = MINUTES * 60;
+    let doneS = 0;
+    while (doneS < totalS) {
+      const seconds = Math.min(EVERY_S, totalS - doneS);
+      const load = { clients: CLIENTS / 2, seconds, targets, send: sendAnonymous, keys: 1000 };
+      const [w, r] = await Promise.all([
+        runLoad({ ...load, kind: "write", timeoutMs: 5000, label: "soak" }),
+        runLoad({ ...load, kind: "read", timeoutMs: 5000, label: "soak" }),
+      ]);
+      doneS += seconds;
+      const atS = (performance.now() - started) / 1000;
+      const rss = cluster.nodes.map((n) => rssMb(n.proc?.pid));
+      samples.push({ atS, rss });
+      const kinds = new Map([...w.errorKinds, ...r.errorKinds]);
+      const ops = (w.ops + r.ops) / Math.max(w.seconds, r.seconds);
+      console.log(
+        `${clock(atS).padEnd(8)} ${rss.map((x) => x.toFixed(1).padStart(11)).join(" ")} ${ops.toFixed(0).padStart(10)} ${String(w.errors + r.errors).padStart(7)}${kinds.size ? ` (${describeErrors(kinds)})` : ""}`,
+      );
+    }
+    const marks = [1, 5, 10].filter((m) => m <= MINUTES);
+    console.log("");
+    console.log(
+      `| node | ${marks.map((m) => `RSS at ${m} min (MB)`).join(" | ")} | growth, first minute to last |`,
+    );
+    console.log(`| --- | ${marks.map(() => "--:").join(" | ")} | --: |`);
+    for (const [i, id] of ids.entries()) {
+      const at = (m: number) => nearest(samples, m * 60).rss[i] ?? Number.NaN;
+      const first = at(1);
+      const last = samples[samples.length - 1]?.rss[i] ?? Number.NaN;
+      console.log(
+        `| ${id} | ${marks.map((m) => at(m).toFixed(1)).join(" | ")} | ${(last - first).toFixed(1)} MB (${(((last - first) / first) * 100).toFixed(1)}%) |`,
+      );
+    }
+    for (const id of ids) {
+      const s = await cluster.status(id, 5000);
+      console.log(
+        `${id}: ${s ? `commitIndex ${s.commitIndex}, snapshotIndex ${s.snapshotIndex}` : "no /status"}`,
+      );
+    }
+  } finally {
+    await cleanup();
+  }
+}
+
+function nearest(samples: Sample[], atS: number): Sample {
+  let best = samples[0] as Sample;
+  for (const s of samples) if (Math.abs(s.atS - atS) < Math.abs(best.atS - atS)) best = s;
+  return best;
+}
+
+function clock(s: number): string {
+  const m = Math.floor(s / 60);
+  return `${m}:${String(Math.round(s % 60)).padStart(2, "0")}`;
+}
+
+await main();
