@@ -205,7 +205,7 @@ describe.runIf(enabled)("lazyfs", () => {
     await lazy.loseUnsynced();
   });
 
-  it("keeps the node's durable log through a loss: awaited appends and a rewrite survive, an unsynced tail does not", async () => {
+  it("keeps the node's durable log through a loss: awaited appends and a compaction survive, an unsynced tail does not", async () => {
     const dir = onMount("node-log");
     const { log } = await DurableLog.open(dir);
     await log.append([{ n: 1 }, { n: 2 }]);
@@ -221,7 +221,7 @@ describe.runIf(enabled)("lazyfs", () => {
     const reopened = await DurableLog.open(dir);
     expect(reopened.records).toEqual([{ n: 1 }, { n: 2 }, { n: 3 }, { n: 4 }]);
     expect(reopened.truncatedBytes).toBe(0);
-    await reopened.log.rewrite([{ snapshot: 4 }]);
+    await reopened.log.startSegment([{ snapshot: 4 }]);
     await reopened.log.append([{ n: 5 }]);
     expect(await lazy.loseUnsynced()).toEqual({ files: 0, bytes: 0 });
     await reopened.log.close();
