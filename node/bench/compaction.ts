@@ -6,8 +6,11 @@
 // that big), then closed-loop clients writing small values for `seconds`, long enough for
 // several compactions. Prints request latency p50/p99/max, the event loop's delay (perf_hooks
 // monitorEventLoopDelay: its max is the longest block) and how many stalls of 20 ms or more a
-// 5 ms interval timer saw, and the log's counters. It uses only NodeServer.start and status(),
-// so the same file runs against an older tree of node/ (for a before/after).
+// 5 ms interval timer saw, and the log's counters; and from probes on the log and the server
+// (probes.ts) append latency and how long each persist() call held the event loop, split by
+// whether it started a compaction. The machine's load shows in every figure but the last: a
+// process at nice 19 is descheduled in the middle of anything. Besides the probes it uses only
+// NodeServer.start and status(), so the same files run against an older tree of node/ too.
 
 import { mkdtemp, rm } from "node:fs/promises";
 import { Agent } from "node:http";
@@ -20,6 +23,7 @@ import { createLogger } from "../io/logger.js";
 import { NodeServer } from "../server.js";
 import { httpCall } from "../test/procs.js";
 import { percentile, runLoad, type Send } from "./load.js";
+import { installProbes } from "./probes.js";
 
 const { values } = parseArgs({
   options: {
@@ -113,7 +117,16 @@ function snapshotEncodeMs(keys: number, bytes: number): { ms: number; mb: number
   return { ms: performance.now() - t, mb: body.length / 1e6 };
 }
 
+function summary(xs: number[]): string {
+  if (xs.length === 0) return "none";
+  const sorted = [...xs].sort((a, b) => a - b);
+  const mean = xs.reduce((a, b) => a + b, 0) / xs.length;
+  const at = (p: number) => percentile(sorted, p).toFixed(1);
+  return `n ${xs.length}  mean ${mean.toFixed(1)}  p50 ${at(50)}  p99 ${at(99)}  max ${sorted.at(-1)!.toFixed(1)}`;
+}
+
 async function main(): Promise<void> {
+  const probes = installProbes();
   const dataDir = await mkdtemp(join(tmpdir(), "bench-compaction-"));
   const server = await NodeServer.start({
     config: {
@@ -159,7 +172,9 @@ async function main(): Promise<void> {
     const delay = monitorEventLoopDelay({ resolution: 1 });
     delay.enable();
     const stalls = stallCounter();
+    probes.on = true;
     const result = await load(num("seconds"), "measured");
+    probes.on = false;
     const gaps = stalls.stop();
     delay.disable();
     const after = server.status().log;
@@ -174,6 +189,10 @@ async function main(): Promise<void> {
         `request latency ms: p50 ${percentile(sorted, 50).toFixed(1)}  p99 ${percentile(sorted, 99).toFixed(1)}  p99.9 ${percentile(sorted, 99.9).toFixed(1)}  max ${sorted.at(-1)?.toFixed(1)}`,
         `event-loop delay ms: p50 ${ms(delay.percentile(50))}  p99 ${ms(delay.percentile(99))}  max ${ms(delay.max)} (the longest block)`,
         `stalls >= 20 ms: ${gaps.length} (>= 50 ms: ${gaps.filter((g) => g >= 50).length}; longest ${Math.max(0, ...gaps).toFixed(0)} ms)`,
+        `append latency ms: ${summary(probes.appendMs)}`,
+        `persist() held the event loop, ms: compacting: ${summary(probes.persistMs.compacting)}`,
+        `  with a snapshot, not compacting: ${summary(probes.persistMs.snapshot)}`,
+        `  neither: ${summary(probes.persistMs.other)}`,
         `log during the run: compactions ${diff("rewrites")}, fsyncs ${diff("fsyncs")}, MB written ${(diff("bytes") / 1e6).toFixed(0)}`,
         `log at the end: ${JSON.stringify(after)}`,
       ].join("\n"),
