@@ -140,7 +140,7 @@ export class NodeServer {
     for (const [i, r] of opened.records.entries()) {
       if (!isStorageWrite(r)) {
         await opened.log.close();
-        throw new Error(`${config.dataDir}/log: record ${i} is not a storage write`);
+        throw new Error(`${config.dataDir}: log record ${i} is not a storage write`);
       }
       records.push(r);
     }
