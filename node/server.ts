@@ -166,6 +166,7 @@ export class NodeServer {
     logger.info("recovered", {
       dataDir: config.dataDir,
       records: records.length,
+      segments: opened.log.stats().segments,
       truncatedBytes: opened.truncatedBytes,
       promised: durable.promised,
       snapshotIndex: durable.snapshot?.index ?? 0,
