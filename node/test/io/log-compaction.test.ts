@@ -1,9 +1,12 @@
 // Compaction by segments: a snapshot batch starts a new segment led by segmentCarry's records,
 // and the older segments are deleted once it is durable. Crash steps are simulated by leaving
 // the directory as a crash at that step would.
+
+import { spawn } from "node:child_process";
 import { cp, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { recoverDurableState, segmentCarry } from "../../core/storage.js";
 import type { Ballot, StorageWrite } from "../../core/types.js";
@@ -14,6 +17,7 @@ import {
   type OpenOptions,
 } from "../../io/durable-log.js";
 
+const repo = resolve(dirname(fileURLToPath(import.meta.url)), "../../..");
 let root: string;
 const opened: DurableLog[] = [];
 
@@ -383,5 +387,68 @@ describe("sizes over many snapshots", () => {
     expect(s.bytes).toBeGreaterThan(10 * maxBytes);
     const { records } = await recover(dir);
     expect(recoverDurableState(records)).toEqual(recoverDurableState(everything));
+  });
+});
+
+describe("a SIGKILL while compacting", () => {
+  it("keeps every record reported synced, as a gap-free prefix, whatever step it hits", async () => {
+    const script = join(root, "child.mjs");
+    const data = join(root, "data");
+    const module = pathToFileURL(join(repo, "node/io/durable-log.ts")).href;
+    // Records {i}, and every 40 appends a new segment led by {upTo: n}: "every i below n was
+    // written" (appends issued before it land before it), so the older segments are redundant.
+    await writeFile(
+      script,
+      `import { DurableLog } from ${JSON.stringify(module)};
+const { log } = await DurableLog.open(${JSON.stringify(data)});
+let next = 0;
+const one = async () => {
+  for (;;) {
+    const i = next++;
+    const write = i % 40 === 39 ? log.startSegment([{ upTo: i }, { i }]) : log.append([{ i }]);
+    await write;
+    process.stdout.write("synced " + i + "\\n");
+  }
+};
+for (let k = 0; k < 8; k++) void one();
+`,
+    );
+    const child = spawn(process.execPath, ["--import", "tsx", script], {
+      cwd: repo,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    const synced = new Set<number>();
+    let stderr = "";
+    child.stderr.on("data", (d: Buffer) => {
+      stderr += d.toString();
+    });
+    const exited = new Promise((r) => child.on("exit", r));
+    await new Promise<void>((done, fail) => {
+      let buffered = "";
+      child.stdout.on("data", (d: Buffer) => {
+        buffered += d.toString();
+        const lines = buffered.split("\n");
+        buffered = lines.pop()!;
+        for (const line of lines) synced.add(Number(line.split(" ")[1]));
+        if (synced.size >= 600) {
+          child.kill("SIGKILL");
+          done();
+        }
+      });
+      child.on("exit", () => fail(new Error(`child exited early: ${stderr}`)));
+    });
+    await exited;
+    const { records } = await recover(data);
+    const seen = new Set<number>();
+    for (const r of records as unknown as ({ i: number } | { upTo: number })[]) {
+      if ("i" in r) seen.add(r.i);
+      else for (let i = 0; i < r.upTo; i++) seen.add(i);
+    }
+    for (const i of synced) expect(seen.has(i), `record ${i} was reported synced`).toBe(true);
+    expect([...seen].sort((a, b) => a - b)).toEqual(Array.from({ length: seen.size }, (_, k) => k));
+    // Compactions ran and deleted behind them: a few segments, not fifteen.
+    const files = (await readdir(data)).filter((n) => n.startsWith("log"));
+    expect(files.length).toBeLessThanOrEqual(3);
+    expect(files.at(-1)).not.toBe("log");
   });
 });
