@@ -1,4 +1,4 @@
-// `npx tsx node/bench/compaction.ts [--seconds 20] [--clients 32] [--ballast-keys 2000]
+// `npm run bench:compaction -- [--seconds 20] [--clients 32] [--ballast-keys 2000]
 //   [--ballast-bytes 8000] [--snapshot-every 100] [--compact-every 4] [--warmup 2]`
 //
 // Does log compaction stall the node? One single-node cluster in this process, its state made
