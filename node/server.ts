@@ -18,7 +18,6 @@ import { createHash } from "node:crypto";
 import type { ClientRequest, CommandResult } from "./command.js";
 import {
   type NodeConfig as CoreConfig,
-  compactWrites,
   defaultTiming,
   isEmptyReady,
   isPeerMessage,
@@ -27,6 +26,7 @@ import {
   type Ready,
   recoverDurableState,
   type StorageWrite,
+  segmentCarry,
 } from "./core/index.js";
 import type { NodeConfig } from "./io/config.js";
 import { DurableLog, type DurableLogStats } from "./io/durable-log.js";
@@ -41,7 +41,10 @@ export interface ServerOptions {
   logger?: Logger;
   /** Overrides of the core's timing and batching (in ticks, slots, requests). */
   timing?: Partial<Timing>;
-  /** Rewrite (compact) the log after this many snapshot records were appended. */
+  /**
+   * Compact the log after this many snapshot records were appended: the batch with the last of
+   * them starts a new segment, and the older segments are deleted once it is durable.
+   */
   compactEverySnapshots?: number;
   /**
    * Called once on a fatal error (a failed disk write, a core that throws). The node has stopped
@@ -60,9 +63,9 @@ export interface ServerStatus extends NodeStatus {
   uptimeMs: number;
   transport: TransportStats & { badMessages: number };
   log: DurableLogStats & {
-    /** Records appended since the last rewrite (or since opening). */
+    /** Records in the segments written since the last compaction (or since opening). */
     recordsSinceCompaction: number;
-    /** Snapshot records appended since the last rewrite. */
+    /** Snapshot records appended since the last compaction. */
     snapshotsSinceCompaction: number;
   };
   http: {
@@ -103,7 +106,7 @@ export class NodeServer {
   private transport!: Transport;
   private http!: HttpApi;
   private readonly started = performance.now();
-  /** Every record in the log file since it was opened or last rewritten (for compaction). */
+  /** Every record in the log since it was opened or last compacted (for the next compaction). */
   private records: StorageWrite[];
   private snapshotsSinceCompaction = 0;
   private persistedToken = 0;
@@ -137,7 +140,7 @@ export class NodeServer {
     for (const [i, r] of opened.records.entries()) {
       if (!isStorageWrite(r)) {
         await opened.log.close();
-        throw new Error(`${config.dataDir}/log: record ${i} is not a storage write`);
+        throw new Error(`${config.dataDir}: log record ${i} is not a storage write`);
       }
       records.push(r);
     }
@@ -163,6 +166,7 @@ export class NodeServer {
     logger.info("recovered", {
       dataDir: config.dataDir,
       records: records.length,
+      segments: opened.log.stats().segments,
       truncatedBytes: opened.truncatedBytes,
       promised: durable.promised,
       snapshotIndex: durable.snapshot?.index ?? 0,
@@ -385,29 +389,31 @@ export class NodeServer {
     for (const v of rd.violations ?? []) this.logger.error("protocol violation", { detail: v });
   }
 
-  private persist(writes: StorageWrite[], token: number): void {
-    for (const w of writes) {
-      this.records.push(w);
-      if (w.type === "snapshot") this.snapshotsSinceCompaction++;
-    }
-    this.log.append(writes).then(
-      () => this.onPersisted(token),
-      (error: unknown) => this.fatal(error),
-    );
-    if (this.snapshotsSinceCompaction >= this.compactEvery) this.compact();
-  }
-
   /**
-   * Rewrites the log as the minimal records that recover the same state. Appends issued before
-   * the rewrite land first, later ones after it, so recovering `records` here is exact.
+   * Appends `writes`. Every `compactEvery` snapshot records, the batch with the last one starts
+   * a new segment instead, led by what it needs to stand alone (segmentCarry: a promise and a few
+   * accepts, small); the log deletes the older segments once it is durable. Nothing is encoded
+   * again and nothing waits for the deletion, so compaction costs an append about one more fsync.
    */
-  private compact(): void {
-    const before = this.records.length;
-    this.records = compactWrites(recoverDurableState(this.records));
-    this.snapshotsSinceCompaction = 0;
-    const after = this.records.length;
-    this.log.rewrite(this.records).then(
-      () => this.logger.debug("log compacted", { before, after }),
+  private persist(writes: StorageWrite[], token: number): void {
+    for (const w of writes) if (w.type === "snapshot") this.snapshotsSinceCompaction++;
+    const carry =
+      this.snapshotsSinceCompaction >= this.compactEvery
+        ? segmentCarry(this.records, writes)
+        : undefined;
+    let written: Promise<void>;
+    if (carry === undefined) {
+      for (const w of writes) this.records.push(w);
+      written = this.log.append(writes);
+    } else {
+      const before = this.records.length;
+      this.records = [...carry, ...writes];
+      this.snapshotsSinceCompaction = 0;
+      written = this.log.startSegment(this.records);
+      this.logger.debug("log compacting", { before, after: this.records.length });
+    }
+    written.then(
+      () => this.onPersisted(token),
       (error: unknown) => this.fatal(error),
     );
   }

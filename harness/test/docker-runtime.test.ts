@@ -161,7 +161,11 @@ describe.runIf(enabled)("Docker runtime, end to end", () => {
     expect(events.filter((e) => e.f === "stop-power")).toHaveLength(starts.length);
     // The data went through the views into the run's folder, and the views are unmounted.
     for (const id of ["n1", "n2", "n3"]) {
-      expect(statSync(path.join(runDir(store), "data", id, "log")).size).toBeGreaterThan(0);
+      // The node's log: segment files `log`, `log.00000001`, ... (node/io/log-segments.ts).
+      const dir = path.join(runDir(store), "data", id);
+      const segments = readdirSync(dir).filter((n) => /^log(\.\d+)?$/.test(n));
+      const bytes = segments.map((n) => statSync(path.join(dir, n)).size);
+      expect(bytes.reduce((a, b) => a + b, 0)).toBeGreaterThan(0);
     }
     expect(fuseMounts().filter((m) => m.source.startsWith("paxos-lazyfs-"))).toEqual([]);
     expect(await ours(docker)).toEqual(NOTHING);

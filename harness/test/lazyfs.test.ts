@@ -205,7 +205,7 @@ describe.runIf(enabled)("lazyfs", () => {
     await lazy.loseUnsynced();
   });
 
-  it("keeps the node's durable log through a loss: awaited appends and a rewrite survive, an unsynced tail does not", async () => {
+  it("keeps the node's durable log through a loss: awaited appends and a compaction survive, an unsynced tail does not", async () => {
     const dir = onMount("node-log");
     const { log } = await DurableLog.open(dir);
     await log.append([{ n: 1 }, { n: 2 }]);
@@ -221,13 +221,46 @@ describe.runIf(enabled)("lazyfs", () => {
     const reopened = await DurableLog.open(dir);
     expect(reopened.records).toEqual([{ n: 1 }, { n: 2 }, { n: 3 }, { n: 4 }]);
     expect(reopened.truncatedBytes).toBe(0);
-    await reopened.log.rewrite([{ snapshot: 4 }]);
+    await reopened.log.startSegment([{ snapshot: 4 }]);
     await reopened.log.append([{ n: 5 }]);
     expect(await lazy.loseUnsynced()).toEqual({ files: 0, bytes: 0 });
     await reopened.log.close();
     const last = await DurableLog.open(dir);
     expect(last.records).toEqual([{ snapshot: 4 }, { n: 5 }]);
     await last.log.close();
+  });
+
+  it("keeps the node's log through a loss in the middle of a compaction: both segments whole, the new one's unsynced tail gone", async () => {
+    const dir = onMount("node-log-compacting");
+    let release!: () => void;
+    const held = new Promise<void>((r) => {
+      release = r;
+    });
+    const { log } = await DurableLog.open(dir, {
+      removeFile: async (file) => {
+        await held;
+        fs.rmSync(file, { force: true });
+      },
+    });
+    await log.append([{ n: 1 }, { n: 2 }]);
+    await log.startSegment([{ carry: 2 }, { snapshot: 2 }]);
+    await log.append([{ n: 3 }]);
+    const stray = encodeRecord({ n: "unsynced" });
+    fs.appendFileSync(path.join(dir, "log.00000001"), stray);
+    expect(await lazy.loseUnsynced()).toEqual({ files: 1, bytes: stray.length });
+    // The old segment's deletion is still held up: a restart now would read both.
+    expect(fs.readdirSync(dir).sort()).toEqual(["log", "log.00000001"]);
+    const during = await DurableLog.open(dir);
+    expect(during.records).toEqual([{ n: 1 }, { n: 2 }, { carry: 2 }, { snapshot: 2 }, { n: 3 }]);
+    expect(during.truncatedBytes).toBe(0);
+    await during.log.close();
+    release();
+    await log.close();
+    expect(await lazy.loseUnsynced()).toEqual({ files: 0, bytes: 0 });
+    expect(fs.readdirSync(dir)).toEqual(["log.00000001"]);
+    const after = await DurableLog.open(dir);
+    expect(after.records).toEqual([{ carry: 2 }, { snapshot: 2 }, { n: 3 }]);
+    await after.log.close();
   });
 
   it("loses what a SIGKILLed writer wrote only with loseUnsynced(): SIGKILL alone keeps it", async () => {

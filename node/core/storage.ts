@@ -51,3 +51,25 @@ export function compactWrites(state: DurableState): StorageWrite[] {
   for (const e of state.accepted) out.push({ type: "accept", ...e });
   return out;
 }
+
+/**
+ * What a log segment that starts with `batch` must begin with to stand alone: replaying these,
+ * then `batch`, recovers what replaying `before`, then `batch`, does (so the segments holding
+ * `before` may be deleted). That is the promise and the accepted entries above the batch's
+ * snapshot; the snapshot covers the rest. Undefined when `batch` has no snapshot at least as new
+ * as the one in `before`: older accept records are garbage only below a snapshot.
+ */
+export function segmentCarry(
+  before: Iterable<StorageWrite>,
+  batch: readonly StorageWrite[],
+): StorageWrite[] | undefined {
+  let floor = -1;
+  for (const w of batch) if (w.type === "snapshot") floor = Math.max(floor, w.snapshot.index);
+  if (floor < 0) return undefined;
+  const state = recoverDurableState(before);
+  if (state.snapshot && state.snapshot.index > floor) return undefined;
+  const out: StorageWrite[] = [];
+  if (state.promised) out.push({ type: "promise", ballot: state.promised });
+  for (const e of state.accepted) if (e.slot > floor) out.push({ type: "accept", ...e });
+  return out;
+}

@@ -1,38 +1,57 @@
 // An append-only log of JSON records on disk. A record counts as written only once it has been
 // fsynced: consensus may not send a promise or an accept before the state behind it is durable.
 //
-// Frame: [u32 BE length][u32 BE crc32 of the JSON bytes][JSON bytes].
-// Recovery keeps the longest valid prefix. A crash can only tear the last, unsynced batch, so the
-// first bad frame (short header, short body, CRC mismatch, unparsable JSON) starts the torn tail;
-// it and everything after it are truncated away before new appends land behind them.
+// On disk the log is a sequence of segment files (log-segments.ts) of CRC-checked frames
+// (log-records.ts). Recovery replays the segments in order and keeps the newest one's longest
+// valid prefix: a crash can only tear the last, unsynced batch, so the first bad frame there
+// starts the torn tail; it is truncated away before new appends land behind it.
+//
+// Compaction rewrites nothing. The caller starts a new segment with records that make every
+// older one redundant (startSegment); once they are durable the older files are deleted in the
+// background while appends go on into the new segment. A rewrite of the whole file used to block
+// the event loop for as long as encoding it took, and every append queued behind it waited for it.
 import { constants as fsConstants } from "node:fs";
-import { type FileHandle, mkdir, open, readFile, rename, rm } from "node:fs/promises";
+import { type FileHandle, mkdir, open, rm } from "node:fs/promises";
 import { join } from "node:path";
-import { crc32 } from "node:zlib";
+import { encodeRecord, MAX_RECORD_BYTES } from "./log-records.js";
+import { listSegments, readSegments, segmentName } from "./log-segments.js";
 
-const LOG_FILE = "log";
-const TEMP_FILE = "log.rewrite";
-const HEADER_BYTES = 8;
-/**
- * A length above this is corruption, not a record (the transport's frame limit is 64 MiB). The
- * writer refuses a larger record, so recovery never cuts a record that was really written.
- */
-export const MAX_RECORD_BYTES = 256 * 1024 * 1024;
+export {
+  decodeRecords,
+  encodeRecord,
+  MAX_RECORD_BYTES,
+  RecordTooLargeError,
+} from "./log-records.js";
+export { CorruptLogError } from "./log-segments.js";
 
-export class RecordTooLargeError extends Error {
-  override readonly name = "RecordTooLargeError";
-}
+/** The previous version's rewrite temp file: left by a crash before its rename, only garbage. */
+const LEGACY_TEMP = "log.rewrite";
 
 export interface DurableLogStats {
-  /** append() calls. */
+  /** append() and startSegment() calls. */
   appends: number;
   /** Records in those calls. */
   records: number;
-  /** fsync/fdatasync calls, on the log, a rewrite's temp file and the directory. */
+  /** fsync/fdatasync calls, on the segment files and the directory. */
   fsyncs: number;
   /** Bytes written, frames included. */
   bytes: number;
+  /**
+   * Compactions done: a new segment made durable and the older ones deleted. (The name is the
+   * single-file log's, which rewrote itself; the count means the same.)
+   */
   rewrites: number;
+  /** Segment files on disk now. */
+  segments: number;
+  /** Bytes in those files: what a recovery would read. */
+  diskBytes: number;
+}
+
+export interface OpenOptions {
+  /** The limit both reading and writing enforce (tests make it small). */
+  maxRecordBytes?: number;
+  /** Deletes an obsolete segment file (tests hold it up, to see appends go on meanwhile). */
+  removeFile?: (path: string) => Promise<void>;
 }
 
 export interface OpenedLog {
@@ -44,7 +63,7 @@ export interface OpenedLog {
 }
 
 interface Op {
-  kind: "append" | "rewrite";
+  kind: "append" | "segment";
   data: Buffer;
   done: Settle;
 }
@@ -54,46 +73,7 @@ interface Settle {
   reject: (error: unknown) => void;
 }
 
-export function encodeRecord(record: unknown, maxRecordBytes = MAX_RECORD_BYTES): Buffer {
-  const json = JSON.stringify(record);
-  if (json === undefined) throw new TypeError("a log record must be JSON-serializable");
-  const body = Buffer.from(json, "utf8");
-  if (body.length > maxRecordBytes) {
-    const kind = (record as { type?: unknown })?.type;
-    throw new RecordTooLargeError(
-      `a log record${typeof kind === "string" ? ` (${kind})` : ""} of ${body.length} bytes ` +
-        `exceeds the ${maxRecordBytes}-byte limit that recovery enforces: refused, not written`,
-    );
-  }
-  const frame = Buffer.allocUnsafe(HEADER_BYTES + body.length);
-  frame.writeUInt32BE(body.length, 0);
-  frame.writeUInt32BE(crc32(body), 4);
-  body.copy(frame, HEADER_BYTES);
-  return frame;
-}
-
-/** Parses frames until the first bad one; `validBytes` is where the torn tail begins. */
-export function decodeRecords(
-  data: Buffer,
-  maxRecordBytes = MAX_RECORD_BYTES,
-): { records: unknown[]; validBytes: number } {
-  const records: unknown[] = [];
-  let at = 0;
-  while (data.length - at >= HEADER_BYTES) {
-    const length = data.readUInt32BE(at);
-    const end = at + HEADER_BYTES + length;
-    if (length > maxRecordBytes || end > data.length) break;
-    const body = data.subarray(at + HEADER_BYTES, end);
-    if (crc32(body) !== data.readUInt32BE(at + 4)) break;
-    try {
-      records.push(JSON.parse(body.toString("utf8")));
-    } catch {
-      break;
-    }
-    at = end;
-  }
-  return { records, validBytes: at };
-}
+const removeWithRm = (path: string) => rm(path, { force: true });
 
 export class DurableLog {
   private readonly queue: Op[] = [];
@@ -101,51 +81,57 @@ export class DurableLog {
   /** Settles when every sync issued so far has completed; rejects if one failed. */
   private chain: Promise<void> = Promise.resolve();
   private written: Promise<void> = Promise.resolve();
+  /** Deletions of obsolete segments, one after another, off the append path. */
+  private cleaning: Promise<void> = Promise.resolve();
   private failure: unknown;
   private closed = false;
-  private readonly counters: DurableLogStats = {
-    appends: 0,
-    records: 0,
-    fsyncs: 0,
-    bytes: 0,
-    rewrites: 0,
-  };
+  private readonly counters = { appends: 0, records: 0, fsyncs: 0, bytes: 0, rewrites: 0 };
 
   private constructor(
     private readonly dir: string,
     private handle: FileHandle,
+    /** The segment appends go to: the newest. */
+    private segment: number,
+    /** Bytes of every segment on disk, by number. */
+    private readonly sizes: Map<number, number>,
     private readonly maxRecordBytes: number,
+    private readonly removeFile: (path: string) => Promise<void>,
   ) {}
 
-  /** `maxRecordBytes`: the limit both reading and writing enforce (tests make it small). */
-  static async open(dir: string, { maxRecordBytes = MAX_RECORD_BYTES } = {}): Promise<OpenedLog> {
+  static async open(dir: string, options: OpenOptions = {}): Promise<OpenedLog> {
+    const maxRecordBytes = options.maxRecordBytes ?? MAX_RECORD_BYTES;
     await mkdir(dir, { recursive: true });
-    // A rewrite that crashed before its rename left only garbage: the old log is still whole.
-    await rm(join(dir, TEMP_FILE), { force: true });
-    const path = join(dir, LOG_FILE);
-    let data: Buffer;
-    let existed = true;
+    await rm(join(dir, LEGACY_TEMP), { force: true });
+    const numbers = await listSegments(dir);
+    const fresh = numbers.length === 0;
+    // Older segments that a crashed compaction did not delete yet stay until the next one: the
+    // newest may have lost the records that made them redundant to the crash.
+    const read = fresh ? [] : await readSegments(dir, numbers, maxRecordBytes);
+    const newest = fresh ? 0 : numbers.at(-1)!;
+    const sizes = new Map<number, number>(read.map((s) => [s.n, s.validBytes]));
+    if (fresh) sizes.set(newest, 0);
+    const handle = await open(join(dir, segmentName(newest)), "a");
+    const log = new DurableLog(
+      dir,
+      handle,
+      newest,
+      sizes,
+      maxRecordBytes,
+      options.removeFile ?? removeWithRm,
+    );
+    const tail = read.at(-1);
+    const truncatedBytes = tail === undefined ? 0 : tail.bytes - tail.validBytes;
     try {
-      data = await readFile(path);
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
-      data = Buffer.alloc(0);
-      existed = false;
-    }
-    const { records, validBytes } = decodeRecords(data, maxRecordBytes);
-    const handle = await open(path, "a");
-    const log = new DurableLog(dir, handle, maxRecordBytes);
-    try {
-      if (validBytes < data.length) {
-        await handle.truncate(validBytes);
+      if (tail !== undefined && truncatedBytes > 0) {
+        await handle.truncate(tail.validBytes);
         await log.fsync(handle);
       }
-      if (!existed) await log.syncDir();
+      if (fresh) await log.syncDir();
     } catch (error) {
       await handle.close();
       throw error;
     }
-    return { log, records, truncatedBytes: data.length - validBytes };
+    return { log, records: read.flatMap((s) => s.records), truncatedBytes };
   }
 
   /**
@@ -158,23 +144,29 @@ export class DurableLog {
   }
 
   /**
-   * Atomically replaces the whole log with `records` (after a snapshot made older entries
-   * redundant). Appends issued before this call are written first; later ones land after it.
+   * Appends `records` as the first of a new segment file; resolves once they are durable, and
+   * from then on every older segment is deleted in the background. The caller vouches that
+   * replaying `records` and what follows recovers what replaying everything before them (and
+   * then them) does. Appends issued before this call land in the older segments, later ones
+   * behind `records`, without waiting for the deletion.
    */
-  rewrite(records: readonly unknown[]): Promise<void> {
-    return this.submit("rewrite", records);
+  startSegment(records: readonly unknown[]): Promise<void> {
+    return this.submit("segment", records);
   }
 
   stats(): DurableLogStats {
-    return { ...this.counters };
+    let diskBytes = 0;
+    for (const bytes of this.sizes.values()) diskBytes += bytes;
+    return { ...this.counters, segments: this.sizes.size, diskBytes };
   }
 
-  /** Waits for queued writes, then closes the file. Later calls reject. */
+  /** Waits for queued writes and deletions, then closes the file. Later calls reject. */
   async close(): Promise<void> {
     if (this.closed) return;
     const drained = this.enqueue("append", Buffer.alloc(0)).catch(() => {});
     this.closed = true;
     await drained;
+    await this.cleaning;
     await this.handle.close();
   }
 
@@ -186,10 +178,8 @@ export class DurableLog {
     } catch (error) {
       return Promise.reject(error);
     }
-    if (kind === "append") {
-      this.counters.appends++;
-      this.counters.records += records.length;
-    }
+    this.counters.appends++;
+    this.counters.records += records.length;
     return this.enqueue(kind, data);
   }
 
@@ -215,26 +205,26 @@ export class DurableLog {
    */
   private async flush(): Promise<void> {
     while (this.queue.length > 0 && this.failure === undefined) {
-      const head = this.queue[0]!;
-      if (head.kind === "rewrite") {
-        // A rewrite replaces the file: every earlier append must be durable first.
+      const switching = this.queue[0]!.kind === "segment";
+      if (switching) {
+        // A new segment is created only once every write to the current one is durable, so a
+        // crash can tear only the newest segment: recovery may trust the older ones whole.
         await this.chain.catch(() => {});
         if (this.failure !== undefined) break;
-        this.queue.shift();
         try {
-          await this.replace(head.data);
+          await this.switchSegment();
         } catch (error) {
-          this.fail(error, [head]);
+          this.fail(error, this.queue.splice(0, 1));
           break;
         }
-        head.done.resolve();
-        continue;
       }
-      const batch = this.takeAppends();
+      // Appends behind a new segment's first records share their write.
+      const batch = switching ? [this.queue.shift()!, ...this.takeAppends()] : this.takeAppends();
       const data = Buffer.concat(batch.map((op) => op.data));
+      const segment = this.segment;
       let sync: Promise<void>;
       try {
-        sync = data.length === 0 ? Promise.resolve() : this.writeAndSync(data);
+        sync = data.length === 0 ? Promise.resolve() : this.writeAndSync(data, switching);
         if (data.length > 0) await this.written;
       } catch (error) {
         this.fail(error, batch);
@@ -252,6 +242,7 @@ export class DurableLog {
       mine.then(
         () => {
           for (const op of batch) op.done.resolve();
+          if (switching) this.dropBefore(segment);
         },
         (error: unknown) => this.fail(error, batch),
       );
@@ -274,40 +265,60 @@ export class DurableLog {
     return this.queue.splice(0, n);
   }
 
+  /** Creates the next segment file and directs appends to it (every earlier sync is done). */
+  private async switchSegment(): Promise<void> {
+    const next = this.segment + 1;
+    // "ax": a file already there under the next number means this process is not alone here.
+    const fresh = await open(join(this.dir, segmentName(next)), "ax");
+    const old = this.handle;
+    this.handle = fresh;
+    this.segment = next;
+    this.sizes.set(next, 0);
+    await old.close();
+  }
+
   /**
    * Starts writing `data`; `this.written` settles when the write is done, the returned promise
-   * when the fdatasync issued right after it is done.
+   * when the fdatasync issued right after it is done (and, for a new segment's first write, the
+   * directory's fsync, which makes the new file's name durable).
    */
-  private writeAndSync(data: Buffer): Promise<void> {
+  private writeAndSync(data: Buffer, newFile: boolean): Promise<void> {
     const handle = this.handle;
+    const segment = this.segment;
     const written = writeAll(handle, data).then(() => {
       this.counters.bytes += data.length;
+      this.sizes.set(segment, (this.sizes.get(segment) ?? 0) + data.length);
     });
     this.written = written;
     // fdatasync still flushes the file size, which is all an append changes besides the data.
-    const synced = written.then(() => this.fsync(handle, true));
+    const synced = written.then(async () => {
+      await Promise.all([this.fsync(handle, true), newFile ? this.syncDir() : undefined]);
+    });
     synced.catch(() => {});
     return synced;
   }
 
-  private async replace(data: Buffer): Promise<void> {
-    const temp = join(this.dir, TEMP_FILE);
-    const file = await open(temp, "w");
-    try {
-      await writeAll(file, data);
-      await this.fsync(file);
-    } finally {
-      await file.close();
-    }
-    this.counters.bytes += data.length;
-    await rename(temp, join(this.dir, LOG_FILE));
-    // Without the directory fsync a crash could bring back the old log after the rename.
-    await this.syncDir();
-    const fresh = await open(join(this.dir, LOG_FILE), "a");
-    const old = this.handle;
-    this.handle = fresh;
-    await old.close();
-    this.counters.rewrites++;
+  /**
+   * Deletes the segments older than `segment`, whose first records are durable now, oldest
+   * first (a crash midway leaves a suffix of the sequence, which replays the same).
+   */
+  private dropBefore(segment: number): void {
+    this.cleaning = this.cleaning
+      .then(async () => {
+        const doomed = [...this.sizes.keys()].filter((n) => n < segment).sort((a, b) => a - b);
+        for (const n of doomed) {
+          await this.removeFile(join(this.dir, segmentName(n)));
+          this.sizes.delete(n);
+        }
+        // Not needed for safety (a deleted segment that comes back replays harmlessly), but for
+        // the space to stay reclaimed after a crash.
+        await this.syncDir();
+        this.counters.rewrites++;
+      })
+      .catch(() => {
+        // Whatever was not deleted stays on disk: recovery replays it harmlessly and the next
+        // compaction tries again.
+      });
   }
 
   private async fsync(handle: FileHandle, dataOnly = false): Promise<void> {

@@ -97,16 +97,16 @@ describe("DurableLog", () => {
     expect(records).toEqual(Array.from({ length: 300 }, (_, i) => i));
   });
 
-  it("a rewrite waits for the appends before it, however their syncs overlap", async () => {
+  it("a new segment waits for the appends before it, however their syncs overlap", async () => {
     const { log } = await openLog();
     const done: string[] = [];
     const a = log.append(["a"]).then(() => void done.push("a"));
     await new Promise((r) => setImmediate(r));
     const b = log.append(["b"]).then(() => void done.push("b"));
-    const rw = log.rewrite(["x"]).then(() => void done.push("rewrite"));
+    const rw = log.startSegment(["x"]).then(() => void done.push("segment"));
     const c = log.append(["c"]).then(() => void done.push("c"));
     await Promise.all([a, b, rw, c]);
-    expect(done).toEqual(["a", "b", "rewrite", "c"]);
+    expect(done).toEqual(["a", "b", "segment", "c"]);
     await log.close();
     expect((await openLog()).records).toEqual(["x", "c"]);
   });
@@ -167,18 +167,18 @@ describe("DurableLog", () => {
     expect((await openLog()).records).toEqual(["a"]);
   });
 
-  it("rewrite replaces the contents atomically; later appends land in the new file", async () => {
+  it("a new segment replaces the older ones; later appends land in it", async () => {
     const { log } = await openLog();
     await log.append(["old1", "old2", "old3"]);
     const before = log.append(["old4"]);
-    const rewritten = log.rewrite([{ snapshot: 4 }]);
+    const rewritten = log.startSegment([{ snapshot: 4 }]);
     const after = log.append(["new1"]);
     await Promise.all([before, rewritten, after]);
     await log.append(["new2"]);
-    expect(log.stats().rewrites).toBe(1);
     await log.close();
+    expect(log.stats().rewrites).toBe(1);
     expect((await openLog()).records).toEqual([{ snapshot: 4 }, "new1", "new2"]);
-    expect((await readdir(dir)).sort()).toEqual(["log"]);
+    expect((await readdir(dir)).sort()).toEqual(["log.00000001"]);
   });
 
   it("ignores a leftover temp file from a rewrite that crashed before its rename", async () => {
