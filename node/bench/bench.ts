@@ -24,6 +24,7 @@ import {
   runLoad,
   type Send,
 } from "./load.js";
+import { sendOurs } from "./ours.js";
 
 const { values } = parseArgs({
   options: {
@@ -45,22 +46,7 @@ const PHASES = values.phases.split(",") as LoadKind[];
 const KEYS = 1000;
 const TIMEOUT_MS = 5000;
 
-/** Ours' http-kv (doc/protocol.md); a read of a key never written is a 404, an answer too. */
-const sendOurs: Send = async (r) => {
-  const res = await httpCall(
-    r.target.host,
-    r.target.port,
-    r.kind === "write" ? "PUT" : "GET",
-    `/kv/${r.key}`,
-    r.kind === "write" ? { value: r.seq } : undefined,
-    {
-      agent: r.agent,
-      timeoutMs: r.timeoutMs,
-      headers: { "x-client-id": r.client, "x-seq": String(r.seq) },
-    },
-  );
-  return res.status === 200 || res.status === 404 ? true : `HTTP ${res.status}`;
-};
+const sendPerClient = sendOurs("per-client");
 
 const b64 = (s: string) => Buffer.from(s, "utf8").toString("base64");
 
@@ -184,7 +170,7 @@ async function main(): Promise<void> {
           etcdRow = measured(await runLoad(run));
           print("etcd", kind, clients, etcdRow, "");
         }
-        const run = { ...load, targets: oursTargets, send: sendOurs, label: "bench" };
+        const run = { ...load, targets: oursTargets, send: sendPerClient, label: "bench" };
         if (WARMUP > 0) await runLoad({ ...run, seconds: WARMUP });
         const before = await statuses(cluster);
         const oursRow = measured(await runLoad(run));

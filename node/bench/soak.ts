@@ -13,8 +13,9 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { httpCall, ProcCluster, ROOT } from "../test/procs.js";
-import { describeErrors, type LoadTarget, runLoad, type Send } from "./load.js";
+import { ProcCluster, ROOT } from "../test/procs.js";
+import { describeErrors, type LoadTarget, runLoad } from "./load.js";
+import { sendOurs } from "./ours.js";
 
 const { values } = parseArgs({
   options: {
@@ -31,18 +32,7 @@ if (!(MINUTES > 0) || !(CLIENTS >= 2) || !(EVERY_S > 0)) {
   process.exit(3);
 }
 
-/** An anonymous request: no x-client-id, so the node gives it a session of its own. */
-const sendAnonymous: Send = async (r) => {
-  const res = await httpCall(
-    r.target.host,
-    r.target.port,
-    r.kind === "write" ? "PUT" : "GET",
-    `/kv/${r.key}`,
-    r.kind === "write" ? { value: r.seq } : undefined,
-    { agent: r.agent, timeoutMs: r.timeoutMs },
-  );
-  return res.status === 200 || res.status === 404 ? true : `HTTP ${res.status}`;
-};
+const sendAnonymous = sendOurs("anonymous");
 
 function rssMb(pid: number | undefined): number {
   if (pid === undefined) return Number.NaN;

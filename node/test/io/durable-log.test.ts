@@ -1,4 +1,3 @@
-import { spawn } from "node:child_process";
 import { mkdtemp, readdir, readFile, rm, stat, truncate, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
@@ -6,6 +5,7 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import { crc32 } from "node:zlib";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { DurableLog, encodeRecord } from "../../io/durable-log.js";
+import { syncedBeforeKill } from "./killed-writer.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, "../../..");
@@ -216,31 +216,7 @@ const one = async () => {
 for (let k = 0; k < 8; k++) void one();
 `,
     );
-    const child = spawn(process.execPath, ["--import", "tsx", script], {
-      cwd: root,
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    const synced = new Set<number>();
-    let stderr = "";
-    child.stderr.on("data", (d: Buffer) => {
-      stderr += d.toString();
-    });
-    const exited = new Promise((r) => child.on("exit", r));
-    await new Promise<void>((done, fail) => {
-      let buffered = "";
-      child.stdout.on("data", (d: Buffer) => {
-        buffered += d.toString();
-        const lines = buffered.split("\n");
-        buffered = lines.pop()!;
-        for (const line of lines) synced.add(Number(line.split(" ")[1]));
-        if (synced.size >= 300) {
-          child.kill("SIGKILL");
-          done();
-        }
-      });
-      child.on("exit", () => fail(new Error(`child exited early: ${stderr}`)));
-    });
-    await exited;
+    const synced = await syncedBeforeKill(script, root, 300);
     const { records } = await openLog(data);
     const seen = new Set(records.map((r) => (r as { i: number }).i));
     for (const i of synced) expect(seen.has(i), `record ${i} was reported synced`).toBe(true);

@@ -2,7 +2,6 @@
 // and the older segments are deleted once it is durable. Crash steps are simulated by leaving
 // the directory as a crash at that step would.
 
-import { spawn } from "node:child_process";
 import { cp, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
@@ -16,6 +15,7 @@ import {
   encodeRecord,
   type OpenOptions,
 } from "../../io/durable-log.js";
+import { syncedBeforeKill } from "./killed-writer.js";
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), "../../..");
 let root: string;
@@ -413,31 +413,7 @@ const one = async () => {
 for (let k = 0; k < 8; k++) void one();
 `,
     );
-    const child = spawn(process.execPath, ["--import", "tsx", script], {
-      cwd: repo,
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    const synced = new Set<number>();
-    let stderr = "";
-    child.stderr.on("data", (d: Buffer) => {
-      stderr += d.toString();
-    });
-    const exited = new Promise((r) => child.on("exit", r));
-    await new Promise<void>((done, fail) => {
-      let buffered = "";
-      child.stdout.on("data", (d: Buffer) => {
-        buffered += d.toString();
-        const lines = buffered.split("\n");
-        buffered = lines.pop()!;
-        for (const line of lines) synced.add(Number(line.split(" ")[1]));
-        if (synced.size >= 600) {
-          child.kill("SIGKILL");
-          done();
-        }
-      });
-      child.on("exit", () => fail(new Error(`child exited early: ${stderr}`)));
-    });
-    await exited;
+    const synced = await syncedBeforeKill(script, repo, 600);
     const { records } = await recover(data);
     const seen = new Set<number>();
     for (const r of records as unknown as ({ i: number } | { upTo: number })[]) {
