@@ -102,6 +102,8 @@ export class PaxosNode {
   private violations: string[] = [];
   /** The latest round trip to a peer, in ticks (phase 1's, then heartbeats'). */
   private rttTicks = 0;
+  /** When each peer's commit point, behind or ahead of ours, was last acted on (a catch-up). */
+  private readonly caughtUpAt = new Map<NodeId, number>();
   /** Snapshots sent to a peer and not yet seen arrive (its commit point), with when. */
   private readonly snapshotPushes = new Map<NodeId, { index: number; at: number }>();
 
@@ -771,10 +773,14 @@ export class PaxosNode {
     if (at !== undefined) this.lease?.clock.acked(from, at);
     const pushed = this.snapshotPushes.get(from);
     if (pushed && commit >= pushed.index) this.snapshotPushes.delete(from);
+    if (commit === this.learner.applied) return;
+    // Once per heartbeat interval and peer: a read round's acks come far more often, and a
+    // follower a slot or two behind is mostly behind by the `chosen` messages on their way.
+    const last = this.caughtUpAt.get(from);
+    if (last !== undefined && this.now - last < this.cfg.heartbeatTicks) return;
+    this.caughtUpAt.set(from, this.now);
     if (commit < this.learner.applied) this.sendCatchup(from, commit + 1);
-    else if (commit > this.learner.applied) {
-      this.send(from, { type: "catchup", from: this.learner.applied + 1 });
-    }
+    else this.send(from, { type: "catchup", from: this.learner.applied + 1 });
   }
 
   /**

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { compactWrites, recoverDurableState } from "../core/storage.js";
 import type { StorageWrite } from "../core/types.js";
 import { runSimulation } from "../sim/run.js";
-import { req, TestCluster } from "./helpers.js";
+import { req, TestCluster, TIMING } from "./helpers.js";
 
 describe("snapshots", () => {
   it("a far-behind node catches up by snapshot", () => {
@@ -79,6 +79,8 @@ describe("snapshots", () => {
     const n = c.node(leader);
     const ballot = n.status().ballot as { round: number; node: string };
     const far = c.ids.find((id) => id !== leader) as string;
+    // A heartbeat interval on: the leader acts on a peer's commit point once per interval.
+    for (let t = 0; t < TIMING.heartbeatTicks; t++) n.tick();
     let pushes = 0;
     for (let t = 0; t < 10; t++) {
       n.receive(far, { type: "heartbeatAck", ballot, commit: 0 });
