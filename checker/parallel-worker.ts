@@ -3,7 +3,6 @@
 // each verdict back. It runs until the main thread terminates it.
 
 import { parentPort, workerData } from "node:worker_threads";
-import type { OpInput, OpOutput } from "./history.js";
 import { modelFor } from "./models/index.js";
 import {
   CHUNK_MS,
@@ -12,19 +11,19 @@ import {
   type ToWorker,
   type WorkerSetup,
 } from "./parallel.js";
-import { heapNearlyFull, RoundRobin } from "./scheduler.js";
+import { heapNearlyFull, opsSource, RoundRobin } from "./scheduler.js";
 
 const port = parentPort;
 if (!port) throw new Error("parallel-worker.ts runs as a worker thread (see parallel.ts)");
 const setup = workerData as WorkerSetup;
 const model = modelFor(setup.spec.name, { initial: setup.spec.initial });
-const searches = new RoundRobin<unknown, OpInput, OpOutput>(model, setup.verbose, setup.cacheWords);
+const searches = new RoundRobin(setup.verbose, setup.cacheWords);
 let running = false;
 
 const post = (message: FromWorker) => port.postMessage(message);
 
 port.on("message", (message: ToWorker) => {
-  for (const p of message.partitions) searches.add(p.index, p.ops.map(decodeOp));
+  for (const p of message.partitions) searches.add(p.index, opsSource(model, p.ops.map(decodeOp)));
   if (!running) {
     running = true;
     setImmediate(work);

@@ -16,6 +16,7 @@ import {
   type ParsedHistory,
   type Value,
 } from "../history.js";
+import { CompactBuilder } from "./jsonl-compact.js";
 import { F_CODES, LineReader, TYPE_CODES } from "./jsonl-line.js";
 import { CAS_OK, NOTHING, OP_FUNCTIONS, type OpFunction, opInput, Pairing } from "./pairing.js";
 
@@ -65,8 +66,15 @@ export function parseJsonl(text: string, file: string): ParsedHistory {
   return parseJsonlBytes(() => [bytes], file);
 }
 
-/** A jsonl history from its bytes (a file's, through `fileSource`, or a text's). */
-export function parseJsonlBytes(source: ByteSource, file: string): ParsedHistory {
+/**
+ * A jsonl history from its bytes (a file's, through `fileSource`, or a text's). `compact`
+ * false: operation objects only, never a compact history (the tests compare the two).
+ */
+export function parseJsonlBytes(source: ByteSource, file: string, compact = true): ParsedHistory {
+  if (compact) {
+    const history = compactOrNot(source, file);
+    if (history) return history;
+  }
   let builder = new Builder(file);
   let last = Number.NEGATIVE_INFINITY;
   const streamed = scan(source, file, (line, time, type, proc, f, key, value) => {
@@ -85,6 +93,33 @@ export function parseJsonlBytes(source: ByteSource, file: string): ParsedHistory
     replaySorted(source, file, builder);
   }
   return builder.finish();
+}
+
+/**
+ * The history as a compact one, if it can be (compact.ts): else undefined, and the object
+ * parser reads the file from the start (with its messages, for a file in error).
+ */
+function compactOrNot(source: ByteSource, file: string): ParsedHistory | undefined {
+  const builder = new CompactBuilder();
+  try {
+    const done = scan(source, file, (_line, time, type, proc, f, key, value) =>
+      builder.event(time, type, proc, f, key, value),
+    );
+    if (!done) return undefined;
+  } catch (e) {
+    if (e instanceof HistoryError) return undefined;
+    throw e;
+  }
+  const compact = builder.finish();
+  const model: ModelName = builder.keyCount > 1 ? "kv" : "cas-register";
+  return {
+    format: "jsonl",
+    model,
+    compact,
+    get ops() {
+      return compact.ops();
+    },
+  };
 }
 
 function replaySorted(source: ByteSource, file: string, builder: Builder): void {

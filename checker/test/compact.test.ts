@@ -1,0 +1,146 @@
+// The compact history (typed arrays, compact.ts) and its check (compact-check.ts) against the
+// object parser and the object check: the same operations, the same verdicts, partition by
+// partition, with and without a full report.
+
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { checkOperations } from "../check.js";
+import { parseJsonl, parseJsonlBytes } from "../formats/jsonl.js";
+import { writeHistory } from "../formats/write.js";
+import {
+  HistoryError,
+  type HistoryOp,
+  type ModelName,
+  type ParsedHistory,
+  type Value,
+} from "../history.js";
+import { modelFor } from "../models/index.js";
+import { checkInParallel } from "../parallel.js";
+import { historyArbitrary } from "./random-history.js";
+
+const lines = (...ls: unknown[]) => ls.map((l) => JSON.stringify(l)).join("\n");
+const jsonlOf = (h: HistoryOp[]): string => writeHistory(h, "jsonl").text;
+/** The message of a parse that fails, else undefined. */
+const errorOf = (parse: () => unknown): string | undefined => {
+  try {
+    parse();
+    return undefined;
+  } catch (e) {
+    if (e instanceof HistoryError) return e.message;
+    throw e;
+  }
+};
+const objectsOnly = (text: string): ParsedHistory => {
+  const bytes = Buffer.from(text, "utf8");
+  return parseJsonlBytes(() => [bytes], "t", false);
+};
+
+/** What a check says of each partition, in order. */
+async function verdicts(
+  name: ModelName,
+  history: HistoryOp[] | NonNullable<ParsedHistory["compact"]>,
+  verbose: boolean,
+  initial?: Value,
+) {
+  const o = Array.isArray(history)
+    ? checkOperations(modelFor(name, { initial }), history, { verbose })
+    : await checkInParallel({ name, initial }, history, { verbose, workers: 0 });
+  return {
+    result: o.result,
+    count: o.partitionCount,
+    partitions: o.partitions.map((p) => ({
+      label: p.label,
+      result: p.result,
+      ops: p.ops,
+      origin: p.origin,
+      linearizations: p.linearizations,
+      stuck: p.stuck,
+    })),
+  };
+}
+
+describe("compact histories", () => {
+  it("hold the operations the object parser makes", () => {
+    fc.assert(
+      fc.property(historyArbitrary("kv"), (h) => {
+        const text = jsonlOf(h);
+        // An operation that returns when it is called is written with its completion first
+        // (write.ts), which no parser pairs: then both say so, alike.
+        const error = errorOf(() => objectsOnly(text));
+        expect(errorOf(() => parseJsonl(text, "t"))).toBe(error);
+        if (error !== undefined) return;
+        const compact = parseJsonl(text, "t");
+        expect(compact.compact).toBeDefined();
+        const objects = objectsOnly(text);
+        expect(objects.compact).toBeUndefined();
+        expect(compact.model).toBe(objects.model);
+        expect(compact.ops).toEqual(objects.ops);
+      }),
+      { numRuns: 500, seed: 20261202 },
+    );
+  });
+
+  it("are checked with the same verdicts, partition by partition", async () => {
+    let checked = 0;
+    await fc.assert(
+      fc.asyncProperty(
+        historyArbitrary("kv"),
+        fc.boolean(),
+        fc.constantFrom<Value | undefined>(undefined, 1, "x"),
+        async (h, verbose, initial) => {
+          const text = jsonlOf(h);
+          if (errorOf(() => objectsOnly(text)) !== undefined) return;
+          const parsed = parseJsonl(text, "t");
+          checked++;
+          const compact = parsed.compact;
+          if (!compact) throw new Error("not compact");
+          for (const name of ["kv", "cas-register"] as const) {
+            const expected = await verdicts(name, objectsOnly(text).ops, verbose, initial);
+            expect(await verdicts(name, compact, verbose, initial)).toEqual(expected);
+          }
+        },
+      ),
+      { numRuns: 1500, seed: 20261202 },
+    );
+    expect(checked).toBeGreaterThan(750);
+  });
+
+  it("are left to the object parser for what typed arrays do not hold", () => {
+    const base = { time: 1, process: 0, type: "invoke", key: "k" };
+    const ok = { time: 2, process: 0, type: "ok", key: "k" };
+    const cases = [
+      lines({ ...base, f: "write", value: [1] }, { ...ok, f: "write", value: [1] }),
+      lines({ ...base, f: "write", value: 1 }, { ...ok, f: "write", value: 1 }).replaceAll(
+        '"value":1',
+        '"value":-0',
+      ),
+      lines({ ...base, f: "read", value: null }, { ...ok, f: "read", value: { a: 1 } }),
+      lines({ ...base, f: "add", value: 1 }, { ...ok, f: "add", value: 1 }),
+      // Time going backwards: the object parser sorts the events.
+      lines(
+        { ...base, time: 5, f: "write", value: 1 },
+        { ...base, time: 3, process: 1, f: "write", value: 2 },
+        { ...ok, time: 6, f: "write", value: 1 },
+        { ...ok, time: 7, process: 1, f: "write", value: 2 },
+      ),
+    ];
+    for (const text of cases) {
+      const parsed = parseJsonl(text, "t");
+      expect(parsed.compact).toBeUndefined();
+      expect(parsed).toEqual(objectsOnly(text));
+    }
+  });
+
+  it("an initial value that is not a scalar: the objects are checked", async () => {
+    const text = lines(
+      { time: 1, process: 0, type: "invoke", f: "read", key: "k", value: null },
+      { time: 2, process: 0, type: "ok", f: "read", key: "k", value: null },
+    );
+    const compact = parseJsonl(text, "t").compact;
+    if (!compact) throw new Error("not compact");
+    const o = await checkInParallel({ name: "kv", initial: { a: 1 } }, compact, { workers: 0 });
+    expect(o.result).toBe("illegal");
+    const p = await checkInParallel({ name: "kv", initial: null }, compact, { workers: 0 });
+    expect(p.result).toBe("ok");
+  });
+});
