@@ -33,7 +33,8 @@ export function prepareCompact(
   const { call, ret } = h;
   for (let i = 0; i < h.length; i++) validate(call[i] as number, ret[i] as number, i);
   const model = intModel(h, init);
-  const { order, starts, labels } = byKey(h);
+  const { part, starts, labels } = byKey(h);
+  const { order, cols } = layOut(h, part, starts);
   const partitions: Partition<OpInput, OpOutput>[] = [];
   const sources: SearchSource[] = [];
   for (let p = 0; p < labels.length; p++) {
@@ -53,7 +54,7 @@ export function prepareCompact(
     });
     sources.push({
       size: indices.length,
-      start: (options) => new PartitionSearch(model, columns(h, indices), options),
+      start: (options) => new PartitionSearch(model, cols.of(p), options),
     });
   }
   return { ops: h.length, partitions, sources };
@@ -68,10 +69,10 @@ function initialIndex(values: readonly Scalar[], initial: Value): number {
 }
 
 /**
- * The operations' indices grouped by key (a counting sort: each key's in call order), the
- * keys in the order of their first operation.
+ * Each operation's partition (its key's, the keys numbered in the order of their first
+ * operation), and where each partition starts once they are laid out one after the other.
  */
-function byKey(h: CompactHistory): { order: Int32Array; starts: Int32Array; labels: string[] } {
+function byKey(h: CompactHistory): { part: Int32Array; starts: Int32Array; labels: string[] } {
   const n = h.length;
   const key = h.key;
   // Key index -> partition number, in order of first operation (a failed call left out may
@@ -95,45 +96,61 @@ function byKey(h: CompactHistory): { order: Int32Array; starts: Int32Array; labe
   const starts = new Int32Array(labels.length + 1);
   for (let p = 0; p < labels.length; p++)
     starts[p + 1] = (starts[p] as number) + (counts[p] as number);
-  const at = starts.slice(0, labels.length);
-  const order = new Int32Array(n);
-  for (let i = 0; i < n; i++) {
-    const p = part[i] as number;
-    order[at[p] as number] = i;
-    at[p] = (at[p] as number) + 1;
-  }
-  return { order, starts, labels };
+  return { part, starts, labels };
 }
 
-/** A partition's columns for the search, an unknown read left out (as columnsOf does). */
-function columns(h: CompactHistory, indices: Int32Array): SearchColumns<number, number> {
-  const m = indices.length;
-  const included = new Int32Array(m);
-  const calls = new Float64Array(m);
-  const returns = new Float64Array(m);
-  const inputs: number[] = [];
-  const outputs: (number | typeof UNKNOWN)[] = [];
-  let n = 0;
-  for (let j = 0; j < m; j++) {
-    const i = indices[j] as number;
-    const known = h.known[i] === 1;
-    if (!known && h.f[i] === READ) continue;
-    included[n] = j;
-    calls[n] = h.call[i] as number;
-    returns[n] = h.ret[i] as number;
-    inputs.push(i);
-    outputs.push(known ? KNOWN : UNKNOWN);
-    n++;
+/**
+ * The operations' indices partition after partition (each in call order), and every
+ * partition's columns for the search, an unknown read left out (as columnsOf does), in one pass
+ * over the history in its order: gathering each partition's from the history's arrays was a
+ * cache miss per operation and array (a key's operations are spread over the whole history).
+ */
+function layOut(h: CompactHistory, part: Int32Array, starts: Int32Array) {
+  const n = h.length;
+  const parts = starts.length - 1;
+  const { call, ret, known, f } = h;
+  const order = new Int32Array(n);
+  const included = new Int32Array(n);
+  const calls = new Float64Array(n);
+  const returns = new Float64Array(n);
+  const op = new Int32Array(n);
+  /** Per partition: the next place in `order`, and in the search's columns. */
+  const next = starts.slice(0, parts);
+  const nextTaken = starts.slice(0, parts);
+  for (let i = 0; i < n; i++) {
+    const p = part[i] as number;
+    const at = next[p] as number;
+    next[p] = at + 1;
+    order[at] = i;
+    if (known[i] === 0 && f[i] === READ) continue;
+    const k = nextTaken[p] as number;
+    nextTaken[p] = k + 1;
+    included[k] = at - (starts[p] as number);
+    calls[k] = call[i] as number;
+    returns[k] = ret[i] as number;
+    op[k] = i;
   }
-  return n === m
-    ? { included, calls, returns, inputs, outputs }
-    : {
-        included: included.slice(0, n),
-        calls: calls.slice(0, n),
-        returns: returns.slice(0, n),
+  const cols = {
+    of(p: number): SearchColumns<number, number> {
+      const s = starts[p] as number;
+      const e = nextTaken[p] as number;
+      const inputs: number[] = new Array(e - s);
+      const outputs: (number | typeof UNKNOWN)[] = new Array(e - s);
+      for (let k = s; k < e; k++) {
+        const i = op[k] as number;
+        inputs[k - s] = i;
+        outputs[k - s] = known[i] === 1 ? KNOWN : UNKNOWN;
+      }
+      return {
+        included: included.subarray(s, e),
+        calls: calls.subarray(s, e),
+        returns: returns.subarray(s, e),
         inputs,
         outputs,
       };
+    },
+  };
+  return { order, cols };
 }
 
 /**

@@ -4,8 +4,18 @@
 // array or an object, time going backwards, an event that does not pair) gives up, and the
 // object parser (jsonl.ts) reads the file from the start, with its messages for the errors.
 
-import { CAS, CompactHistory, READ, ValueTable, WRITE } from "../compact.js";
+import { CAS, CompactHistory, READ, type Scalar, WRITE } from "../compact.js";
 import type { Value } from "../history.js";
+import {
+  CompactLineReader,
+  NO_VALUE,
+  OTHER,
+  PAIR,
+  SCALAR,
+  StringIds,
+  ValueIds,
+} from "./jsonl-compact-line.js";
+import { type ByteSource, forEachLine, type LineEvent, readSlowly } from "./jsonl-scan.js";
 
 const INVOKE = 0;
 const OK = 1;
@@ -49,18 +59,49 @@ class Columns {
   }
 }
 
-/** Builds a compact history event by event; `event` false: this history is not for it. */
+/**
+ * Reads a register history into a builder; undefined when it is not one the builder takes.
+ * Throws the HistoryError of a bad line (the caller leaves it to the object parser to say).
+ */
+export function readCompact(source: ByteSource, file: string): CompactBuilder | undefined {
+  const builder = new CompactBuilder();
+  const reader = new CompactLineReader(builder.keys, builder.values);
+  const slow: LineEvent = { time: undefined, type: 0, proc: 0, f: 0, key: "", value: undefined };
+  let timed = 0;
+  let untimed = false;
+  let lineNo = 0;
+  const done = forEachLine(source, (buf, s, e) => {
+    lineNo++;
+    const r = reader;
+    if (r.read(buf, s, e)) {
+      if (r.timed) timed++;
+      else untimed = true;
+      return builder.add(r.timed ? r.time : lineNo, r.type, r.proc, r.f, r.key, r.kind, r.a, r.b);
+    }
+    if (!readSlowly(buf.toString("utf8", s, e), file, lineNo, slow)) return true;
+    if (slow.time === undefined) untimed = true;
+    else timed++;
+    return builder.event(slow.time ?? lineNo, slow.type, slow.proc, slow.f, slow.key, slow.value);
+  });
+  // Lines with a time and lines without: the object parser says which line.
+  return done && !(timed > 0 && untimed) ? builder : undefined;
+}
+
+/** Builds a compact history event by event; `add` false: this history is not for it. */
 export class CompactBuilder {
+  readonly keys = new StringIds();
+  readonly values = new ValueIds();
   private readonly cols = new Columns();
-  private readonly keyIndex = new Map<string, number>();
-  private readonly keys: string[] = [];
-  private readonly values = new ValueTable();
   /** process -> its open slot + 1 (0: none), for processes below DENSE_PROCESSES. */
   private dense = new Int32Array(64);
   private readonly sparse = new Map<number, number>();
   private last = Number.NEGATIVE_INFINITY;
   private failed = 0;
+  /** The key of the first invoke, and whether another invoke names another key. */
+  private firstKey = -1;
+  manyKeys = false;
 
+  /** An event as the JSON.parse path read it (its value a Value). */
   event(
     time: number,
     type: number,
@@ -68,6 +109,36 @@ export class CompactBuilder {
     f: number,
     key: string,
     value: Value | undefined,
+  ): boolean {
+    let kind = NO_VALUE;
+    let a = -1;
+    let b = -1;
+    if (value !== undefined) {
+      kind = OTHER;
+      if (Array.isArray(value)) {
+        if (value.length === 2 && isScalar(value[0]) && isScalar(value[1])) {
+          a = this.values.of(value[0]);
+          b = this.values.of(value[1]);
+          if (a >= 0 && b >= 0) kind = PAIR;
+        }
+      } else if (isScalar(value)) {
+        a = this.values.of(value);
+        if (a >= 0) kind = SCALAR;
+      }
+    }
+    return this.add(time, type, proc, f, this.keys.of(key), kind, a, b);
+  }
+
+  /** An event: its key an index into `keys`, its value `kind` (a, b: indices into `values`). */
+  add(
+    time: number,
+    type: number,
+    proc: number,
+    f: number,
+    key: number,
+    kind: number,
+    a: number,
+    b: number,
   ): boolean {
     if (time < this.last || f > CAS) return false;
     this.last = time;
@@ -80,26 +151,18 @@ export class CompactBuilder {
       c.ret[slot] = Number.POSITIVE_INFINITY;
       c.f[slot] = f;
       c.state[slot] = 0;
-      let k = this.keyIndex.get(key);
-      if (k === undefined) {
-        k = this.keys.length;
-        this.keys.push(key);
-        this.keyIndex.set(key, k);
-      }
-      c.key[slot] = k;
+      c.key[slot] = key;
+      if (this.firstKey < 0) this.firstKey = key;
+      else if (key !== this.firstKey) this.manyKeys = true;
       c.a[slot] = -1;
       if (f === WRITE) {
-        const v = this.values.of(value ?? null);
-        if (v < 0) return false;
-        c.a[slot] = v;
+        // A write without a value writes null, as jsonl.ts has it.
+        if (kind !== SCALAR && kind !== NO_VALUE) return false;
+        c.a[slot] = kind === SCALAR ? a : this.values.of(null);
       } else if (f === CAS) {
-        // The line reader checked that a cas invoke's value is [from, to].
-        const pair = value as Value[];
-        const from = this.values.of(pair[0] as Value);
-        const to = this.values.of(pair[1] as Value);
-        if (from < 0 || to < 0) return false;
-        c.a[slot] = from;
-        c.b[slot] = to;
+        if (kind !== PAIR) return false;
+        c.a[slot] = a;
+        c.b[slot] = b;
       }
       this.setOpen(proc, slot);
       return true;
@@ -111,9 +174,8 @@ export class CompactBuilder {
       c.state[slot] = 1;
       c.ret[slot] = time;
       if (f === READ) {
-        const v = this.values.of(value ?? null);
-        if (v < 0) return false;
-        c.a[slot] = v;
+        if (kind !== SCALAR && kind !== NO_VALUE) return false;
+        c.a[slot] = kind === SCALAR ? a : this.values.of(null);
       }
     } else if (type === FAIL) {
       c.state[slot] = 2;
@@ -149,14 +211,9 @@ export class CompactBuilder {
       known[j] = state;
       j++;
     }
-    return new CompactHistory(n, clientId, call, ret, f, key, a, b, known, this.keys, [
-      ...this.values.values,
+    return new CompactHistory(n, clientId, call, ret, f, key, a, b, known, this.keys.strings, [
+      ...this.values.table.values,
     ]);
-  }
-
-  /** How many distinct keys the history has so far. */
-  get keyCount(): number {
-    return this.keys.length;
   }
 
   private openOf(proc: number): number {
@@ -177,4 +234,8 @@ export class CompactBuilder {
     } else if (slot < 0) this.sparse.delete(proc);
     else this.sparse.set(proc, slot);
   }
+}
+
+function isScalar(v: Value | undefined): v is Scalar {
+  return v === null || (typeof v !== "object" && v !== undefined);
 }
