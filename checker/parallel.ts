@@ -16,7 +16,7 @@
 // `WireOp`s, with an `unknown` flag instead.
 
 import { availableParallelism } from "node:os";
-import { Worker } from "node:worker_threads";
+import type { Worker } from "node:worker_threads";
 import { CompactHistory } from "./compact.js";
 import { prepareCompact } from "./compact-check.js";
 import type { HistoryOp, ModelName, OpInput, OpOutput, Value } from "./history.js";
@@ -25,6 +25,7 @@ import { UNKNOWN } from "./model.js";
 import { modelFor } from "./models/index.js";
 import { CheckRun, type PreparedHistory, prepare, type SearchSource } from "./scheduler.js";
 import type { SearchResult } from "./search.js";
+import { spawnWorker } from "./spawn-worker.js";
 
 /** A built-in model, as a worker thread can rebuild it (`modelFor(name, { initial })`). */
 export interface ModelSpec {
@@ -299,15 +300,6 @@ class Pool {
   }
 
   private spawn(): Worker {
-    return import.meta.url.endsWith(".ts")
-      ? // From source (tsx): a worker does not get the TypeScript loader of its parent, and on
-        // Node 20 `--import tsx` in its execArgv does not apply to its entry point; so it
-        // registers tsx's loader first, then imports the worker module.
-        new Worker(
-          `import(${JSON.stringify(import.meta.resolve("tsx/esm/api"))})
-            .then(({ register }) => { register(); return import(${JSON.stringify(new URL("./parallel-worker.ts", import.meta.url).href)}); })`,
-          { eval: true, workerData: this.setup, execArgv: [] },
-        )
-      : new Worker(new URL("./parallel-worker.js", import.meta.url), { workerData: this.setup });
+    return spawnWorker(import.meta.url, "parallel-worker", { workerData: this.setup });
   }
 }

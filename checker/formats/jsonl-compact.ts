@@ -64,27 +64,116 @@ class Columns {
  * Throws the HistoryError of a bad line (the caller leaves it to the object parser to say).
  */
 export function readCompact(source: ByteSource, file: string): CompactBuilder | undefined {
-  const builder = new CompactBuilder();
-  const reader = new CompactLineReader(builder.keys, builder.values);
-  const slow: LineEvent = { time: undefined, type: 0, proc: 0, f: 0, key: "", value: undefined };
-  let timed = 0;
-  let untimed = false;
-  let lineNo = 0;
-  const done = forEachLine(source, (buf, s, e) => {
-    lineNo++;
-    const r = reader;
-    if (r.read(buf, s, e)) {
-      if (r.timed) timed++;
-      else untimed = true;
-      return builder.add(r.timed ? r.time : lineNo, r.type, r.proc, r.f, r.key, r.kind, r.a, r.b);
+  const reading = new CompactReading(file);
+  return reading.feed(source) ? reading.done() : undefined;
+}
+
+/** A history read line by line into a builder, from one or more stretches of its bytes. */
+export class CompactReading {
+  readonly builder = new CompactBuilder();
+  private readonly reader = new CompactLineReader(this.builder.keys, this.builder.values);
+  private readonly slow: LineEvent = {
+    time: undefined,
+    type: 0,
+    proc: 0,
+    f: 0,
+    key: "",
+    value: undefined,
+  };
+  private timed = 0;
+  private untimed = false;
+  private lineNo = 0;
+
+  constructor(private readonly file: string) {}
+
+  /** Reads the lines of `source`, after those read so far; false: not for a compact history. */
+  feed(source: ByteSource): boolean {
+    return forEachLine(source, (buf, s, e) => this.line(buf, s, e));
+  }
+
+  /**
+   * Events read elsewhere (a worker thread, jsonl-split.ts), after those read so far: their
+   * keys and values are indices into `keys` and `values`, the tables they were read with.
+   */
+  events(
+    e: EventColumns,
+    keys: readonly string[],
+    values: readonly Scalar[],
+    lines: number,
+  ): boolean {
+    const b = this.builder;
+    const keyOf = Int32Array.from(keys, (k) => b.keys.of(k));
+    const valueIndex = Int32Array.from(values, (v) => b.values.of(v));
+    for (let i = 0; i < e.size; i++) {
+      const kind = e.kind[i] as number;
+      const a = e.a[i] as number;
+      const v = e.b[i] as number;
+      const ok = b.add(
+        e.time[i] as number,
+        e.type[i] as number,
+        e.proc[i] as number,
+        e.f[i] as number,
+        keyOf[e.key[i] as number] as number,
+        kind,
+        a >= 0 ? (valueIndex[a] as number) : a,
+        v >= 0 ? (valueIndex[v] as number) : v,
+      );
+      if (!ok) return false;
     }
-    if (!readSlowly(buf.toString("utf8", s, e), file, lineNo, slow)) return true;
-    if (slow.time === undefined) untimed = true;
-    else timed++;
-    return builder.event(slow.time ?? lineNo, slow.type, slow.proc, slow.f, slow.key, slow.value);
-  });
-  // Lines with a time and lines without: the object parser says which line.
-  return done && !(timed > 0 && untimed) ? builder : undefined;
+    this.timed += e.size;
+    this.lineNo += lines;
+    return true;
+  }
+
+  /** The builder, once every line is read; undefined if it is not a compact history. */
+  done(): CompactBuilder | undefined {
+    // Lines with a time and lines without: the object parser says which line.
+    return this.timed > 0 && this.untimed ? undefined : this.builder;
+  }
+
+  private line(buf: Buffer, s: number, e: number): boolean {
+    const r = this.reader;
+    const lineNo = ++this.lineNo;
+    if (r.read(buf, s, e)) {
+      if (r.timed) this.timed++;
+      else this.untimed = true;
+      return this.builder.add(
+        r.timed ? r.time : lineNo,
+        r.type,
+        r.proc,
+        r.f,
+        r.key,
+        r.kind,
+        r.a,
+        r.b,
+      );
+    }
+    const slow = this.slow;
+    if (!readSlowly(buf.toString("utf8", s, e), this.file, lineNo, slow)) return true;
+    if (slow.time === undefined) this.untimed = true;
+    else this.timed++;
+    return this.builder.event(
+      slow.time ?? lineNo,
+      slow.type,
+      slow.proc,
+      slow.f,
+      slow.key,
+      slow.value,
+    );
+  }
+}
+
+/** Events as a worker thread reads them (jsonl-split-worker.ts): one array a field. */
+export interface EventColumns {
+  size: number;
+  time: Float64Array;
+  proc: Float64Array;
+  type: Uint8Array;
+  f: Uint8Array;
+  key: Int32Array;
+  kind: Uint8Array;
+  a: Int32Array;
+  b: Int32Array;
 }
 
 /** Builds a compact history event by event; `add` false: this history is not for it. */

@@ -20,12 +20,15 @@ export type ByteSource = () => Iterable<Buffer>;
 /** Bytes read from a file at a time. */
 const CHUNK = 1 << 22;
 
-/** A file's bytes from `from` on (past a byte order mark, say), a few megabytes at a time. */
-export function fileSource(fd: number, from = 0): ByteSource {
+/**
+ * A file's bytes from `from` (past a byte order mark, say) to `to` (default: its end), a few
+ * megabytes at a time.
+ */
+export function fileSource(fd: number, from = 0, to = Number.POSITIVE_INFINITY): ByteSource {
   return function* () {
-    for (let pos = from; ; ) {
+    for (let pos = from; pos < to; ) {
       const buf = Buffer.allocUnsafe(CHUNK);
-      const n = readSync(fd, buf, 0, CHUNK, pos);
+      const n = readSync(fd, buf, 0, Math.min(CHUNK, to - pos), pos);
       if (n === 0) return;
       pos += n;
       yield n < CHUNK ? buf.subarray(0, n) : buf;

@@ -24,6 +24,7 @@ import {
   type LineEvent,
   readSlowly,
 } from "./jsonl-scan.js";
+import { readCompactSplit } from "./jsonl-split.js";
 import { CAS_OK, NOTHING, OP_FUNCTIONS, type OpFunction, opInput, Pairing } from "./pairing.js";
 
 const INVOKE = 0;
@@ -50,13 +51,26 @@ export function parseJsonl(text: string, file: string): ParsedHistory {
   return parseJsonlBytes(() => [bytes], file);
 }
 
+/** A file's bytes [from, size), for a first try that reads them with two threads. */
+export interface SplitFile {
+  fd: number;
+  from: number;
+  size: number;
+}
+
 /**
  * A jsonl history from its bytes (a file's, through `fileSource`, or a text's). `compact`
- * false: operation objects only, never a compact history (the tests compare the two).
+ * false: operation objects only, never a compact history (the tests compare the two). `split`:
+ * the same bytes as a file, which a big one's first try reads with two threads (jsonl-split.ts).
  */
-export function parseJsonlBytes(source: ByteSource, file: string, compact = true): ParsedHistory {
+export function parseJsonlBytes(
+  source: ByteSource,
+  file: string,
+  compact = true,
+  split?: SplitFile,
+): ParsedHistory {
   if (compact) {
-    const history = compactOrNot(source, file);
+    const history = compactOrNot(source, file, split);
     if (history) return history;
   }
   let builder = new Builder(file);
@@ -83,10 +97,16 @@ export function parseJsonlBytes(source: ByteSource, file: string, compact = true
  * The history as a compact one, if it can be (compact.ts): else undefined, and the object
  * parser reads the file from the start (with its messages, for a file in error).
  */
-function compactOrNot(source: ByteSource, file: string): ParsedHistory | undefined {
+function compactOrNot(
+  source: ByteSource,
+  file: string,
+  split: SplitFile | undefined,
+): ParsedHistory | undefined {
   let built: CompactBuilder | undefined;
   try {
-    built = readCompact(source, file);
+    built = split
+      ? readCompactSplit(split.fd, split.from, split.size, file)
+      : readCompact(source, file);
   } catch (e) {
     if (e instanceof HistoryError) return undefined;
     throw e;

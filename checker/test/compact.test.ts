@@ -2,10 +2,16 @@
 // object parser and the object check: the same operations, the same verdicts, partition by
 // partition, with and without a full report.
 
+import { closeSync, fstatSync, mkdtempSync, openSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import fc from "fast-check";
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { checkOperations } from "../check.js";
 import { parseJsonl, parseJsonlBytes } from "../formats/jsonl.js";
+import { readCompact } from "../formats/jsonl-compact.js";
+import { fileSource } from "../formats/jsonl-scan.js";
+import { readCompactSplit } from "../formats/jsonl-split.js";
 import { writeHistory } from "../formats/write.js";
 import {
   HistoryError,
@@ -142,5 +148,63 @@ describe("compact histories", () => {
     expect(o.result).toBe("illegal");
     const p = await checkInParallel({ name: "kv", initial: null }, compact, { workers: 0 });
     expect(p.result).toBe("ok");
+  });
+});
+
+describe("a big file read by two threads", () => {
+  const dir = mkdtempSync(path.join(tmpdir(), "compact-split-"));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  /** What reading the file alone gives, and what two threads give (0: split whatever its size). */
+  function both(text: string) {
+    const file = path.join(dir, "h.jsonl");
+    writeFileSync(file, text);
+    const fd = openSync(file, "r");
+    try {
+      const size = fstatSync(fd).size;
+      const read = (split: boolean) => {
+        try {
+          const b = split
+            ? readCompactSplit(fd, 0, size, "h", 0)
+            : readCompact(fileSource(fd, 0, size), "h");
+          return b ? { ops: b.finish().ops(), model: b.manyKeys } : undefined;
+        } catch (e) {
+          if (e instanceof HistoryError) return e.message;
+          throw e;
+        }
+      };
+      return { alone: read(false), split: read(true) };
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  it("gives what one thread gives", () => {
+    fc.assert(
+      fc.property(historyArbitrary("kv"), (h) => {
+        const { alone, split } = both(jsonlOf(h));
+        expect(split).toEqual(alone);
+      }),
+      { numRuns: 40, seed: 20261202 },
+    );
+  });
+
+  it("when the second half has a line the worker does not take, or a bad one", () => {
+    const ev = (time: number, process: number | string, type: string, value: unknown = 1) =>
+      JSON.stringify({ time, process, type, f: "write", key: "k", value });
+    const head = Array.from({ length: 40 }, (_, i) =>
+      [ev(2 * i, 0, "invoke"), ev(2 * i + 1, 0, "ok")].join("\n"),
+    );
+    const tails = [
+      `${ev(100, "nemesis", "info")}\n${ev(101, 0, "invoke")}\n${ev(102, 0, "ok")}`,
+      `${ev(100, 0, "invoke", { a: 1 })}\n${ev(101, 0, "ok", { a: 1 })}`,
+      `${ev(100, 0, "invoke")}\n{"process": 0, "type": "ok", "f": "write", "key": "k"}`,
+      `${ev(100, 0, "invoke")}\nnot json`,
+      `${ev(100, 0, "invoke")}\n${ev(99, 0, "ok")}`,
+    ];
+    for (const tail of tails) {
+      const { alone, split } = both(`${[...head, tail].join("\n")}\n`);
+      expect(split).toEqual(alone);
+    }
   });
 });
