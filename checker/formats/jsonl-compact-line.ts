@@ -104,7 +104,10 @@ export class ValueIds {
 
   /** The index of a scalar; -1 for -0 (see ValueTable). */
   of(v: Scalar): number {
-    if (typeof v === "number" && v >= 0 && v < SMALL && Number.isInteger(v)) return this.int(v);
+    // -0 >= 0, but it is not 0 here (ValueTable has no index for it).
+    if (typeof v === "number" && v >= 0 && v < SMALL && Number.isInteger(v) && 1 / v > 0) {
+      return this.int(v);
+    }
     return this.table.of(v);
   }
 

@@ -120,6 +120,19 @@ describe("compact histories", () => {
         '"value":1',
         '"value":-0',
       ),
+      // -0 after 0 (which has an index by then), read fast and through JSON.parse.
+      lines(
+        { ...base, f: "write", value: 0 },
+        { ...ok, f: "write", value: 0 },
+        { ...base, time: 3, f: "write", value: 1 },
+        { ...ok, time: 4, f: "write", value: 1 },
+      ).replace(/"value":1/g, '"value":-0'),
+      lines(
+        { ...base, f: "write", value: 0 },
+        { ...ok, f: "write", value: 0 },
+        { ...base, time: 3, f: "write", value: 1, x: "\n" },
+        { ...ok, time: 4, f: "write", value: 1 },
+      ).replace(/"value":1/g, '"value":-0'),
       lines({ ...base, f: "read", value: null }, { ...ok, f: "read", value: { a: 1 } }),
       lines({ ...base, f: "add", value: 1 }, { ...ok, f: "add", value: 1 }),
       // Time going backwards: the object parser sorts the events.
