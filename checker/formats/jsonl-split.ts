@@ -5,9 +5,10 @@
 // Reading the bytes is most of the time of checking a big history, and a line does not depend
 // on the lines before it; pairing does, but it is quick on event columns. The parse stays
 // synchronous (readHistoryFile is): this thread waits for the worker on a shared flag
-// (Atomics.wait) and takes its message with receiveMessageOnPort. A worker that does not start
-// in time, or gives up (a line it does not take), costs nothing but the wait: this thread then
-// reads the second half itself, so the result is always the one reading alone gives.
+// (Atomics.wait) and takes its message with receiveMessageOnPort. A worker that has not started
+// by the time this thread has read its half, or gives up (a line it does not take), costs
+// nothing but its start: this thread then reads the second half itself, so the result is
+// always the one reading alone gives.
 
 import { readSync } from "node:fs";
 import { availableParallelism } from "node:os";
@@ -19,9 +20,6 @@ import { fileSource } from "./jsonl-scan.js";
 
 /** Files from this size on are read by two threads (below, starting a worker costs more). */
 export const SPLIT_BYTES = 64 << 20;
-/** How long a worker may take to start before this thread reads its half itself. */
-const START_MS = 3_000;
-
 export const STARTED = 1;
 export const DONE = 2;
 
@@ -70,9 +68,11 @@ export function readCompactSplit(
   const setup: SplitSetup = { fd, from: mid, to: size, flag, port: port2 };
   let worker: ReturnType<typeof spawnWorker> | undefined;
   try {
+    // None of this process's flags: `-e CODE` would run CODE again in the worker.
     worker = spawnWorker(import.meta.url, "jsonl-split-worker", {
       workerData: setup,
       transferList: [port2],
+      execArgv: [],
     });
     worker.unref();
     // A worker that fails says so in an event after this thread is done with it: not an error.
@@ -99,14 +99,15 @@ export function readCompactSplit(
   }
 }
 
-/** The worker's message; undefined if it did not start in time, or end within `limitMs`. */
+/** The worker's message; undefined if it has not started yet, or does not end within `limitMs`. */
 function waitFor(
   flag: SharedArrayBuffer,
   port: MessagePort,
   limitMs: number,
 ): SplitPart | undefined {
   const state = new Int32Array(flag);
-  if (Atomics.load(state, 0) === 0) Atomics.wait(state, 0, 0, START_MS);
+  // Not started while this thread read its half (it starts in tens of milliseconds): waiting
+  // for it could only be slower than reading that half here.
   if (Atomics.load(state, 0) === 0) return undefined;
   if (Atomics.load(state, 0) === STARTED) Atomics.wait(state, 0, STARTED, limitMs);
   if (Atomics.load(state, 0) !== DONE) return undefined;
