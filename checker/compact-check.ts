@@ -134,18 +134,13 @@ function layOut(h: CompactHistory, part: Int32Array, starts: Int32Array) {
     of(p: number): SearchColumns<number, number> {
       const s = starts[p] as number;
       const e = nextTaken[p] as number;
-      const inputs: number[] = new Array(e - s);
       const outputs: (number | typeof UNKNOWN)[] = new Array(e - s);
-      for (let k = s; k < e; k++) {
-        const i = op[k] as number;
-        inputs[k - s] = i;
-        outputs[k - s] = known[i] === 1 ? KNOWN : UNKNOWN;
-      }
+      for (let k = s; k < e; k++) outputs[k - s] = known[op[k] as number] === 1 ? KNOWN : UNKNOWN;
       return {
         included: included.subarray(s, e),
         calls: calls.subarray(s, e),
         returns: returns.subarray(s, e),
-        inputs,
+        inputs: op.subarray(s, e),
         outputs,
       };
     },

@@ -44,7 +44,8 @@ export interface SearchColumns<I, O> {
   included: Int32Array;
   calls: Float64Array;
   returns: Float64Array;
-  inputs: I[];
+  /** An array, or a typed array when inputs are numbers (a compact history's op indices). */
+  inputs: ArrayLike<I>;
   outputs: (O | typeof UNKNOWN)[];
 }
 
@@ -94,7 +95,7 @@ export class PartitionSearch<S, I, O> {
   private readonly isCall: Uint8Array;
   private readonly match: Int32Array; // call entry -> its return entry
   private readonly head: number;
-  private readonly inputs: I[];
+  private readonly inputs: ArrayLike<I>;
   private readonly outputs: (O | typeof UNKNOWN)[];
   private readonly bits: Bitset;
   /**

@@ -26,15 +26,32 @@ const DENSE_PROCESSES = 1 << 22;
 /** Growable typed columns of the operations, in call order (slots, as pairing.ts has them). */
 class Columns {
   size = 0;
-  clientId = new Float64Array(1024);
-  call = new Float64Array(1024);
-  ret = new Float64Array(1024);
-  f = new Uint8Array(1024);
-  key = new Int32Array(1024);
-  a = new Int32Array(1024);
-  b = new Int32Array(1024);
+  clientId: Float64Array;
+  call: Float64Array;
+  ret: Float64Array;
+  f: Uint8Array;
+  key: Int32Array;
+  a: Int32Array;
+  b: Int32Array;
   /** 0: no output (yet), 1: returned ok, 2: failed (left out at the end). */
-  state = new Uint8Array(1024);
+  state: Uint8Array;
+
+  /**
+   * `capacity`: the operations expected. Growing by doubling copied a 10,000,000-op history's
+   * columns several times over (most of a second); pages of a typed array never written cost
+   * no memory, so an estimate on the high side is cheap.
+   */
+  constructor(capacity = 1024) {
+    const n = Math.max(1024, Math.ceil(capacity));
+    this.clientId = new Float64Array(n);
+    this.call = new Float64Array(n);
+    this.ret = new Float64Array(n);
+    this.f = new Uint8Array(n);
+    this.key = new Int32Array(n);
+    this.a = new Int32Array(n);
+    this.b = new Int32Array(n);
+    this.state = new Uint8Array(n);
+  }
 
   /** A new slot; its index. */
   push(): number {
@@ -70,8 +87,8 @@ export function readCompact(source: ByteSource, file: string): CompactBuilder | 
 
 /** A history read line by line into a builder, from one or more stretches of its bytes. */
 export class CompactReading {
-  readonly builder = new CompactBuilder();
-  private readonly reader = new CompactLineReader(this.builder.keys, this.builder.values);
+  readonly builder: CompactBuilder;
+  private readonly reader: CompactLineReader;
   private readonly slow: LineEvent = {
     time: undefined,
     type: 0,
@@ -84,7 +101,14 @@ export class CompactReading {
   private untimed = false;
   private lineNo = 0;
 
-  constructor(private readonly file: string) {}
+  /** `capacity`: the operations expected, if known (CompactBuilder). */
+  constructor(
+    private readonly file: string,
+    capacity?: number,
+  ) {
+    this.builder = new CompactBuilder(capacity);
+    this.reader = new CompactLineReader(this.builder.keys, this.builder.values);
+  }
 
   /** Reads the lines of `source`, after those read so far; false: not for a compact history. */
   feed(source: ByteSource): boolean {
@@ -180,7 +204,7 @@ export interface EventColumns {
 export class CompactBuilder {
   readonly keys = new StringIds();
   readonly values = new ValueIds();
-  private readonly cols = new Columns();
+  private readonly cols: Columns;
   /** process -> its open slot + 1 (0: none), for processes below DENSE_PROCESSES. */
   private dense = new Int32Array(64);
   private readonly sparse = new Map<number, number>();
@@ -189,6 +213,11 @@ export class CompactBuilder {
   /** The key of the first invoke, and whether another invoke names another key. */
   private firstKey = -1;
   manyKeys = false;
+
+  /** `capacity`: the operations expected (Columns). */
+  constructor(capacity?: number) {
+    this.cols = new Columns(capacity);
+  }
 
   /** An event as the JSON.parse path read it (its value a Value). */
   event(
@@ -278,31 +307,41 @@ export class CompactBuilder {
   finish(): CompactHistory {
     const c = this.cols;
     const n = c.size - this.failed;
-    const clientId = new Float64Array(n);
-    const call = new Float64Array(n);
-    const ret = new Float64Array(n);
-    const f = new Uint8Array(n);
-    const key = new Int32Array(n);
-    const a = new Int32Array(n);
-    const b = new Int32Array(n);
-    const known = new Uint8Array(n);
+    const { clientId, call, ret, f, key, a, b, state } = c;
+    // Failed calls leave in place (j <= i), and the columns are views of the first n slots:
+    // copying them into arrays of their own doubled the memory of a big history for a while.
     let j = 0;
     for (let i = 0; i < c.size; i++) {
-      const state = c.state[i] as number;
-      if (state === 2) continue;
-      clientId[j] = c.clientId[i] as number;
-      call[j] = c.call[i] as number;
-      ret[j] = c.ret[i] as number;
-      f[j] = c.f[i] as number;
-      key[j] = c.key[i] as number;
-      a[j] = c.a[i] as number;
-      b[j] = c.b[i] as number;
-      known[j] = state;
+      const s = state[i] as number;
+      if (s === 2) continue;
+      if (j !== i) {
+        clientId[j] = clientId[i] as number;
+        call[j] = call[i] as number;
+        ret[j] = ret[i] as number;
+        f[j] = f[i] as number;
+        key[j] = key[i] as number;
+        a[j] = a[i] as number;
+        b[j] = b[i] as number;
+        state[j] = s;
+      }
       j++;
     }
-    return new CompactHistory(n, clientId, call, ret, f, key, a, b, known, this.keys.strings, [
-      ...this.values.table.values,
-    ]);
+    const view = <T extends Float64Array | Int32Array | Uint8Array>(x: T): T =>
+      x.subarray(0, n) as T;
+    return new CompactHistory(
+      n,
+      view(clientId),
+      view(call),
+      view(ret),
+      view(f),
+      view(key),
+      view(a),
+      view(b),
+      // What is left of the states is 0 (no output known) or 1 (ok): `known`.
+      view(state),
+      this.keys.strings,
+      [...this.values.table.values],
+    );
   }
 
   private openOf(proc: number): number {

@@ -13,7 +13,8 @@ const READ_ALL = 4;
 
 /**
  * The bytes of a history, chunk by chunk; each call reads it from its start again (a file out
- * of time order is read twice). Lines may straddle chunks.
+ * of time order is read twice). Lines may straddle chunks. A chunk is valid until the one after
+ * the next is asked for (forEachLine's use: the buffers are reused).
  */
 export type ByteSource = () => Iterable<Buffer>;
 
@@ -26,8 +27,12 @@ const CHUNK = 1 << 22;
  */
 export function fileSource(fd: number, from = 0, to = Number.POSITIVE_INFINITY): ByteSource {
   return function* () {
-    for (let pos = from; pos < to; ) {
-      const buf = Buffer.allocUnsafe(CHUNK);
+    // Two buffers, in turn: a chunk is read while the last one's unfinished line (forEachLine's
+    // carry) may still point into the other. A new buffer a chunk was a page fault every 4 kB
+    // written, a second of a 2 GB file's read.
+    const buffers = [Buffer.allocUnsafe(CHUNK), Buffer.allocUnsafe(CHUNK)];
+    for (let pos = from, k = 0; pos < to; k ^= 1) {
+      const buf = buffers[k] as Buffer;
       const n = readSync(fd, buf, 0, Math.min(CHUNK, to - pos), pos);
       if (n === 0) return;
       pos += n;

@@ -15,14 +15,27 @@ import { DONE, type SplitPart, type SplitSetup, STARTED } from "./jsonl-split.js
 /** Growable event columns. */
 class Events {
   private size = 0;
-  private time = new Float64Array(1 << 16);
-  private proc = new Float64Array(1 << 16);
-  private type = new Uint8Array(1 << 16);
-  private f = new Uint8Array(1 << 16);
-  private key = new Int32Array(1 << 16);
-  private kind = new Uint8Array(1 << 16);
-  private a = new Int32Array(1 << 16);
-  private b = new Int32Array(1 << 16);
+  private time: Float64Array;
+  private proc: Float64Array;
+  private type: Uint8Array;
+  private f: Uint8Array;
+  private key: Int32Array;
+  private kind: Uint8Array;
+  private a: Int32Array;
+  private b: Int32Array;
+
+  /** `capacity`: the events expected (on the high side: pages never written cost nothing). */
+  constructor(capacity: number) {
+    const n = Math.max(1 << 16, Math.ceil(capacity));
+    this.time = new Float64Array(n);
+    this.proc = new Float64Array(n);
+    this.type = new Uint8Array(n);
+    this.f = new Uint8Array(n);
+    this.key = new Int32Array(n);
+    this.kind = new Uint8Array(n);
+    this.a = new Int32Array(n);
+    this.b = new Int32Array(n);
+  }
 
   push(r: CompactLineReader): void {
     if (this.size === this.time.length) this.grow();
@@ -37,18 +50,19 @@ class Events {
     this.b[i] = r.b;
   }
 
+  /** The columns, `size` events long (views: their buffers are transferred, not copied). */
   columns(): EventColumns {
     const n = this.size;
     return {
       size: n,
-      time: this.time.slice(0, n),
-      proc: this.proc.slice(0, n),
-      type: this.type.slice(0, n),
-      f: this.f.slice(0, n),
-      key: this.key.slice(0, n),
-      kind: this.kind.slice(0, n),
-      a: this.a.slice(0, n),
-      b: this.b.slice(0, n),
+      time: this.time.subarray(0, n),
+      proc: this.proc.subarray(0, n),
+      type: this.type.subarray(0, n),
+      f: this.f.subarray(0, n),
+      key: this.key.subarray(0, n),
+      kind: this.kind.subarray(0, n),
+      a: this.a.subarray(0, n),
+      b: this.b.subarray(0, n),
     };
   }
 
@@ -91,7 +105,8 @@ function readPart(): SplitPart {
   const keys = new StringIds();
   const values = new ValueIds();
   const reader = new CompactLineReader(keys, values);
-  const e = new Events();
+  // A line of ~100 bytes an event in our histories.
+  const e = new Events((setup.to - setup.from) / 64);
   const slow: LineEvent = { time: undefined, type: 0, proc: 0, f: 0, key: "", value: undefined };
   let lines = 0;
   const read = forEachLine(fileSource(setup.fd, setup.from, setup.to), (buf, s, end) => {

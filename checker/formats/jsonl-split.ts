@@ -57,7 +57,8 @@ export function readCompactSplit(
   file: string,
   minBytes = SPLIT_BYTES,
 ): CompactBuilder | undefined {
-  const reading = new CompactReading(file);
+  // Two lines an operation, of ~100 bytes in our histories (a guess on the high side is cheap).
+  const reading = new CompactReading(file, (size - from) / 128);
   const mid =
     size - from >= minBytes && availableParallelism() > 1
       ? lineStart(fd, from + Math.floor((size - from) / 2), size)

@@ -8,6 +8,7 @@ import path from "node:path";
 import fc from "fast-check";
 import { afterAll, describe, expect, it } from "vitest";
 import { checkOperations } from "../check.js";
+import { readHistoryFile } from "../formats/file.js";
 import { parseJsonl, parseJsonlBytes } from "../formats/jsonl.js";
 import { readCompact } from "../formats/jsonl-compact.js";
 import { fileSource } from "../formats/jsonl-scan.js";
@@ -200,6 +201,30 @@ describe("a big file read by two threads", () => {
       }),
       { numRuns: 40, seed: 20261202 },
     );
+  });
+
+  it("a file of several chunks (whose buffers are reused) reads as its text does", () => {
+    const ev = (time: number, process: number, type: string, value: unknown) =>
+      JSON.stringify({
+        time,
+        process,
+        type,
+        f: "write",
+        key: `k${time % 7}`,
+        value,
+        pad: "x".repeat(time % 50),
+      });
+    const lines: string[] = [];
+    for (let i = 0; i < 60_000; i++) {
+      lines.push(ev(2 * i, i % 5, "invoke", i % 3), ev(2 * i + 1, i % 5, "ok", i % 3));
+    }
+    const text = `${lines.join("\n")}\n`;
+    const file = path.join(dir, "chunks.jsonl");
+    writeFileSync(file, text);
+    expect(text.length).toBeGreaterThan(3 * (4 << 20));
+    const parsed = readHistoryFile(file, "h", "auto");
+    expect(parsed.compact).toBeDefined();
+    expect(parsed.ops).toEqual(objectsOnly(text).ops);
   });
 
   it("when the second half has a line the worker does not take, or a bad one", () => {
