@@ -8,6 +8,7 @@
 // equality of states is then equality of indices (register-int.ts). Operation objects are made
 // only when something asks for them (`ops`, `opsOf`: a report, a witness, a worker thread).
 
+import { CAS_OK, NOTHING } from "./formats/pairing.js";
 import type { HistoryOp, OpInput, OpOutput, Value } from "./history.js";
 import { UNKNOWN } from "./model.js";
 
@@ -18,10 +19,6 @@ export const CAS = 2;
 
 /** A scalar a compact history can intern: what a register holds in most histories. */
 export type Scalar = null | boolean | number | string;
-
-// Outputs that carry nothing of their own are shared, as the parsers share them (pairing.ts).
-const NOTHING: OpOutput = Object.freeze({});
-const CAS_OK: OpOutput = Object.freeze({ ok: true });
 
 export class CompactHistory {
   constructor(
@@ -67,6 +64,7 @@ export class CompactHistory {
     const key = this.keys[this.key[i] as number] as string;
     const a = this.values[this.a[i] as number] as Value;
     let input: OpInput;
+    // Outputs that carry nothing of their own are the parsers' shared ones (pairing.ts).
     let output: OpOutput;
     switch (this.f[i]) {
       case READ:

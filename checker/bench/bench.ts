@@ -180,7 +180,7 @@ async function big(): Promise<void> {
           partitions?: number;
         };
         console.log(
-          `${label}${bigOps}-op history, check${flag.length > 0 ? ` ${flag.join(" ")}` : ""}: ${out.result} (${out.ops} ops, ${out.partitions} partitions); whole process ${(run.ms / 1000).toFixed(2)} s (search ${((out.ms ?? 0) / 1000).toFixed(2)} s), peak RSS ${run.peakMb?.toFixed(0) ?? "?"} MB (${targets})`,
+          `${label}${bigOps}-op history, check${flag.length > 0 ? ` ${flag.join(" ")}` : ""}: ${out.result} (${out.ops} ops, ${out.partitions} partitions); whole process ${(run.ms / 1000).toFixed(2)} s, ${((run.cpuMs ?? 0) / 1000).toFixed(2)} s CPU (search ${((out.ms ?? 0) / 1000).toFixed(2)} s), peak RSS ${run.peakMb?.toFixed(0) ?? "?"} MB (${targets})`,
         );
       }
     }
