@@ -55,6 +55,7 @@ export function prepareCompact(
     sources.push({
       size: indices.length,
       start: (options) => new PartitionSearch(model, cols.of(p), options),
+      portable: () => h.subset(indices),
     });
   }
   return { ops: h.length, partitions, sources };

@@ -45,6 +45,48 @@ export class CompactHistory {
 
   private made: HistoryOp[] | undefined;
 
+  /**
+   * The operations at `indices` (in that order) as a history of their own, for a worker thread
+   * (its arrays are copied by postMessage; the tables are this history's).
+   */
+  subset(indices: ArrayLike<number>): CompactWire {
+    const pick = <T extends Float64Array | Int32Array | Uint8Array>(x: T, made: T): T => {
+      for (let j = 0; j < indices.length; j++) made[j] = x[indices[j] as number] as number;
+      return made;
+    };
+    const n = indices.length;
+    return {
+      length: n,
+      clientId: pick(this.clientId, new Float64Array(n)),
+      call: pick(this.call, new Float64Array(n)),
+      ret: pick(this.ret, new Float64Array(n)),
+      f: pick(this.f, new Uint8Array(n)),
+      key: pick(this.key, new Int32Array(n)),
+      a: pick(this.a, new Int32Array(n)),
+      b: pick(this.b, new Int32Array(n)),
+      known: pick(this.known, new Uint8Array(n)),
+      keys: this.keys,
+      values: this.values,
+    };
+  }
+
+  /** A history from what `subset` made (after postMessage). */
+  static of(w: CompactWire): CompactHistory {
+    return new CompactHistory(
+      w.length,
+      w.clientId,
+      w.call,
+      w.ret,
+      w.f,
+      w.key,
+      w.a,
+      w.b,
+      w.known,
+      w.keys,
+      w.values,
+    );
+  }
+
   /** Every operation as an object, made once (as the object parsers would have made them). */
   ops(): HistoryOp[] {
     this.made ??= this.opsOf(undefined);
@@ -87,6 +129,21 @@ export class CompactHistory {
       return: this.ret[i] as number,
     };
   }
+}
+
+/** A compact history as plain data, as it crosses to a worker thread. */
+export interface CompactWire {
+  length: number;
+  clientId: Float64Array;
+  call: Float64Array;
+  ret: Float64Array;
+  f: Uint8Array;
+  key: Int32Array;
+  a: Int32Array;
+  b: Int32Array;
+  known: Uint8Array;
+  keys: readonly string[];
+  values: readonly Scalar[];
 }
 
 /** Scalars to indices, equal values to the same index. */

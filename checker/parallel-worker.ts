@@ -3,6 +3,8 @@
 // each verdict back. It runs until the main thread terminates it.
 
 import { parentPort, workerData } from "node:worker_threads";
+import { CompactHistory } from "./compact.js";
+import { prepareCompact } from "./compact-check.js";
 import { modelFor } from "./models/index.js";
 import {
   CHUNK_MS,
@@ -11,7 +13,7 @@ import {
   type ToWorker,
   type WorkerSetup,
 } from "./parallel.js";
-import { heapNearlyFull, opsSource, RoundRobin } from "./scheduler.js";
+import { heapNearlyFull, opsSource, RoundRobin, type SearchSource } from "./scheduler.js";
 
 const port = parentPort;
 if (!port) throw new Error("parallel-worker.ts runs as a worker thread (see parallel.ts)");
@@ -22,8 +24,23 @@ let running = false;
 
 const post = (message: FromWorker) => port.postMessage(message);
 
+/**
+ * A partition's search: a compact one's as the main thread searches it (one key: one
+ * partition, its operations in the same order, so verdicts' indices mean the same).
+ */
+function sourceOf(p: ToWorker["partitions"][number]): SearchSource {
+  if ("ops" in p) return opsSource(model, p.ops.map(decodeOp));
+  const prepared = prepareCompact(CompactHistory.of(p.compact), setup.spec.initial);
+  const source = prepared?.sources[0];
+  if (prepared?.sources.length !== 1 || !source) {
+    // The main thread made it compact with the same initial value: not reached.
+    return opsSource(model, CompactHistory.of(p.compact).ops());
+  }
+  return source;
+}
+
 port.on("message", (message: ToWorker) => {
-  for (const p of message.partitions) searches.add(p.index, opsSource(model, p.ops.map(decodeOp)));
+  for (const p of message.partitions) searches.add(p.index, sourceOf(p));
   if (!running) {
     running = true;
     setImmediate(work);

@@ -17,7 +17,7 @@
 
 import { availableParallelism } from "node:os";
 import type { Worker } from "node:worker_threads";
-import { CompactHistory } from "./compact.js";
+import { CompactHistory, type CompactWire } from "./compact.js";
 import { prepareCompact } from "./compact-check.js";
 import type { HistoryOp, ModelName, OpInput, OpOutput, Value } from "./history.js";
 import type { CheckOptions, CheckOutcome, Operation } from "./model.js";
@@ -71,7 +71,8 @@ export interface WorkerSetup {
 
 /** This thread to a worker: more partitions to search (indices into the whole history's). */
 export interface ToWorker {
-  partitions: { index: number; ops: WireOp[] }[];
+  /** A partition's operations as objects, or as a compact history of its own. */
+  partitions: ({ index: number; ops: WireOp[] } | { index: number; compact: CompactWire })[];
 }
 
 /** A worker to this thread: a partition's verdict, or its heap is nearly full. */
@@ -211,7 +212,8 @@ class Pool {
         run.local.remove(index);
         member.assigned.add(index);
         const p = run.partitions[index] as (typeof run.partitions)[number];
-        return { index, ops: p.ops.map(encodeOp) };
+        const portable = run.sources[index]?.portable?.();
+        return portable ? { index, compact: portable } : { index, ops: p.ops.map(encodeOp) };
       });
       this.searched += partitions.length;
       member.worker.postMessage({ partitions } satisfies ToWorker);

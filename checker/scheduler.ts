@@ -8,6 +8,7 @@
 
 import { getHeapStatistics } from "node:v8";
 import { CacheFull } from "./cache.js";
+import type { CompactWire } from "./compact.js";
 import type {
   CheckOptions,
   CheckOutcome,
@@ -63,6 +64,11 @@ export interface Searcher {
 export interface SearchSource {
   size: number;
   start(options: SearchOptions): Searcher;
+  /**
+   * A compact history's partition as a history of its own, for a worker thread: searched there
+   * as here (compact-check.ts) rather than as operation objects, a slower model.
+   */
+  portable?(): CompactWire;
 }
 
 /** The source of a partition given as operation objects. */
