@@ -6,7 +6,7 @@
 // parallel.ts does the same with worker threads for the hard partitions.
 
 import type { CheckOptions, CheckOutcome, Model, Operation } from "./model.js";
-import { CheckRun } from "./scheduler.js";
+import { CheckRun, prepare } from "./scheduler.js";
 
 /**
  * Checks a history for linearizability against a model. The first illegal partition ends the
@@ -18,7 +18,8 @@ export function checkOperations<S, I, O>(
   ops: readonly Operation<I, O>[],
   options: CheckOptions = {},
 ): CheckOutcome<I, O> {
-  const run = new CheckRun(model, ops, options);
+  const started = performance.now();
+  const run = new CheckRun(prepare(model, ops), options, started);
   run.runLocal(Number.POSITIVE_INFINITY);
   return run.outcome(run.local.pending);
 }

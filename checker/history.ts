@@ -4,6 +4,7 @@
 // against any of them; a model given an `f` it does not know rejects the history up front.
 
 import type { ModelName, Value } from "../contracts/value.js";
+import type { CompactHistory } from "./compact.js";
 import type { Operation } from "./model.js";
 
 export type { ModelName, Value } from "../contracts/value.js";
@@ -38,7 +39,10 @@ export interface ParsedHistory {
   format: FormatName;
   /** The model this history is naturally checked against, from its content. */
   model: ModelName;
-  ops: HistoryOp[];
+  /** The operations; for a `compact` history, made (once) when first read. */
+  readonly ops: HistoryOp[];
+  /** The same operations in typed arrays, when the parser could keep them so (jsonl). */
+  compact?: CompactHistory;
 }
 
 /** Bad input: names the file and, where there is one, the line. The CLI exits 3 with it. */

@@ -3,7 +3,8 @@
 // each verdict back. It runs until the main thread terminates it.
 
 import { parentPort, workerData } from "node:worker_threads";
-import type { OpInput, OpOutput } from "./history.js";
+import { CompactHistory } from "./compact.js";
+import { prepareCompact } from "./compact-check.js";
 import { modelFor } from "./models/index.js";
 import {
   CHUNK_MS,
@@ -12,19 +13,34 @@ import {
   type ToWorker,
   type WorkerSetup,
 } from "./parallel.js";
-import { heapNearlyFull, RoundRobin } from "./scheduler.js";
+import { heapNearlyFull, opsSource, RoundRobin, type SearchSource } from "./scheduler.js";
 
 const port = parentPort;
 if (!port) throw new Error("parallel-worker.ts runs as a worker thread (see parallel.ts)");
 const setup = workerData as WorkerSetup;
 const model = modelFor(setup.spec.name, { initial: setup.spec.initial });
-const searches = new RoundRobin<unknown, OpInput, OpOutput>(model, setup.verbose, setup.cacheWords);
+const searches = new RoundRobin(setup.verbose, setup.cacheWords);
 let running = false;
 
 const post = (message: FromWorker) => port.postMessage(message);
 
+/**
+ * A partition's search: a compact one's as the main thread searches it (one key: one
+ * partition, its operations in the same order, so verdicts' indices mean the same).
+ */
+function sourceOf(p: ToWorker["partitions"][number]): SearchSource {
+  if ("ops" in p) return opsSource(model, p.ops.map(decodeOp));
+  const prepared = prepareCompact(CompactHistory.of(p.compact), setup.spec.initial);
+  const source = prepared?.sources[0];
+  if (prepared?.sources.length !== 1 || !source) {
+    // The main thread made it compact with the same initial value: not reached.
+    return opsSource(model, CompactHistory.of(p.compact).ops());
+  }
+  return source;
+}
+
 port.on("message", (message: ToWorker) => {
-  for (const p of message.partitions) searches.add(p.index, p.ops.map(decodeOp));
+  for (const p of message.partitions) searches.add(p.index, sourceOf(p));
   if (!running) {
     running = true;
     setImmediate(work);

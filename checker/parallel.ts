@@ -16,14 +16,16 @@
 // `WireOp`s, with an `unknown` flag instead.
 
 import { availableParallelism } from "node:os";
-import { Worker } from "node:worker_threads";
-import { checkOperations } from "./check.js";
+import type { Worker } from "node:worker_threads";
+import { CompactHistory, type CompactWire } from "./compact.js";
+import { prepareCompact } from "./compact-check.js";
 import type { HistoryOp, ModelName, OpInput, OpOutput, Value } from "./history.js";
 import type { CheckOptions, CheckOutcome, Operation } from "./model.js";
 import { UNKNOWN } from "./model.js";
 import { modelFor } from "./models/index.js";
-import { CheckRun } from "./scheduler.js";
+import { CheckRun, type PreparedHistory, prepare, type SearchSource } from "./scheduler.js";
 import type { SearchResult } from "./search.js";
+import { spawnWorker } from "./spawn-worker.js";
 
 /** A built-in model, as a worker thread can rebuild it (`modelFor(name, { initial })`). */
 export interface ModelSpec {
@@ -69,7 +71,8 @@ export interface WorkerSetup {
 
 /** This thread to a worker: more partitions to search (indices into the whole history's). */
 export interface ToWorker {
-  partitions: { index: number; ops: WireOp[] }[];
+  /** A partition's operations as objects, or as a compact history of its own. */
+  partitions: ({ index: number; ops: WireOp[] } | { index: number; compact: CompactWire })[];
 }
 
 /** A worker to this thread: a partition's verdict, or its heap is nearly full. */
@@ -98,13 +101,16 @@ export function decodeOp(wire: WireOp): Operation<OpInput, OpOutput> {
  */
 export async function checkInParallel(
   spec: ModelSpec,
-  ops: readonly HistoryOp[],
+  history: readonly HistoryOp[] | CompactHistory,
   options: ParallelOptions = {},
 ): Promise<ParallelOutcome> {
-  const model = modelFor(spec.name, { initial: spec.initial });
+  const started = performance.now();
+  const run = new CheckRun(prepared(spec, history), options, started);
   const max = Math.max(0, Math.floor(options.workers ?? availableParallelism() - 1));
-  if (max === 0) return { ...checkOperations(model, ops, options), workers: 0 };
-  const run = new CheckRun(model, ops, options);
+  if (max === 0) {
+    run.runLocal(Number.POSITIVE_INFINITY);
+    return { ...run.outcome(run.local.pending), workers: 0 };
+  }
   const pool = new Pool({ spec, verbose: run.verbose, cacheWords: options.cacheWords }, max);
   try {
     // Workers take a while to start (a fifth of a second from source): start them early when
@@ -129,7 +135,22 @@ export async function checkInParallel(
   return { ...run.outcome(run.local.pending + pool.pending), workers: pool.searched };
 }
 
-type AnyRun = CheckRun<unknown, OpInput, OpOutput>;
+/**
+ * The history ready for the check: a compact one (register models, a scalar initial value)
+ * without operation objects (compact-check.ts), any other as objects.
+ */
+function prepared(
+  spec: ModelSpec,
+  history: readonly HistoryOp[] | CompactHistory,
+): PreparedHistory<OpInput, OpOutput> {
+  if (!(history instanceof CompactHistory)) {
+    return prepare(modelFor(spec.name, { initial: spec.initial }), history);
+  }
+  const compact = spec.name === "set" ? undefined : prepareCompact(history, spec.initial);
+  return compact ?? prepare(modelFor(spec.name, { initial: spec.initial }), history.ops());
+}
+
+type AnyRun = CheckRun<OpInput, OpOutput>;
 
 interface Member {
   worker: Worker;
@@ -191,7 +212,8 @@ class Pool {
         run.local.remove(index);
         member.assigned.add(index);
         const p = run.partitions[index] as (typeof run.partitions)[number];
-        return { index, ops: p.ops.map(encodeOp) };
+        const portable = run.sources[index]?.portable?.();
+        return portable ? { index, compact: portable } : { index, ops: p.ops.map(encodeOp) };
       });
       this.searched += partitions.length;
       member.worker.postMessage({ partitions } satisfies ToWorker);
@@ -238,7 +260,7 @@ class Pool {
         const why = "error" in event ? event.error.message : `exit code ${event.exit}`;
         process.emitWarning(`checker worker thread failed (${why}); checking in this thread`);
         for (const index of member.assigned) {
-          run.local.add(index, (run.partitions[index] as (typeof run.partitions)[number]).ops);
+          run.local.add(index, run.sources[index] as SearchSource);
         }
         this.searched -= member.assigned.size;
         member.assigned.clear();
@@ -280,15 +302,6 @@ class Pool {
   }
 
   private spawn(): Worker {
-    return import.meta.url.endsWith(".ts")
-      ? // From source (tsx): a worker does not get the TypeScript loader of its parent, and on
-        // Node 20 `--import tsx` in its execArgv does not apply to its entry point; so it
-        // registers tsx's loader first, then imports the worker module.
-        new Worker(
-          `import(${JSON.stringify(import.meta.resolve("tsx/esm/api"))})
-            .then(({ register }) => { register(); return import(${JSON.stringify(new URL("./parallel-worker.ts", import.meta.url).href)}); })`,
-          { eval: true, workerData: this.setup, execArgv: [] },
-        )
-      : new Worker(new URL("./parallel-worker.js", import.meta.url), { workerData: this.setup });
+    return spawnWorker(import.meta.url, "parallel-worker", { workerData: this.setup });
   }
 }

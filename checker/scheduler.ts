@@ -8,6 +8,7 @@
 
 import { getHeapStatistics } from "node:v8";
 import { CacheFull } from "./cache.js";
+import type { CompactWire } from "./compact.js";
 import type {
   CheckOptions,
   CheckOutcome,
@@ -17,7 +18,7 @@ import type {
   Partition,
   PartitionInfo,
 } from "./model.js";
-import { PartitionSearch, type SearchResult } from "./search.js";
+import { columnsOf, PartitionSearch, type SearchOptions, type SearchResult } from "./search.js";
 
 /** Steps a partition searches before the next one gets its turn. */
 export const SLICE = 20_000;
@@ -50,39 +51,69 @@ export interface Slice {
   found: SearchResult | undefined;
 }
 
+/** One partition's search, as the round-robin runs it (a PartitionSearch). */
+export interface Searcher {
+  run(budget: number): SearchResult | undefined;
+  dispose(): void;
+}
+
+/**
+ * A partition to search: how many operations it has, and how to start its search (when its
+ * first turn comes: an easy partition ends, and frees its memory, before the next starts).
+ */
+export interface SearchSource {
+  size: number;
+  start(options: SearchOptions): Searcher;
+  /**
+   * A compact history's partition as a history of its own, for a worker thread: searched there
+   * as here (compact-check.ts) rather than as operation objects, a slower model.
+   */
+  portable?(): CompactWire;
+}
+
+/** The source of a partition given as operation objects. */
+export function opsSource<S, I, O>(
+  model: Model<S, I, O>,
+  ops: readonly Operation<I, O>[],
+): SearchSource {
+  return {
+    size: ops.length,
+    start: (options) => new PartitionSearch(model, columnsOf(model, ops), options),
+  };
+}
+
 /**
  * Partitions searched in turn, a slice each. Partitions are known by an index (the caller's:
  * the partition's place in the whole history), so that they can move between threads.
  */
-export class RoundRobin<S, I, O> {
+export class RoundRobin {
   /** Partitions waiting for their next slice, in turn order (a queue: `head` is its front). */
   private queue: number[] = [];
   private head = 0;
-  private readonly ops = new Map<number, readonly Operation<I, O>[]>();
+  private readonly sources = new Map<number, SearchSource>();
   /** Searches are created when first run, so that easy partitions finish (and free their
    * memory) before the next one starts. */
-  private readonly searches = new Map<number, PartitionSearch<S, I, O>>();
+  private readonly searches = new Map<number, Searcher>();
   private readonly slices = new Map<number, number>();
 
   constructor(
-    private readonly model: Model<S, I, O>,
     private readonly verbose: boolean,
     private readonly cacheWords?: number,
   ) {}
 
   /** How many partitions are unfinished here. */
   get pending(): number {
-    return this.ops.size;
+    return this.sources.size;
   }
 
-  add(index: number, ops: readonly Operation<I, O>[]): void {
-    this.ops.set(index, ops);
+  add(index: number, source: SearchSource): void {
+    this.sources.set(index, source);
     this.queue.push(index);
   }
 
   /** Takes a partition away (its search is dropped); false if it is not here. */
   remove(index: number): boolean {
-    if (!this.ops.delete(index)) return false;
+    if (!this.sources.delete(index)) return false;
     this.searches.get(index)?.dispose();
     this.searches.delete(index);
     this.slices.delete(index);
@@ -92,7 +123,7 @@ export class RoundRobin<S, I, O> {
   /** Drops every partition. */
   clear(): void {
     for (const search of this.searches.values()) search.dispose();
-    this.ops.clear();
+    this.sources.clear();
     this.searches.clear();
     this.slices.clear();
     this.queue = [];
@@ -105,7 +136,7 @@ export class RoundRobin<S, I, O> {
     // Removed partitions leave their index in the queue; skip them.
     while (this.head < this.queue.length) {
       const i = this.queue[this.head++] as number;
-      if (this.ops.has(i)) {
+      if (this.sources.has(i)) {
         index = i;
         break;
       }
@@ -133,7 +164,7 @@ export class RoundRobin<S, I, O> {
   hard(stepsPerOp: number): number[] {
     const hard: [index: number, slices: number][] = [];
     for (const [index, slices] of this.slices) {
-      const n = (this.ops.get(index) as readonly Operation<I, O>[]).length;
+      const n = (this.sources.get(index) as SearchSource).size;
       if (slices >= 2 && slices * SLICE >= stepsPerOp * n) hard.push([index, slices]);
     }
     return hard.sort((a, b) => b[1] - a[1]).map(([index]) => index);
@@ -146,7 +177,7 @@ export class RoundRobin<S, I, O> {
   private slice(index: number): SearchResult | undefined {
     try {
       const first = !this.slices.has(index);
-      const ops = (this.ops.get(index) as readonly Operation<I, O>[]).length;
+      const ops = (this.sources.get(index) as SearchSource).size;
       return this.search(index).run(first ? Math.max(SLICE, FIRST_TURN_STEPS_PER_OP * ops) : SLICE);
     } catch (err) {
       if (!(err instanceof CacheFull)) throw err;
@@ -154,27 +185,50 @@ export class RoundRobin<S, I, O> {
     }
   }
 
-  private search(index: number): PartitionSearch<S, I, O> {
+  private search(index: number): Searcher {
     let search = this.searches.get(index);
     if (!search) {
-      const ops = this.ops.get(index) as readonly Operation<I, O>[];
       const { verbose, cacheWords } = this;
-      search = new PartitionSearch(this.model, ops, { verbose, cacheWords });
+      search = (this.sources.get(index) as SearchSource).start({ verbose, cacheWords });
       this.searches.set(index, search);
     }
     return search;
   }
 }
 
+/** A history made ready for the check: its partitions, and the search of each. */
+export interface PreparedHistory<I, O> {
+  /** How many operations the history has. */
+  ops: number;
+  partitions: Partition<I, O>[];
+  /** For each partition, its search. */
+  sources: SearchSource[];
+}
+
+/** A history of operation objects, validated and partitioned by the model. */
+export function prepare<S, I, O>(
+  model: Model<S, I, O>,
+  ops: readonly Operation<I, O>[],
+): PreparedHistory<I, O> {
+  ops.forEach((op, i) => {
+    validate(op.call, op.return, i);
+  });
+  const partitions = model.partition
+    ? model.partition(ops)
+    : [{ label: "", ops: [...ops], origin: ops.map((_, i) => i) }];
+  return { ops: ops.length, partitions, sources: partitions.map((p) => opsSource(model, p.ops)) };
+}
+
 /**
- * One check of a history: validates and partitions it, searches partitions in this thread
- * (`local`), gathers verdicts (from here or elsewhere: `record`), decides when to give up.
+ * One check of a history: searches its partitions in this thread (`local`), gathers verdicts
+ * (from here or elsewhere: `record`), decides when to give up.
  */
-export class CheckRun<S, I, O> {
+export class CheckRun<I, O> {
   readonly started = performance.now();
   readonly verbose: boolean;
   readonly partitions: Partition<I, O>[];
-  readonly local: RoundRobin<S, I, O>;
+  readonly sources: SearchSource[];
+  readonly local: RoundRobin;
   private readonly infos: PartitionInfo<I, O>[];
   result: CheckResult = "ok";
   /** Partitions whose own search gave up (`unknown` with a reason). */
@@ -183,30 +237,38 @@ export class CheckRun<S, I, O> {
   private stopAt: number;
   gaveUp: CheckOutcome<I, O>["gaveUp"];
 
-  constructor(
-    model: Model<S, I, O>,
-    private readonly ops: readonly Operation<I, O>[],
-    options: CheckOptions,
-  ) {
+  private readonly ops: number;
+
+  /**
+   * `started`: when the check began (the caller may have prepared the history first: that is
+   * part of the check's time, as it always was).
+   */
+  constructor(history: PreparedHistory<I, O>, options: CheckOptions, started?: number) {
+    if (started !== undefined) this.started = started;
     this.stopAt = options.timeout
       ? this.started + options.timeout * 1000
       : Number.POSITIVE_INFINITY;
     this.verbose = options.verbose ?? false;
-    ops.forEach(validate);
-    this.partitions = model.partition
-      ? model.partition(ops)
-      : [{ label: "", ops: [...ops], origin: ops.map((_, i) => i) }];
+    this.ops = history.ops;
+    this.partitions = history.partitions;
+    this.sources = history.sources;
+    // `ops` and `origin` are read from the partition when asked for: a compact history's
+    // partitions make their operation objects only then (compact.ts).
     this.infos = this.partitions.map((p) => ({
       label: p.label,
       result: "unknown",
-      ops: p.ops,
-      origin: p.origin,
+      get ops() {
+        return p.ops;
+      },
+      get origin() {
+        return p.origin;
+      },
       linearizations: [],
       stuck: [],
     }));
-    this.local = new RoundRobin(model, this.verbose, options.cacheWords);
-    this.partitions.forEach((p, i) => {
-      this.local.add(i, p.ops);
+    this.local = new RoundRobin(this.verbose, options.cacheWords);
+    this.sources.forEach((source, i) => {
+      this.local.add(i, source);
     });
   }
 
@@ -270,16 +332,17 @@ export class CheckRun<S, I, O> {
       partitions: checked,
       partitionCount: this.partitions.length,
       ...(left > 0 && this.gaveUp !== undefined ? { gaveUp: this.gaveUp } : {}),
-      ops: this.ops.length,
+      ops: this.ops,
       durationMs: performance.now() - this.started,
     };
   }
 }
 
-function validate<I, O>(op: Operation<I, O>, index: number): void {
-  if (!Number.isFinite(op.call) || Number.isNaN(op.return) || op.return < op.call) {
+/** Throws unless [call, ret] is an interval (Infinity: never returned). */
+export function validate(call: number, ret: number, index: number): void {
+  if (!Number.isFinite(call) || Number.isNaN(ret) || ret < call) {
     throw new RangeError(
-      `operation ${index}: call ${op.call} and return ${op.return} do not form an interval`,
+      `operation ${index}: call ${call} and return ${ret} do not form an interval`,
     );
   }
 }

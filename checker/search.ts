@@ -35,6 +35,57 @@ export interface SearchOptions {
 
 const NIL = -1;
 
+/**
+ * A partition's operations as the search takes them, one array a field: the operations it
+ * searches (an indeterminate read is left out: the model accepts it in every state and it
+ * changes none) and, for each, its index among the partition's operations.
+ */
+export interface SearchColumns<I, O> {
+  included: Int32Array;
+  calls: Float64Array;
+  returns: Float64Array;
+  /** An array, or a typed array when inputs are numbers (a compact history's op indices). */
+  inputs: ArrayLike<I>;
+  outputs: (O | typeof UNKNOWN)[];
+}
+
+/**
+ * The columns of a partition's operations. One pass over them, each read once: in a big
+ * history they lie all over the heap, and every pass over them was a cache miss per operation
+ * (three passes were most of the cost of a partition of 8,400 operations among a thousand).
+ */
+export function columnsOf<S, I, O>(
+  model: Model<S, I, O>,
+  ops: readonly Operation<I, O>[],
+): SearchColumns<I, O> {
+  const included = new Int32Array(ops.length);
+  const calls = new Float64Array(ops.length);
+  const returns = new Float64Array(ops.length);
+  const inputs: I[] = [];
+  const outputs: (O | typeof UNKNOWN)[] = [];
+  let n = 0;
+  for (let i = 0; i < ops.length; i++) {
+    const op = ops[i] as Operation<I, O>;
+    const output = op.output;
+    if (output === UNKNOWN && model.readOnly?.(op.input)) continue;
+    included[n] = i;
+    calls[n] = op.call;
+    returns[n] = op.return;
+    inputs.push(op.input);
+    outputs.push(output);
+    n++;
+  }
+  return n === ops.length
+    ? { included, calls, returns, inputs, outputs }
+    : {
+        included: included.slice(0, n),
+        calls: calls.slice(0, n),
+        returns: returns.slice(0, n),
+        inputs,
+        outputs,
+      };
+}
+
 export class PartitionSearch<S, I, O> {
   /** Local op index -> index into the partition's ops (indeterminate reads are left out). */
   private readonly included: Int32Array;
@@ -44,10 +95,19 @@ export class PartitionSearch<S, I, O> {
   private readonly isCall: Uint8Array;
   private readonly match: Int32Array; // call entry -> its return entry
   private readonly head: number;
-  private readonly inputs: I[];
+  private readonly inputs: ArrayLike<I>;
   private readonly outputs: (O | typeof UNKNOWN)[];
   private readonly bits: Bitset;
-  private readonly cache: LinearizationCache<S>;
+  /**
+   * Made at the first backtrack (at once in verbose mode). Until the search backtracks, every
+   * step adds an operation to the linearized set, so no pair can be met twice and the cache
+   * would only be written: an easy partition (most keys of a big history) never needs one.
+   * Afterwards, a pair met again that was not stored then is a branch that failed: searching
+   * it again fails again, so the verdict and the linearization found are the same; only the
+   * cache's bound is reached later, if at all.
+   */
+  private cache: LinearizationCache<S> | undefined;
+  private readonly cacheWords: number | undefined;
   private readonly stackEntry: number[] = [];
   private readonly stackState: S[] = [];
   private readonly partial: PartialTracker | undefined;
@@ -74,36 +134,18 @@ export class PartitionSearch<S, I, O> {
 
   constructor(
     private readonly model: Model<S, I, O>,
-    ops: readonly Operation<I, O>[],
+    columns: SearchColumns<I, O>,
     options: SearchOptions,
   ) {
-    // One pass over the operations, each read once: in a big history they lie all over the
-    // heap, and every pass over them was a cache miss per operation (three passes were most of
-    // the cost of a partition of 8,400 operations among a thousand).
-    // An indeterminate read constrains nothing (the model accepts it in every state and it
-    // changes none): it is left out of the search.
-    const included = new Int32Array(ops.length);
-    const calls = new Float64Array(ops.length);
-    const returns = new Float64Array(ops.length);
-    this.inputs = [];
-    this.outputs = [];
-    let n = 0;
-    for (let i = 0; i < ops.length; i++) {
-      const op = ops[i] as Operation<I, O>;
-      const output = op.output;
-      if (output === UNKNOWN && model.readOnly?.(op.input)) continue;
-      included[n] = i;
-      calls[n] = op.call;
-      returns[n] = op.return;
-      this.inputs.push(op.input);
-      this.outputs.push(output);
-      n++;
-    }
-    this.included = n === ops.length ? included : included.slice(0, n);
+    const { calls, returns } = columns;
+    this.included = columns.included;
+    this.inputs = columns.inputs;
+    this.outputs = columns.outputs;
+    const n = this.included.length;
     const size = 2 * n;
     // Entries in time order; at equal times calls come first, so operations whose intervals
     // touch are concurrent (either may be linearized first).
-    const order = entryOrder(calls.subarray(0, n), returns.subarray(0, n));
+    const order = entryOrder(calls, returns);
 
     this.head = size;
     this.next = new Int32Array(size + 1);
@@ -138,7 +180,10 @@ export class PartitionSearch<S, I, O> {
     let unknown = headWords * 32;
     for (let i = 0; i < n; i++) this.bitOf[i] = this.indeterminate[i] ? unknown++ : known++;
     this.bits = new Bitset(unknown, headWords);
-    this.cache = new LinearizationCache<S>(n, (a, b) => model.equal(a, b), options.cacheWords);
+    this.cacheWords = options.cacheWords;
+    // Verbose mode records partial linearizations at every backtrack: it keeps the search as
+    // it was, with its cache from the first step.
+    if (options.verbose) this.cache = this.newCache();
     this.partial = options.verbose ? new PartialTracker(n) : undefined;
     this.state = model.init();
     this.entry = this.next[this.head] as number;
@@ -155,9 +200,8 @@ export class PartitionSearch<S, I, O> {
    * verdict is the same; only the order differs.
    */
   run(budget: number): SearchResult | undefined {
-    const { model, next, head, isCall, opOf, inputs, outputs, bits, cache, indeterminate, bitOf } =
-      this;
-    let { state, entry, late } = this;
+    const { model, next, head, isCall, opOf, inputs, outputs, bits, indeterminate, bitOf } = this;
+    let { state, entry, late, cache } = this;
     for (let steps = 0; next[head] !== NIL && this.definiteLeft > 0; steps++) {
       if (steps === budget) {
         this.state = state;
@@ -174,8 +218,14 @@ export class PartitionSearch<S, I, O> {
         const stepped = model.step(state, inputs[op] as I, outputs[op] as O | typeof UNKNOWN);
         if (stepped.ok) {
           bits.toggle(bitOf[op] as number);
-          const hash = (bits.hash ^ Math.imul(model.hash(stepped.state), 0x9e3779b1)) | 0;
-          if (cache.addIfAbsent(hash, bits, stepped.state)) {
+          if (
+            cache === undefined ||
+            cache.addIfAbsent(
+              (bits.hash ^ Math.imul(model.hash(stepped.state), 0x9e3779b1)) | 0,
+              bits,
+              stepped.state,
+            )
+          ) {
             this.stackEntry.push(entry);
             this.stackState.push(state);
             state = stepped.state;
@@ -195,6 +245,10 @@ export class PartitionSearch<S, I, O> {
       } else {
         this.partial?.record(this.stackEntry, opOf, () => this.stuckAt(entry));
         if (this.stackEntry.length === 0) return this.illegal();
+        if (cache === undefined) {
+          cache = this.newCache();
+          this.cache = cache;
+        }
         const top = this.stackEntry.pop() as number;
         state = this.stackState.pop() as S;
         const op = opOf[top] as number;
@@ -208,9 +262,18 @@ export class PartitionSearch<S, I, O> {
     return this.legal();
   }
 
+  private newCache(): LinearizationCache<S> {
+    const { model } = this;
+    return new LinearizationCache<S>(
+      this.bitOf.length,
+      (a, b) => model.equal(a, b),
+      this.cacheWords,
+    );
+  }
+
   /** Frees what the search holds for the next one (its cache's arena); it is not run again. */
   dispose(): void {
-    this.cache.release();
+    this.cache?.release();
   }
 
   private legal(): SearchResult {
@@ -317,6 +380,13 @@ function sortedIndices(t: Float64Array): Int32Array {
     if (!Number.isInteger(v)) integers = false;
   }
   if (sorted) return idx;
+  // The finite times first, in index order, then the infinite ones (last, in index order): an
+  // operation that never returned, in the middle, would make every later one move past it.
+  let k = 0;
+  for (let i = 0; i < n; i++) if (t[i] !== Number.POSITIVE_INFINITY) idx[k++] = i;
+  for (let i = 0; i < n; i++) if (t[i] === Number.POSITIVE_INFINITY) idx[k++] = i;
+  if (insertionSorted(t, idx, finite)) return idx;
+  for (let i = 0; i < n; i++) idx[i] = i;
   if (integers && n <= INDEX_BITS && max - min < TIME_RANGE) {
     // A native numeric sort of packed keys: several times faster than a comparator.
     const keys = new Float64Array(finite);
@@ -334,6 +404,30 @@ function sortedIndices(t: Float64Array): Int32Array {
     return idx;
   }
   return idx.sort((a, b) => (t[a] as number) - (t[b] as number) || a - b);
+}
+
+/**
+ * Sorts `idx[0, count)` (indices in increasing order on entry) by `t`, ties by index, by
+ * insertion, unless that takes more than a few moves an element: false then, and `idx` is left
+ * in some order. The returns of a partition are nearly in call order (operations of a key rarely
+ * overlap), and sorting them by insertion is linear where the packed sort was a fifth of a big
+ * history's set-up (and a 10,000,000-op history's times are too far apart to pack).
+ */
+function insertionSorted(t: Float64Array, idx: Int32Array, count: number): boolean {
+  let budget = 8 * count + 64;
+  for (let i = 1; i < count; i++) {
+    const x = idx[i] as number;
+    const v = t[x] as number;
+    let j = i - 1;
+    // Stable: only strictly greater times move (idx holds indices in order, so ties stay so).
+    while (j >= 0 && (t[idx[j] as number] as number) > v) {
+      idx[j + 1] = idx[j] as number;
+      j--;
+      if (--budget < 0) return false;
+    }
+    idx[j + 1] = x;
+  }
+  return true;
 }
 
 /**

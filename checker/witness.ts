@@ -10,7 +10,7 @@
 
 import type { Model, Operation } from "./model.js";
 import { UNKNOWN } from "./model.js";
-import { PartitionSearch } from "./search.js";
+import { columnsOf, PartitionSearch } from "./search.js";
 
 export interface WitnessOptions {
   /** Search steps per candidate; past them the candidate counts as not illegal. */
@@ -66,7 +66,7 @@ export function findWitness<S, I, O>(
   const verdictOf = (candidate: Indices): Verdict => {
     checks++;
     const sub = candidate.map((i) => opAt(ops, i));
-    const found = new PartitionSearch(model, sub, { verbose: false }).run(steps);
+    const found = new PartitionSearch(model, columnsOf(model, sub), { verbose: false }).run(steps);
     return found === undefined || found.result === "unknown" ? "undecided" : found.result;
   };
   // Candidates are sets of indices into `ops`, kept in call order so that ddmin's chunks are

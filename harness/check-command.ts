@@ -89,7 +89,13 @@ async function checkFile(file: string, count: number, flags: CheckFlags): Promis
       : (flags.model as ModelName);
   const initial = parseInitial(flags.initial);
   const model = modelFor(modelName, { initial });
-  const rejected = unsupportedOp(modelName, parsed.ops);
+  // A compact history (typed arrays, no operation objects: checker/compact.ts) holds only read,
+  // write and cas, which the register models know; the set model gets the objects.
+  const rejected =
+    parsed.compact !== undefined && modelName !== "set"
+      ? undefined
+      : unsupportedOp(modelName, parsed.ops);
+  const history = parsed.compact ?? parsed.ops;
   if (rejected) {
     throw new HistoryError(
       file,
@@ -99,7 +105,7 @@ async function checkFile(file: string, count: number, flags: CheckFlags): Promis
   }
   const started = performance.now();
   // A key too hard for the search's memory is left unknown, with its reason; the others go on.
-  let outcome = await checkInParallel({ name: modelName, initial }, parsed.ops, {
+  let outcome = await checkInParallel({ name: modelName, initial }, history, {
     timeout: flags.timeout,
     verbose: flags.visualize !== undefined,
     workers: flags.workers,
@@ -107,7 +113,7 @@ async function checkFile(file: string, count: number, flags: CheckFlags): Promis
   if (outcome.result === "illegal" && outcome.partitionCount > 1 && flags.visualize === undefined) {
     // The search stops at the first illegal key; a full report names them all.
     const spent = (performance.now() - started) / 1000;
-    const full = await checkInParallel({ name: modelName, initial }, parsed.ops, {
+    const full = await checkInParallel({ name: modelName, initial }, history, {
       timeout: flags.timeout ? Math.max(1, flags.timeout - spent) : undefined,
       verbose: true,
       workers: flags.workers,

@@ -4,7 +4,8 @@
 // `node -e 0`; hard histories with and without worker threads; then a generated history of
 // 1,000,000 operations (1,000 keys, 20 clients, 1% info; `--ops N` for another size), checked
 // by the CLI in a child process (time and peak RSS), with and without workers. Prints figures;
-// asserts nothing (targets are in the README). `--corpus-only`, `--big-only` pick a part.
+// asserts nothing (targets are in the README). `--corpus-only`, `--big-only` pick a part;
+// `--before DIR` runs another tree's CLI (built) on the big history too, alternating with ours.
 
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -29,6 +30,8 @@ import {
 const args = process.argv.slice(2);
 const opsAt = args.indexOf("--ops");
 const bigOps = opsAt >= 0 ? Number(args[opsAt + 1]) : 1_000_000;
+const beforeAt = args.indexOf("--before");
+const before = beforeAt >= 0 ? args[beforeAt + 1] : undefined;
 
 function corpus(): void {
   const rows = vectors();
@@ -154,21 +157,61 @@ async function big(): Promise<void> {
     console.log(`generated ${bigOps} ops in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
     const targets =
       bigOps <= 1_000_000 ? "targets at 1M: 1.5 s, 400 MB" : "targets at 10M: 20 s, 4096 MB";
+    const bare = runTimed(process.execPath, ["-e", "0"]);
+    console.log(
+      `node -e 0: ${bare.ms.toFixed(0)} ms, peak RSS ${bare.peakMb?.toFixed(0) ?? "?"} MB`,
+    );
+    // `--before DIR`: the same runs of another tree's CLI (built), alternating with this one's.
+    const clis =
+      before === undefined
+        ? [["", CLI]]
+        : [
+            ["before ", path.join(before, "bin/paxos-harness.js")],
+            ["", CLI],
+          ];
     for (const workers of [undefined, 0]) {
-      const flag = workers === undefined ? [] : ["--workers", String(workers)];
-      const run = runTimed(process.execPath, [CLI, "check", "--json", ...flag, file]);
-      const out = JSON.parse(run.stdout.trim().split("\n").pop() ?? "{}") as {
-        result?: string;
-        ops?: number;
-        ms?: number;
-        partitions?: number;
-      };
-      console.log(
-        `${bigOps}-op history, check${flag.length > 0 ? ` ${flag.join(" ")}` : ""}: ${out.result} (${out.ops} ops, ${out.partitions} partitions); whole process ${(run.ms / 1000).toFixed(2)} s (search ${((out.ms ?? 0) / 1000).toFixed(2)} s), peak RSS ${run.peakMb?.toFixed(0) ?? "?"} MB (${targets})`,
-      );
+      for (const [label, cli] of clis) {
+        const flag = workers === undefined ? [] : ["--workers", String(workers)];
+        const run = runTimed(process.execPath, [cli as string, "check", "--json", ...flag, file]);
+        const out = JSON.parse(run.stdout.trim().split("\n").pop() ?? "{}") as {
+          result?: string;
+          ops?: number;
+          ms?: number;
+          partitions?: number;
+        };
+        console.log(
+          `${label}${bigOps}-op history, check${flag.length > 0 ? ` ${flag.join(" ")}` : ""}: ${out.result} (${out.ops} ops, ${out.partitions} partitions); whole process ${(run.ms / 1000).toFixed(2)} s, ${((run.cpuMs ?? 0) / 1000).toFixed(2)} s CPU (search ${((out.ms ?? 0) / 1000).toFixed(2)} s), peak RSS ${run.peakMb?.toFixed(0) ?? "?"} MB (${targets})`,
+        );
+      }
     }
+    phases(file, clis);
   } finally {
     rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * The big history phase by phase, in a child process of each tree's compiled checker (as the
+ * CLI runs it, not under tsx): the parse, then the check (one thread).
+ */
+function phases(file: string, clis: string[][]): void {
+  const code = `
+    const [root, file] = process.argv.slice(1);
+    const { readHistoryFile } = await import(root + "/dist/checker/formats/file.js");
+    const { checkInParallel } = await import(root + "/dist/checker/parallel.js");
+    const t0 = performance.now();
+    const parsed = readHistoryFile(file, file, "auto");
+    const t1 = performance.now();
+    const o = await checkInParallel({ name: parsed.model }, parsed.compact ?? parsed.ops, { workers: 0 });
+    const t2 = performance.now();
+    console.log(JSON.stringify({ parse: t1 - t0, check: t2 - t1, result: o.result }));`;
+  for (const [label, cli] of clis) {
+    const root = path.resolve(path.dirname(cli as string), "..");
+    const run = runTimed(process.execPath, ["--input-type=module", "-e", code, root, file]);
+    const out = JSON.parse(run.stdout.trim() || "{}") as { parse?: number; check?: number };
+    console.log(
+      `${label}phases, one process, --workers 0: parse ${out.parse?.toFixed(0)} ms, check ${out.check?.toFixed(0)} ms (partition, set-up, search); peak RSS ${run.peakMb?.toFixed(0) ?? "?"} MB`,
+    );
   }
 }
 

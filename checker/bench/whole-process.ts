@@ -15,6 +15,9 @@ export interface Run {
   ms: number;
   /** Peak resident memory in MB (from /usr/bin/time), when known. */
   peakMb?: number;
+  /** User and system CPU time in ms (from /usr/bin/time), when known: on a loaded machine it
+   * says more than the wall time. */
+  cpuMs?: number;
   stdout: string;
 }
 
@@ -24,13 +27,23 @@ export function runTimed(cmd: string, args: string[], cwd = root): Run {
   const withTime = existsSync(time);
   const t0 = performance.now();
   const r = withTime
-    ? spawnSync(time, ["-f", "%M", cmd, ...args], { cwd, encoding: "utf8", maxBuffer: 1 << 26 })
+    ? spawnSync(time, ["-f", "%M %U %S", cmd, ...args], {
+        cwd,
+        encoding: "utf8",
+        maxBuffer: 1 << 26,
+      })
     : spawnSync(cmd, args, { cwd, encoding: "utf8", maxBuffer: 1 << 26 });
   const ms = performance.now() - t0;
   if (r.error) throw r.error;
   const last = withTime ? (r.stderr.trim().split("\n").pop() ?? "") : "";
-  const kb = Number(last);
-  return { ms, stdout: r.stdout, ...(Number.isFinite(kb) && kb > 0 ? { peakMb: kb / 1024 } : {}) };
+  const [kb, user, system] = last.split(" ").map(Number) as [number, number, number];
+  const cpu = (user + system) * 1000;
+  return {
+    ms,
+    stdout: r.stdout,
+    ...(Number.isFinite(kb) && kb > 0 ? { peakMb: kb / 1024 } : {}),
+    ...(Number.isFinite(cpu) ? { cpuMs: cpu } : {}),
+  };
 }
 
 export function median(xs: number[]): number {

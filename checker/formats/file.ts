@@ -33,7 +33,7 @@ export function readHistoryFile(
     const bom = head[0] === 0xef && head[1] === 0xbb && head[2] === 0xbf ? 3 : 0;
     const detected = format === "auto" ? detectFormat(head.toString("utf8", bom, n), file) : format;
     if (detected !== "jsonl") return parseHistory(readText(fd, size), file, detected);
-    return parseJsonlBytes(fileSource(fd, bom), file);
+    return parseJsonlBytes(fileSource(fd, bom), file, true, { fd, from: bom, size });
   } finally {
     closeSync(fd);
   }

@@ -6,7 +6,6 @@
 // read again, its events sorted by time, and paired from scratch: that pass has the last word
 // on errors, so both ways report the same one.
 
-import { readSync } from "node:fs";
 import {
   badHistory,
   HistoryError,
@@ -16,7 +15,16 @@ import {
   type ParsedHistory,
   type Value,
 } from "../history.js";
-import { F_CODES, LineReader, TYPE_CODES } from "./jsonl-line.js";
+import { type CompactBuilder, readCompact } from "./jsonl-compact.js";
+import { LineReader } from "./jsonl-line.js";
+import {
+  type ByteSource,
+  fileSource,
+  forEachLine,
+  type LineEvent,
+  readSlowly,
+} from "./jsonl-scan.js";
+import { readCompactSplit } from "./jsonl-split.js";
 import { CAS_OK, NOTHING, OP_FUNCTIONS, type OpFunction, opInput, Pairing } from "./pairing.js";
 
 const INVOKE = 0;
@@ -24,30 +32,8 @@ const OK = 1;
 const FAIL = 2;
 const FS = OP_FUNCTIONS;
 type F = OpFunction;
-const CAS = 2;
-const READ_ALL = 4;
 
-/**
- * The bytes of a history, chunk by chunk; each call reads it from its start again (a file out
- * of time order is read twice). Lines may straddle chunks.
- */
-export type ByteSource = () => Iterable<Buffer>;
-
-/** Bytes read from a file at a time. */
-const CHUNK = 1 << 22;
-
-/** A file's bytes from `from` on (past a byte order mark, say), a few megabytes at a time. */
-export function fileSource(fd: number, from = 0): ByteSource {
-  return function* () {
-    for (let pos = from; ; ) {
-      const buf = Buffer.allocUnsafe(CHUNK);
-      const n = readSync(fd, buf, 0, CHUNK, pos);
-      if (n === 0) return;
-      pos += n;
-      yield n < CHUNK ? buf.subarray(0, n) : buf;
-    }
-  };
-}
+export { type ByteSource, fileSource };
 
 /** Gets each valid event of the file; false stops the scan. */
 type Visit = (
@@ -65,8 +51,28 @@ export function parseJsonl(text: string, file: string): ParsedHistory {
   return parseJsonlBytes(() => [bytes], file);
 }
 
-/** A jsonl history from its bytes (a file's, through `fileSource`, or a text's). */
-export function parseJsonlBytes(source: ByteSource, file: string): ParsedHistory {
+/** A file's bytes [from, size), for a first try that reads them with two threads. */
+export interface SplitFile {
+  fd: number;
+  from: number;
+  size: number;
+}
+
+/**
+ * A jsonl history from its bytes (a file's, through `fileSource`, or a text's). `compact`
+ * false: operation objects only, never a compact history (the tests compare the two). `split`:
+ * the same bytes as a file, which a big one's first try reads with two threads (jsonl-split.ts).
+ */
+export function parseJsonlBytes(
+  source: ByteSource,
+  file: string,
+  compact = true,
+  split?: SplitFile,
+): ParsedHistory {
+  if (compact) {
+    const history = compactOrNot(source, file, split);
+    if (history) return history;
+  }
   let builder = new Builder(file);
   let last = Number.NEGATIVE_INFINITY;
   const streamed = scan(source, file, (line, time, type, proc, f, key, value) => {
@@ -85,6 +91,37 @@ export function parseJsonlBytes(source: ByteSource, file: string): ParsedHistory
     replaySorted(source, file, builder);
   }
   return builder.finish();
+}
+
+/**
+ * The history as a compact one, if it can be (compact.ts): else undefined, and the object
+ * parser reads the file from the start (with its messages, for a file in error).
+ */
+function compactOrNot(
+  source: ByteSource,
+  file: string,
+  split: SplitFile | undefined,
+): ParsedHistory | undefined {
+  let built: CompactBuilder | undefined;
+  try {
+    built = split
+      ? readCompactSplit(split.fd, split.from, split.size, file)
+      : readCompact(source, file);
+  } catch (e) {
+    if (e instanceof HistoryError) return undefined;
+    throw e;
+  }
+  if (!built) return undefined;
+  const compact = built.finish();
+  const model: ModelName = built.manyKeys ? "kv" : "cas-register";
+  return {
+    format: "jsonl",
+    model,
+    compact,
+    get ops() {
+      return compact.ops();
+    },
+  };
 }
 
 function replaySorted(source: ByteSource, file: string, builder: Builder): void {
@@ -174,16 +211,6 @@ function output(f: F, value: Value | undefined): OpOutput {
   }
 }
 
-/** One line's event, as the fast reader or the JSON.parse path found it. */
-interface LineEvent {
-  time: number | undefined;
-  type: number;
-  proc: number;
-  f: number;
-  key: string;
-  value: Value | undefined;
-}
-
 /** Validates every line and hands its event to `visit`; false if `visit` stopped the scan. */
 function scan(source: ByteSource, file: string, visit: Visit): boolean {
   const reader = new LineReader();
@@ -204,92 +231,8 @@ function scan(source: ByteSource, file: string, visit: Visit): boolean {
     } else timed++;
     return visit(lineNo, time ?? lineNo, ev.type, ev.proc, ev.f, ev.key, ev.value);
   };
-  let carry: Buffer | undefined;
-  for (const chunk of source()) {
-    let start = 0;
-    if (carry !== undefined) {
-      // The line that straddles the last chunk and this one.
-      const nl = chunk.indexOf(0x0a);
-      if (nl === -1) {
-        carry = Buffer.concat([carry, chunk]);
-        continue;
-      }
-      const joined = Buffer.concat([carry, chunk.subarray(0, nl)]);
-      carry = undefined;
-      if (!line(joined, 0, joined.length)) return false;
-      start = nl + 1;
-    }
-    for (;;) {
-      const nl = chunk.indexOf(0x0a, start);
-      if (nl === -1) break;
-      if (!line(chunk, start, nl)) return false;
-      start = nl + 1;
-    }
-    if (start < chunk.length) carry = chunk.subarray(start);
-  }
-  if (carry !== undefined && !line(carry, 0, carry.length)) return false;
+  if (!forEachLine(source, line)) return false;
   if (timed > 0 && untimedLine !== 0)
     badHistory(file, untimedLine, "no time, while other lines have one");
   return true;
-}
-
-/**
- * A line the fast reader left: JSON.parse, then the checks of every field, each with its
- * message. False for a line that holds no event (blank, or the nemesis's).
- */
-function readSlowly(line: string, file: string, lineNo: number, ev: LineEvent): boolean {
-  if (line.length === 0 || (line.charCodeAt(0) <= 32 && line.trim() === "")) return false;
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(line);
-  } catch (e) {
-    badHistory(file, lineNo, `not valid JSON (${e instanceof Error ? e.message : String(e)})`);
-  }
-  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
-    badHistory(file, lineNo, "not a JSON object");
-  }
-  // JSON.parse only ever builds JSON values, so the fields are Values.
-  const o = parsed as { [field: string]: Value | undefined };
-  const proc = o.process;
-  if (proc === "nemesis") return false;
-  const type =
-    typeof o.type === "string" && Object.hasOwn(TYPE_CODES, o.type)
-      ? TYPE_CODES[o.type]
-      : undefined;
-  if (type === undefined) {
-    badHistory(file, lineNo, `type must be invoke, ok, fail or info, not ${show(o.type)}`);
-  }
-  if (typeof proc !== "number" || !Number.isInteger(proc)) {
-    badHistory(file, lineNo, `process must be an integer or "nemesis", not ${show(proc)}`);
-  }
-  const time = o.time;
-  if (time !== undefined && (typeof time !== "number" || !Number.isFinite(time))) {
-    badHistory(file, lineNo, `time must be a number of nanoseconds, not ${show(time)}`);
-  }
-  if (o.f === undefined) badHistory(file, lineNo, "no f");
-  const f = typeof o.f === "string" && Object.hasOwn(F_CODES, o.f) ? F_CODES[o.f] : undefined;
-  if (f === undefined)
-    badHistory(file, lineNo, `unknown f ${show(o.f)} (read, write, cas, add, read-all)`);
-  const key = o.key;
-  if (key !== undefined && typeof key !== "string" && typeof key !== "number") {
-    badHistory(file, lineNo, `key must be a string or a number, not ${show(key)}`);
-  }
-  const value = o.value;
-  if (type === INVOKE && f === CAS && !(Array.isArray(value) && value.length === 2)) {
-    badHistory(file, lineNo, `a cas value must be [from, to], not ${show(value)}`);
-  }
-  if (type === OK && f === READ_ALL && !Array.isArray(value)) {
-    badHistory(file, lineNo, `read-all must return an array, not ${show(value)}`);
-  }
-  ev.time = time;
-  ev.type = type;
-  ev.proc = proc;
-  ev.f = f;
-  ev.key = key === undefined ? "" : String(key);
-  ev.value = value;
-  return true;
-}
-
-function show(v: Value | undefined): string {
-  return v === undefined ? "nothing" : JSON.stringify(v);
 }

@@ -62,9 +62,23 @@ describe("checkInParallel", () => {
       lines.push(JSON.stringify({ time: 1500, type: "invoke", ...read }));
       lines.push(JSON.stringify({ time: 1600, type: "info", ...read }));
     }
-    const { ops } = parse(lines);
+    const parsed = parse(lines);
+    const { ops } = parsed;
     const single = checkOperations(modelFor("kv"), ops, { verbose: true });
     const parallel = await checkInParallel({ name: "kv" }, ops, { verbose: true, workers: 1 });
+    // The same history kept compact (typed arrays; in time order, else it is not): its hard
+    // partitions cross as compact ones.
+    const byTime = (l: string) => (JSON.parse(l) as { time: number }).time;
+    const compact = parse([...lines].sort((a, b) => byTime(a) - byTime(b))).compact;
+    if (!compact) throw new Error("not compact");
+    const fromCompact = await checkInParallel({ name: "kv" }, compact, {
+      verbose: true,
+      workers: 1,
+    });
+    expect(fromCompact.workers).toBeGreaterThan(0);
+    expect(fromCompact.partitions.map((p) => [p.label, p.result, p.linearizations]).sort()).toEqual(
+      parallel.partitions.map((p) => [p.label, p.result, p.linearizations]).sort(),
+    );
     expect(single.result).toBe("ok");
     expect(parallel.result).toBe("ok");
     expect(parallel.workers).toBeGreaterThan(0);
@@ -79,12 +93,14 @@ describe("checkInParallel", () => {
   });
 
   it("stops at the first illegal partition, even while workers search hard legal ones", async () => {
-    const { ops } = parse(hardHistory({ keys: 3, writes: 22, illegalKeys: 1, illegalWrites: 15 }));
-    const o = await checkInParallel({ name: "kv" }, ops, { workers: 1 });
-    expect(o.result).toBe("illegal");
-    expect(o.partitions.map((p) => p.label)).toEqual(["bad0"]);
-    expect(o.gaveUp).toBeUndefined();
-    expect(o.durationMs).toBeLessThan(15_000);
+    const parsed = parse(hardHistory({ keys: 3, writes: 22, illegalKeys: 1, illegalWrites: 15 }));
+    for (const history of [parsed.ops, parsed.compact ?? []]) {
+      const o = await checkInParallel({ name: "kv" }, history, { workers: 1 });
+      expect(o.result).toBe("illegal");
+      expect(o.partitions.map((p) => p.label)).toEqual(["bad0"]);
+      expect(o.gaveUp).toBeUndefined();
+      expect(o.durationMs).toBeLessThan(15_000);
+    }
   });
 
   it("a full report: every partition, the illegal one with its stuck operations, then grace", async () => {

@@ -5,6 +5,7 @@ import type { HistoryOp } from "../history.js";
 import { UNKNOWN } from "../model.js";
 import { casRegisterModel, kvModel } from "../models/register.js";
 import { setModel } from "../models/set.js";
+import { entryOrder } from "../search.js";
 import { bruteForce, bruteForceSet, registerSemantics } from "./brute-force.js";
 import { historyOp } from "./ops.js";
 import { historyArbitrary } from "./random-history.js";
@@ -176,5 +177,37 @@ describe("limits of a full report", () => {
       ["easy", "illegal"],
       ["hard", "unknown"],
     ]);
+  });
+});
+
+describe("entryOrder", () => {
+  it("is time order, calls before returns at equal times, then by operation", () => {
+    const time = fc.oneof(
+      fc.integer({ min: 0, max: 20 }),
+      fc.integer({ min: 0, max: 2 ** 40 }),
+      fc.double({ min: 0, max: 50, noNaN: true }),
+    );
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(time, fc.option(fc.integer({ min: 0, max: 30 })), fc.boolean()), {
+          maxLength: 60,
+        }),
+        (drafts) => {
+          // Returns near their calls (nearly sorted, as in histories), some never (Infinity).
+          const calls = Float64Array.from(drafts, ([c]) => c);
+          calls.sort();
+          const returns = Float64Array.from(drafts, ([, len, never], i) =>
+            never || len === null ? Number.POSITIVE_INFINITY : (calls[i] as number) + len,
+          );
+          const entries = [...calls].flatMap((c, i) => [
+            { e: 2 * i, t: c, ret: 0, op: i },
+            { e: 2 * i + 1, t: returns[i] as number, ret: 1, op: i },
+          ]);
+          entries.sort((a, b) => (a.t === b.t ? a.ret - b.ret || a.op - b.op : a.t < b.t ? -1 : 1));
+          expect([...entryOrder(calls, returns)]).toEqual(entries.map((x) => x.e));
+        },
+      ),
+      { numRuns: 2000, seed: 20261202 },
+    );
   });
 });
