@@ -8,18 +8,22 @@
 // left to the caller's slower path (JSON.parse and its checks), which has the last word.
 
 import { type Scalar, ValueTable } from "../compact.js";
-
-const QUOTE = 0x22;
-const COMMA = 0x2c;
-const COLON = 0x3a;
-const OPEN_BRACE = 0x7b;
-const CLOSE_BRACE = 0x7d;
-const OPEN_BRACKET = 0x5b;
-const CLOSE_BRACKET = 0x5d;
-const BACKSLASH = 0x5c;
-const MINUS = 0x2d;
-const ZERO = 0x30;
-const NINE = 0x39;
+import {
+  CLOSE_BRACE,
+  CLOSE_BRACKET,
+  COLON,
+  COMMA,
+  MINUS,
+  NINE,
+  OPEN_BRACE,
+  OPEN_BRACKET,
+  QUOTE,
+  readNumber,
+  same,
+  scanned,
+  stringEnd,
+  ZERO,
+} from "./json-bytes.js";
 
 /** What a line's `value` is, in `kind`. */
 export const NO_VALUE = 0;
@@ -285,7 +289,10 @@ export class CompactLineReader {
   private value(buf: Buffer, p: number, end: number): boolean {
     const c = buf[p] as number;
     if (c === MINUS || (c >= ZERO && c <= NINE)) {
-      if (!readNumber(buf, p, end)) return false;
+      const n = readNumber(buf, p, end);
+      if (n === undefined) return false;
+      number = n;
+      after = scanned.end;
       valueIndex = -4;
       return true;
     }
@@ -357,16 +364,6 @@ function isField(n: number, c0: number, buf: Buffer, s: number): boolean {
   return false;
 }
 
-/** The closing quote of a string whose first byte is at `s`; -1 for escapes, controls, no end. */
-function stringEnd(buf: Buffer, s: number, end: number): number {
-  for (let p = s; p < end; p++) {
-    const c = buf[p] as number;
-    if (c === QUOTE) return p;
-    if (c === BACKSLASH || c < 0x20) return -1;
-  }
-  return -1;
-}
-
 function typeCode(buf: Buffer, s: number, n: number): number {
   if (n === 6 && same("invoke", buf, s)) return 0;
   if (n === 2 && buf[s] === 0x6f && buf[s + 1] === 0x6b) return 1;
@@ -381,47 +378,4 @@ function fCode(buf: Buffer, s: number, n: number): number {
   if (n === 5 && same("write", buf, s)) return 1;
   if (n === 3 && same("cas", buf, s)) return 2;
   return -1;
-}
-
-/** A JSON number at `s` into `number`, its end in `after`; false if it is not one. */
-function readNumber(buf: Buffer, s: number, end: number): boolean {
-  let p = s;
-  if (buf[p] === MINUS) p++;
-  const digits = p;
-  let n = 0;
-  while (p < end) {
-    const c = buf[p] as number;
-    if (c < ZERO || c > NINE) break;
-    n = n * 10 + (c - ZERO);
-    p++;
-  }
-  if (p === digits || (buf[digits] === ZERO && p - digits > 1)) return false;
-  const c = p < end ? (buf[p] as number) : -1;
-  if (c === 0x2e || c === 0x65 || c === 0x45) {
-    if (c === 0x2e) {
-      p++;
-      const f = p;
-      while (p < end && (buf[p] as number) >= ZERO && (buf[p] as number) <= NINE) p++;
-      if (p === f) return false;
-    }
-    if (p < end && (buf[p] === 0x65 || buf[p] === 0x45)) {
-      p++;
-      if (p < end && (buf[p] === 0x2b || buf[p] === MINUS)) p++;
-      const x = p;
-      while (p < end && (buf[p] as number) >= ZERO && (buf[p] as number) <= NINE) p++;
-      if (p === x) return false;
-    }
-    after = p;
-    number = Number(buf.toString("latin1", s, p));
-    return true;
-  }
-  after = p;
-  // Past 15 digits the sum may round differently from Number(); -0 is JSON's -0 too.
-  number = p - digits > 15 ? Number(buf.toString("latin1", s, p)) : s === digits ? n : -n;
-  return true;
-}
-
-function same(str: string, buf: Buffer, s: number): boolean {
-  for (let i = 0; i < str.length; i++) if (str.charCodeAt(i) !== buf[s + i]) return false;
-  return true;
 }

@@ -8,18 +8,22 @@
 // messages and edge cases stay those of the JSON.parse path.
 
 import type { Value } from "../history.js";
-
-const QUOTE = 0x22;
-const COMMA = 0x2c;
-const COLON = 0x3a;
-const OPEN_BRACE = 0x7b;
-const CLOSE_BRACE = 0x7d;
-const OPEN_BRACKET = 0x5b;
-const CLOSE_BRACKET = 0x5d;
-const BACKSLASH = 0x5c;
-const MINUS = 0x2d;
-const ZERO = 0x30;
-const NINE = 0x39;
+import {
+  CLOSE_BRACE,
+  CLOSE_BRACKET,
+  COLON,
+  COMMA,
+  MINUS,
+  NINE,
+  OPEN_BRACE,
+  OPEN_BRACKET,
+  QUOTE,
+  readNumber,
+  same,
+  scanned,
+  stringEnd,
+  ZERO,
+} from "./json-bytes.js";
 
 /** The fields of a line, by the name's first letter and length (then checked in full). */
 enum Field {
@@ -147,16 +151,6 @@ function skip(buf: Buffer, p: number, end: number): number {
   return p;
 }
 
-/** The closing quote of a string whose first byte is at `s`; -1 for escapes, controls, no end. */
-function stringEnd(buf: Buffer, s: number, end: number): number {
-  for (let p = s; p < end; p++) {
-    const c = buf[p] as number;
-    if (c === QUOTE) return p;
-    if (c === BACKSLASH || c < 0x20) return -1;
-  }
-  return -1;
-}
-
 function fieldOf(buf: Buffer, s: number, n: number): Field {
   const c = buf[s];
   if (n === 4 && c === 0x74) {
@@ -205,7 +199,12 @@ function readValue(
     after = e + 1;
     return strings.get(buf, p + 1, e);
   }
-  if (c === MINUS || (c >= ZERO && c <= NINE)) return readNumber(buf, p, end);
+  if (c === MINUS || (c >= ZERO && c <= NINE)) {
+    const n = readNumber(buf, p, end);
+    if (n === undefined) return NOT_MINE;
+    after = scanned.end;
+    return n;
+  }
   if (c === OPEN_BRACKET) {
     const items: Value[] = [];
     p = skip(buf, p + 1, end);
@@ -242,44 +241,6 @@ function readValue(
   }
   // An object, or not JSON at all (what follows a literal is checked by the caller).
   return NOT_MINE;
-}
-
-/** A JSON number at `s`; small integers summed digit by digit, the rest left to Number(). */
-function readNumber(buf: Buffer, s: number, end: number): number | typeof NOT_MINE {
-  let p = s;
-  if (buf[p] === MINUS) p++;
-  const digits = p;
-  let n = 0;
-  while (p < end) {
-    const c = buf[p] as number;
-    if (c < ZERO || c > NINE) break;
-    n = n * 10 + (c - ZERO);
-    p++;
-  }
-  if (p === digits || (buf[digits] === ZERO && p - digits > 1)) return NOT_MINE;
-  const c = p < end ? (buf[p] as number) : -1;
-  if (c === 0x2e || c === 0x65 || c === 0x45) {
-    // A fraction or an exponent: JSON's grammar, then Number() for the exact value.
-    if (c === 0x2e) {
-      p++;
-      const f = p;
-      while (p < end && (buf[p] as number) >= ZERO && (buf[p] as number) <= NINE) p++;
-      if (p === f) return NOT_MINE;
-    }
-    if (p < end && (buf[p] === 0x65 || buf[p] === 0x45)) {
-      p++;
-      if (p < end && (buf[p] === 0x2b || buf[p] === MINUS)) p++;
-      const x = p;
-      while (p < end && (buf[p] as number) >= ZERO && (buf[p] as number) <= NINE) p++;
-      if (p === x) return NOT_MINE;
-    }
-    after = p;
-    return Number(buf.toString("latin1", s, p));
-  }
-  after = p;
-  // Past 15 digits the sum may round differently from Number(); -0 is JSON's -0 too.
-  if (p - digits > 15) return Number(buf.toString("latin1", s, p));
-  return s === digits ? n : -n;
 }
 
 /**
@@ -325,9 +286,4 @@ class Interner {
       this.get(buf, 0, n);
     }
   }
-}
-
-function same(str: string, buf: Buffer, s: number): boolean {
-  for (let i = 0; i < str.length; i++) if (str.charCodeAt(i) !== buf[s + i]) return false;
-  return true;
 }
