@@ -10,11 +10,11 @@ const args = process.argv.slice(2);
 // Asking for the flags installs nothing.
 const help = args.some((a) => a === "--help" || a === "-h");
 if (!help) await setupOrExit("start", args);
-// The CLI reads its arguments from process.argv, as when run as bin/paxos-harness.js.
+// The CLI reads its arguments from process.argv, as when run as bin/paxos-harness.cjs.
 process.argv = [
   process.argv[0],
-  new URL("../bin/paxos-harness.js", import.meta.url).pathname,
+  new URL("../bin/paxos-harness.cjs", import.meta.url).pathname,
   "test",
   ...args,
 ];
-await import("../bin/paxos-harness.js");
+await import("../bin/paxos-harness.cjs");

@@ -166,7 +166,7 @@ async function big(): Promise<void> {
       before === undefined
         ? [["", CLI]]
         : [
-            ["before ", path.join(before, "bin/paxos-harness.js")],
+            ["before ", path.join(before, "bin/paxos-harness.cjs")],
             ["", CLI],
           ];
     for (const workers of [undefined, 0]) {

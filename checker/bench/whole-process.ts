@@ -1,5 +1,5 @@
 // Whole-process timings for the benchmark: `paxos-harness check` as a user runs it (the compiled
-// CLI, bin/paxos-harness.js), Go Porcupine over the same files, `check --help` beside `node -e 0`.
+// CLI, bin/paxos-harness.cjs), Go Porcupine over the same files, `check --help` beside `node -e 0`.
 // Each figure is the median of several runs, the two sides alternating, so that a noisy machine
 // (2 cores, other work running) weighs on both alike.
 
@@ -9,7 +9,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
-export const CLI = path.join(root, "bin/paxos-harness.js");
+export const CLI = path.join(root, "bin/paxos-harness.cjs");
 
 export interface Run {
   ms: number;

@@ -1,6 +1,8 @@
 // check's own argument parser (check-cli.ts, node:util instead of commander): what it accepts,
 // and the words of what it refuses, which match the other commands' (commander's).
 
+import { execFileSync } from "node:child_process";
+import { existsSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { checkHelp, parseCheckArgs } from "../check-cli.js";
 import { UsageError } from "../exit.js";
@@ -81,5 +83,18 @@ describe("check's command line", () => {
     ])
       expect(help).toContain(`  ${flag}`);
     expect(Math.max(...help.split("\n").map((l) => l.length))).toBeLessThanOrEqual(80);
+  });
+
+  // The executable prints the help the build wrote, without loading the ESM CLI: it must be
+  // today's help, every way it can be asked for.
+  it.skipIf(!existsSync("dist/check-help.txt"))("is the built help, from the executable", () => {
+    for (const args of [
+      ["check", "--help"],
+      ["check", "-h"],
+      ["help", "check"],
+    ])
+      expect(
+        execFileSync(process.execPath, ["bin/paxos-harness.cjs", ...args], { encoding: "utf8" }),
+      ).toBe(checkHelp());
   });
 });

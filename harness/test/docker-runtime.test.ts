@@ -320,7 +320,7 @@ describe.runIf(enabled)("Docker runtime, end to end", () => {
         ...["--time-limit", "12", "--seed", "11"],
       ]),
       {
-        command: ["runuser", "-u", CI_USER, "--", "node", path.join(ROOT, "bin/paxos-harness.js")],
+        command: ["runuser", "-u", CI_USER, "--", "node", path.join(ROOT, "bin/paxos-harness.cjs")],
         timeoutMs: 90_000,
       },
     );
