@@ -11,7 +11,7 @@ import { builtinBackend } from "../backends/index.js";
 import type { ExitCode } from "../exit.js";
 import type { SuiteTest } from "../suite/suite-file.js";
 import type { NodeSpec } from "../types.js";
-import { pickMutants } from "../validate/command.js";
+import { equivalentMutants, pickMutants } from "../validate/command.js";
 import { faultAt, findingOf } from "../validate/finding.js";
 import { reportText } from "../validate/table.js";
 import { type RunReport, type RunRequest, validate } from "../validate/validate.js";
@@ -114,6 +114,23 @@ describe("validate (fake runner)", () => {
     );
     expect(text).toMatch(/\nb\s+yes\s+2 kv kill\s+/);
     expect(text).toContain("written: store/validate/x/validate.json");
+  });
+
+  it("an equivalent mutant is not run, is listed with its reason, and does not count against exit 0", async () => {
+    const log: RunRequest[] = [];
+    const report = await validate({
+      suite: "s.yaml",
+      tests: TESTS,
+      mutants: ["a"],
+      equivalent: [{ mutant: "masked", why: "masked by pre-vote" }],
+      run: fakeRunner({ a: { 1: 1 } }, log),
+    });
+    expect(log.some((r) => r.mutant === "masked")).toBe(false);
+    expect(report.code).toBe(0);
+    expect(report.equivalent).toEqual([{ mutant: "masked", why: "masked by pre-vote" }]);
+    const text = reportText(report);
+    expect(text).toContain("\nmasked: not run, an equivalent mutant: masked by pre-vote\n");
+    expect(text).toContain("validate: 1 of 1 mutants caught; 1 equivalent not run (masked)");
   });
 
   it("exit 1 when a mutant survives every test, naming it", async () => {
@@ -322,8 +339,14 @@ describe("faultAt / findingOf", () => {
 });
 
 describe("the mutants", () => {
-  it("--mutants: all of node/core/mutants.ts's list by default, or those named, in its order", () => {
-    expect(pickMutants(undefined)).toEqual([...MUTANTS]);
+  it("--mutants: node/core/mutants.ts's list but the equivalent ones by default, or those named, in its order", () => {
+    const equivalent = equivalentMutants().map((e) => e.mutant);
+    expect(equivalent).toEqual(["prepare-before-durable-promise"]);
+    expect(pickMutants(undefined)).toEqual(MUTANTS.filter((m) => !equivalent.includes(m)));
+    // Named, an equivalent mutant runs like any other.
+    expect(pickMutants("prepare-before-durable-promise")).toEqual([
+      "prepare-before-durable-promise",
+    ]);
     expect(pickMutants(`${MUTANTS[1]},${MUTANTS[0]}`)).toEqual([MUTANTS[0], MUTANTS[1]]);
     expect(() => pickMutants("nope")).toThrow(/^--mutants nope: no mutant "nope" \(known: /);
     expect(() => pickMutants(`${MUTANTS[0]},`)).toThrow(/an empty item/);

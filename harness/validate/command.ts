@@ -11,7 +11,7 @@ import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Command } from "commander";
-import { MUTANTS } from "../../node/core/mutants.js";
+import { EQUIVALENT_MUTANTS, MUTANTS } from "../../node/core/mutants.js";
 import { builtinBackend } from "../backends/index.js";
 import { type RawConfig, resolveConfig, type TestConfig } from "../config.js";
 import { EXIT, type ExitCode, UsageError } from "../exit.js";
@@ -20,7 +20,13 @@ import { readSuiteFile, type SuiteTest } from "../suite/suite-file.js";
 import { prepareTest, runOneTest } from "../test-command.js";
 import { findingOf } from "./finding.js";
 import { reportText } from "./table.js";
-import { type RunReport, type RunRequest, type ValidateReport, validate } from "./validate.js";
+import {
+  type EquivalentMutant,
+  type RunReport,
+  type RunRequest,
+  type ValidateReport,
+  validate,
+} from "./validate.js";
 
 /** The repository root: this file is harness/validate/command.{ts,js} under it or under dist/. */
 const PROJECT_ROOT = path.resolve(
@@ -47,7 +53,10 @@ export function registerValidateCommand(
     .command("validate")
     .description(description)
     .argument("[suite.yaml]", "the suite (default: suites/standard.yaml)")
-    .option("--mutants <list>", `only these mutants (default all: ${MUTANTS.join(", ")})`)
+    .option(
+      "--mutants <list>",
+      `only these mutants (default all but the equivalent ones: ${pickMutants(undefined).join(", ")})`,
+    )
     .option("--runtime <auto|local|docker>", "where nodes run (default auto)")
     .option("--store <dir>", "where runs and validate.json are kept (default store)")
     .action(async (suite: string | undefined, opts: ValidateFlags) => {
@@ -107,6 +116,7 @@ export async function runValidateCommand(
       suite: suiteFile,
       tests: suite.tests,
       mutants,
+      equivalent: flags.mutants === undefined ? equivalentMutants() : [],
       signal: controller.signal,
       run: (request) => realRun(configOf(request), request, controller.signal),
       onRun: (request, { run }) =>
@@ -127,9 +137,12 @@ export async function runValidateCommand(
   return report.code;
 }
 
-/** The mutants to run: all of node/core/mutants.ts's list, or those named (in its order). */
+/**
+ * The mutants to run: node/core/mutants.ts's list but the equivalent ones, or those named (in
+ * its order; an equivalent one runs when named).
+ */
 export function pickMutants(list: string | undefined): string[] {
-  if (list === undefined) return [...MUTANTS];
+  if (list === undefined) return MUTANTS.filter((m) => EQUIVALENT_MUTANTS[m] === undefined);
   const names = list.split(",").map((s) => s.trim());
   const known = MUTANTS as readonly string[];
   const empty = names.some((n) => n === "");
@@ -140,6 +153,14 @@ export function pickMutants(list: string | undefined): string[] {
     );
   }
   return known.filter((m) => names.includes(m));
+}
+
+/** The mutants no black-box suite can catch, and why (node/core/mutants.ts). */
+export function equivalentMutants(): EquivalentMutant[] {
+  return MUTANTS.flatMap((mutant) => {
+    const why = EQUIVALENT_MUTANTS[mutant];
+    return why === undefined ? [] : [{ mutant, why }];
+  });
 }
 
 /** A run's test name in the store: validate-<mutant or none>-<test>-<workload>. */

@@ -35,6 +35,8 @@ export function reportText(report: ValidateReport, jsonFile?: string): string {
         report.mutants.map((m) => mutantCells(m)),
       ),
     );
+    for (const e of report.equivalent)
+      lines.push(`${e.mutant}: not run, an equivalent mutant: ${e.why}`);
     lines.push(closing(report));
   }
   if (jsonFile !== undefined) lines.push(`written: ${jsonFile}`);
@@ -70,6 +72,10 @@ function closing(report: ValidateReport): string {
   const others = (status: MutantRow["status"]) =>
     report.mutants.filter((m) => m.status === status).map((m) => m.mutant);
   const parts = [`validate: ${caught} of ${report.mutants.length} mutants caught`];
+  if (report.equivalent.length > 0)
+    parts.push(
+      `${report.equivalent.length} equivalent not run (${report.equivalent.map((e) => e.mutant).join(", ")})`,
+    );
   const survived = others("survived");
   if (survived.length > 0) parts.push(`survived: ${survived.join(", ")}`);
   const failed = [...others("error"), ...others("unknown")];

@@ -74,12 +74,20 @@ export interface MutantRow {
   runs: { test: number; code: ExitCode; run?: string }[];
 }
 
+/** A mutant the rest of the protocol masks: not run by default (node/core/mutants.ts). */
+export interface EquivalentMutant {
+  mutant: string;
+  why: string;
+}
+
 export interface ValidateReport {
   suite: string;
   baseline: BaselineRow[];
   /** False: the suite cannot tell right from wrong; no mutant was run. */
   suiteOk: boolean;
   mutants: MutantRow[];
+  /** Not run, and not counted: no suite that sees only clients and replicas can catch them. */
+  equivalent: EquivalentMutant[];
   code: ExitCode;
 }
 
@@ -87,6 +95,8 @@ export interface ValidateOptions {
   suite: string;
   tests: readonly SuiteTest[];
   mutants: readonly string[];
+  /** Left out of `mutants` as equivalent; listed in the report. */
+  equivalent?: readonly EquivalentMutant[];
   run: TestRunner;
   /** Aborted (Ctrl-C): no further run starts. */
   signal?: AbortSignal;
@@ -116,7 +126,8 @@ export async function validate(options: ValidateOptions): Promise<ValidateReport
       mutants.push(await mutantRow(mutant, tests, runOne, stopped));
     }
   }
-  const report = { suite: options.suite, baseline, suiteOk, mutants };
+  const equivalent = [...(options.equivalent ?? [])];
+  const report = { suite: options.suite, baseline, suiteOk, mutants, equivalent };
   return { ...report, code: exitCodeOf(report, options.mutants.length, stopped()) };
 }
 
