@@ -22,17 +22,19 @@ export interface Run {
 }
 
 /** Runs a command to its end; its wall time, and its peak RSS through /usr/bin/time if there. */
-export function runTimed(cmd: string, args: string[], cwd = root): Run {
+export function runTimed(
+  cmd: string,
+  args: string[],
+  cwd = root,
+  env: NodeJS.ProcessEnv = process.env,
+): Run {
   const time = "/usr/bin/time";
   const withTime = existsSync(time);
   const t0 = performance.now();
+  const options = { cwd, env, encoding: "utf8", maxBuffer: 1 << 26 } as const;
   const r = withTime
-    ? spawnSync(time, ["-f", "%M %U %S", cmd, ...args], {
-        cwd,
-        encoding: "utf8",
-        maxBuffer: 1 << 26,
-      })
-    : spawnSync(cmd, args, { cwd, encoding: "utf8", maxBuffer: 1 << 26 });
+    ? spawnSync(time, ["-f", "%M %U %S", cmd, ...args], options)
+    : spawnSync(cmd, args, options);
   const ms = performance.now() - t0;
   if (r.error) throw r.error;
   const last = withTime ? (r.stderr.trim().split("\n").pop() ?? "") : "";
