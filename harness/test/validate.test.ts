@@ -133,6 +133,25 @@ describe("validate (fake runner)", () => {
     expect(text).toContain("validate: 1 of 1 mutants caught; 1 equivalent not run (masked)");
   });
 
+  it("a mutant caught by a set's final read: its phantom and lost elements, seen at the end", async () => {
+    const runner = fakeRunner({ holes: { 1: 1 } });
+    const report = await validate({
+      suite: "s.yaml",
+      tests: TESTS,
+      mutants: ["holes"],
+      run: async (request) => {
+        const r = await runner(request);
+        if (request.mutant !== "holes") return r;
+        return { ...r, finding: {}, setAnomalies: { lost: 0, phantom: 3 } };
+      },
+    });
+    expect(report.mutants[0]).toMatchObject({
+      status: "caught",
+      fault: "3 phantom elements (seen at the end)",
+      seconds: 15,
+    });
+  });
+
   it("exit 1 when a mutant survives every test, naming it", async () => {
     const report = await validate({
       suite: "s.yaml",

@@ -217,6 +217,9 @@ async function realRun(
   const why = r.error ?? r.no_faults ?? r.checker.reason;
   if (why !== undefined) report.why = why;
   if (r.diverged !== undefined) report.diverged = r.diverged;
+  const lost = r.lost?.length ?? 0;
+  const phantom = r.phantom?.length ?? 0;
+  if (lost + phantom > 0) report.setAnomalies = { lost, phantom };
   if (outcome.code === EXIT.invalid) {
     try {
       report.finding = findingOf(path.join(outcome.dir, "history.jsonl"), r.checker.model);

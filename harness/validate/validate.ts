@@ -36,6 +36,8 @@ export interface RunReport {
   finding?: Finding;
   /** The replicas diverged (results.json's `diverged`): seen at the end of the run. */
   diverged?: string;
+  /** A set's lost and phantom elements (results.json), found by its final read. */
+  setAnomalies?: { lost: number; phantom: number };
 }
 
 export type TestRunner = (request: RunRequest) => Promise<RunReport>;
@@ -183,9 +185,13 @@ async function mutantRow(
       row.seconds = r.finding?.at ?? r.seconds;
       // Seen only in the replicas (the clients' history is linearizable): at the run's end.
       row.fault =
-        r.finding?.at === undefined && r.diverged !== undefined
-          ? "replicas diverged (seen at the end)"
-          : describeFault(r.finding);
+        r.finding?.at !== undefined
+          ? describeFault(r.finding)
+          : r.diverged !== undefined
+            ? "replicas diverged (seen at the end)"
+            : r.setAnomalies !== undefined
+              ? `${setAnomalyWords(r.setAnomalies)} (seen at the end)`
+              : describeFault(r.finding);
       return row;
     }
     if (r.code === EXIT.error) {
@@ -214,6 +220,13 @@ async function mutantRow(
 }
 
 /** `partition majority-minority (in force)`, `kill all n1,n2 (last, healed)`, `none`. */
+function setAnomalyWords({ lost, phantom }: { lost: number; phantom: number }): string {
+  const words: string[] = [];
+  if (phantom > 0) words.push(`${phantom} phantom element${phantom === 1 ? "" : "s"}`);
+  if (lost > 0) words.push(`${lost} lost element${lost === 1 ? "" : "s"}`);
+  return words.join(", ");
+}
+
 export function describeFault(finding: Finding | undefined): string {
   const f = finding?.fault;
   if (finding?.at === undefined) return "?";
