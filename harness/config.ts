@@ -36,6 +36,8 @@ export interface TestConfig {
   nemesisDefault?: boolean;
   /** Seconds between the starts of two faults. */
   nemesisInterval: number;
+  /** No interval was given: the CLI glue may shorten the default so every kind gets its turn. */
+  nemesisIntervalDefault?: boolean;
   /** Seconds of workload. */
   timeLimit: number;
   /** Operations per second, all workers together. */
@@ -307,6 +309,7 @@ export function resolveConfig(
     nemesisAll: isAll(merged.nemesis),
     nemesisDefault: merged.nemesis === undefined && schedule === undefined,
     nemesisInterval: c["nemesis-interval"],
+    nemesisIntervalDefault: merged["nemesis-interval"] === undefined,
     timeLimit: c["time-limit"],
     rate: c.rate,
     concurrency: c.concurrency,

@@ -188,7 +188,7 @@ export async function prepareTest(resolved: TestConfig, backend: Backend): Promi
   const { runtime, specs } = await pickRuntime(resolved, backend);
   const nodeProgram = nodeProgramOf(backend, runtime.name);
   const refuses = backend.protocol.unsupportedFaults;
-  const config = await narrowAll(resolved, runtime, nodeProgram, refuses);
+  const config = fitInterval(await narrowAll(resolved, runtime, nodeProgram, refuses));
   const nemeses = await makeNemesesFor(config, runtime, nodeProgram, refuses);
   return { config, backend, runtime, specs, nemeses };
 }
@@ -287,6 +287,22 @@ async function narrowAll(
     );
   }
   return { ...config, nemesis: supported };
+}
+
+/**
+ * The kinds take turns, one an interval. With no interval given and a run too short for every
+ * kind at the default, the interval is shortened so that each gets its turn with one to spare
+ * (a kind that never happened makes the run NO FAULT, runner.ts), saying so in one line.
+ */
+export function fitInterval(config: TestConfig): TestConfig {
+  const kinds = config.nemesis.length;
+  if (!config.nemesisIntervalDefault || config.schedule !== undefined || kinds === 0) return config;
+  const fitted = Math.round((config.timeLimit / (kinds + 1)) * 100) / 100;
+  if (fitted >= config.nemesisInterval) return config;
+  process.stderr.write(
+    `nemesis interval: ${fitted} s (the default ${config.nemesisInterval} s, shortened so that each of ${kinds} kinds gets its turn in ${config.timeLimit} s)\n`,
+  );
+  return { ...config, nemesisInterval: fitted };
 }
 
 async function makeNemesesFor(

@@ -342,4 +342,25 @@ describe("runTest", () => {
     expect(r.results.faults.pause?.started).toBe(0);
     expect(printed).toContain("NO FAULT: asked for pause, but no fault was injected");
   });
+
+  it("a kind asked for that never got its turn: not a pass (exit 2, NO FAULT naming it)", async () => {
+    const store = mkdtempSync(path.join(tmpdir(), "runner-"));
+    const runtime = new FakeRuntime();
+    const nemesis = fakePauseNemesis(runtime);
+    let printed = "";
+    // pause and kill asked for; only the pause's turn fits in 1.2 s.
+    const c = config(store, { nemesis: ["pause", "kill"], nemesisInterval: 10, timeLimit: 1.2 });
+    const r = await runTest(c, {
+      runtime,
+      backend: fakeBackend,
+      nemeses: [nemesis],
+      out: (t) => {
+        printed += t;
+      },
+    });
+    expect(nemesis.starts).toBe(1);
+    expect(r.code).toBe(2);
+    expect(r.results.no_faults).toMatch(/^asked for pause, kill, but no kill fault was injected/);
+    expect(printed).toContain("NO FAULT: asked for pause, kill, but no kill fault was injected");
+  });
 });

@@ -5,6 +5,7 @@ import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { parseHistory } from "../../checker/formats/index.js";
 import { resolveConfig } from "../config.js";
+import { fitInterval } from "../test-command.js";
 import { NEMESIS_KINDS } from "../types.js";
 import { ROOT, runCli } from "./run-cli.js";
 
@@ -145,5 +146,35 @@ describe("paxos-harness test: a run through the CLI (local runtime, memory backe
     expect(parsed.ops.length).toBeGreaterThan(0);
     const invokes = text.split("\n").filter((l) => l.includes('"type":"invoke"')).length;
     expect(invokes).toBe(results.ops.invoke);
+  });
+});
+
+describe("the default nemesis interval", () => {
+  const fitted = (over: Record<string, unknown>) => {
+    const written: string[] = [];
+    const write = process.stderr.write;
+    process.stderr.write = ((t: string) => written.push(t) > 0) as typeof write;
+    try {
+      return { config: fitInterval(resolveConfig(over)), written: written.join("") };
+    } finally {
+      process.stderr.write = write;
+    }
+  };
+
+  it("is shortened, saying so, when the run is too short for every kind to get its turn", () => {
+    const { config, written } = fitted({ "time-limit": 20 });
+    expect(config.nemesis).toHaveLength(3);
+    expect(config.nemesisInterval).toBe(5);
+    expect(written).toBe(
+      "nemesis interval: 5 s (the default 10 s, shortened so that each of 3 kinds gets its turn in 20 s)\n",
+    );
+  });
+
+  it("is kept when every kind fits, when it was given, and without faults", () => {
+    expect(fitted({ "time-limit": 60 }).config.nemesisInterval).toBe(10);
+    const given = fitted({ "time-limit": 20, "nemesis-interval": 10 });
+    expect(given.config.nemesisInterval).toBe(10);
+    expect(given.written).toBe("");
+    expect(fitted({ "time-limit": 20, nemesis: "none" }).config.nemesisInterval).toBe(10);
   });
 });
