@@ -183,15 +183,7 @@ async function mutantRow(
       row.test = ref(r, test);
       if (r.dir !== undefined) row.run = r.dir;
       row.seconds = r.finding?.at ?? r.seconds;
-      // Seen only in the replicas (the clients' history is linearizable): at the run's end.
-      row.fault =
-        r.finding?.at !== undefined
-          ? describeFault(r.finding)
-          : r.diverged !== undefined
-            ? "replicas diverged (seen at the end)"
-            : r.setAnomalies !== undefined
-              ? `${setAnomalyWords(r.setAnomalies)} (seen at the end)`
-              : describeFault(r.finding);
+      row.fault = caughtBy(r);
       return row;
     }
     if (r.code === EXIT.error) {
@@ -219,14 +211,22 @@ async function mutantRow(
   return row;
 }
 
-/** `partition majority-minority (in force)`, `kill all n1,n2 (last, healed)`, `none`. */
-function setAnomalyWords({ lost, phantom }: { lost: number; phantom: number }): string {
+/**
+ * What caught an invalid run: the fault at its first illegal operation; without one placed in
+ * time, what only the run's end showed (the replicas diverged, a set's final read).
+ */
+function caughtBy(r: RunReport): string {
+  if (r.finding?.at !== undefined) return describeFault(r.finding);
+  if (r.diverged !== undefined) return "replicas diverged (seen at the end)";
+  if (r.setAnomalies === undefined) return describeFault(r.finding);
+  const { lost, phantom } = r.setAnomalies;
   const words: string[] = [];
   if (phantom > 0) words.push(`${phantom} phantom element${phantom === 1 ? "" : "s"}`);
   if (lost > 0) words.push(`${lost} lost element${lost === 1 ? "" : "s"}`);
-  return words.join(", ");
+  return `${words.join(", ")} (seen at the end)`;
 }
 
+/** `partition majority-minority (in force)`, `kill all n1,n2 (last, healed)`, `none`. */
 export function describeFault(finding: Finding | undefined): string {
   const f = finding?.fault;
   if (finding?.at === undefined) return "?";
