@@ -293,19 +293,29 @@ describe("runTest", () => {
     expect(r.results.valid).toBe(true);
   });
 
-  it("a run shorter than the nemesis interval still injects a fault, and the fault record says so", async () => {
+  /** A run of the fake cluster with the fake pause nemesis: its result, the nemesis, the output. */
+  async function runWithPause(over: Partial<TestConfig>, signal?: AbortSignal) {
     const store = mkdtempSync(path.join(tmpdir(), "runner-"));
     const runtime = new FakeRuntime();
     const nemesis = fakePauseNemesis(runtime);
     let printed = "";
-    const c = config(store, { nemesis: ["pause"], nemesisInterval: 10, timeLimit: 1.2 });
-    const r = await runTest(c, {
+    const r = await runTest(config(store, over), {
       runtime,
       backend: fakeBackend,
       nemeses: [nemesis],
+      ...(signal ? { signal } : {}),
       out: (t) => {
         printed += t;
       },
+    });
+    return { r, nemesis, printed };
+  }
+
+  it("a run shorter than the nemesis interval still injects a fault, and the fault record says so", async () => {
+    const { r, nemesis, printed } = await runWithPause({
+      nemesis: ["pause"],
+      nemesisInterval: 10,
+      timeLimit: 1.2,
     });
     expect(nemesis.starts).toBe(1);
     expect(r.code).toBe(0);
@@ -319,23 +329,13 @@ describe("runTest", () => {
   });
 
   it("faults asked for and none injected (stopped before the first): not a pass (exit 2, NO FAULT)", async () => {
-    const store = mkdtempSync(path.join(tmpdir(), "runner-"));
-    const runtime = new FakeRuntime();
-    const nemesis = fakePauseNemesis(runtime);
     const controller = new AbortController();
-    let printed = "";
     // The first fault would come after 5 s (half the interval); the run is stopped at 0.5 s.
-    const c = config(store, { nemesis: ["pause"], nemesisInterval: 10, timeLimit: 30 });
     setTimeout(() => controller.abort(), 500);
-    const r = await runTest(c, {
-      runtime,
-      backend: fakeBackend,
-      nemeses: [nemesis],
-      signal: controller.signal,
-      out: (t) => {
-        printed += t;
-      },
-    });
+    const { r, nemesis, printed } = await runWithPause(
+      { nemesis: ["pause"], nemesisInterval: 10, timeLimit: 30 },
+      controller.signal,
+    );
     expect(nemesis.starts).toBe(0);
     expect(r.code).toBe(2);
     expect(r.results.valid).toBe("unknown");
@@ -344,19 +344,11 @@ describe("runTest", () => {
   });
 
   it("a kind asked for that never got its turn: not a pass (exit 2, NO FAULT naming it)", async () => {
-    const store = mkdtempSync(path.join(tmpdir(), "runner-"));
-    const runtime = new FakeRuntime();
-    const nemesis = fakePauseNemesis(runtime);
-    let printed = "";
     // pause and kill asked for; only the pause's turn fits in 1.2 s.
-    const c = config(store, { nemesis: ["pause", "kill"], nemesisInterval: 10, timeLimit: 1.2 });
-    const r = await runTest(c, {
-      runtime,
-      backend: fakeBackend,
-      nemeses: [nemesis],
-      out: (t) => {
-        printed += t;
-      },
+    const { r, nemesis, printed } = await runWithPause({
+      nemesis: ["pause", "kill"],
+      nemesisInterval: 10,
+      timeLimit: 1.2,
     });
     expect(nemesis.starts).toBe(1);
     expect(r.code).toBe(2);
